@@ -1,0 +1,146 @@
+"""All SQL for the audit log. ``append`` runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.actor import Actor
+from app.audit.chain import GENESIS, chain_for, event_digest
+from app.models import AuditChainHead, AuditEvent, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    action: str | None = None
+    actor_user_id: str | None = None
+    actor_email: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession, key: bytes) -> None:
+        self.session = session
+        self.key = key
+
+    async def append(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        entity_id: str | None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        chain = chain_for(entity_id)
+        head = await self._lock_head(chain)
+        event = AuditEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            entity_id=entity_id,
+            actor_user_id=actor.user_id,
+            actor_email=actor.email,
+            impersonator_user_id=actor.impersonator_user_id,
+            impersonator_email=actor.impersonator_email,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            ip=actor.ip,
+            user_agent=(actor.user_agent or "")[:512] or None,
+            details=details or {},
+            created_at=utcnow(),
+            prev_digest=head.digest or GENESIS,
+            digest="",
+        )
+        event.digest = event_digest(self.key, event)
+        head.seq = event.seq
+        head.digest = event.digest
+        self.session.add(event)
+        self.session.add(head)
+        await self.session.flush()
+        return event
+
+    async def _lock_head(self, chain: str) -> AuditChainHead:
+        """Create the head row if missing, then lock it (``FOR UPDATE`` on PostgreSQL).
+
+        On SQLite every write transaction already holds the database write lock.
+        """
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(AuditChainHead)
+            .values(chain=chain, seq=0, digest="")
+            .on_conflict_do_nothing(index_elements=["chain"])
+        )
+        await self.session.exec(statement)
+        result = await self.session.exec(
+            select(AuditChainHead)
+            .where(AuditChainHead.chain == chain)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.one()
+
+    async def list(
+        self,
+        chain: str,
+        filters: AuditFilter,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+    ) -> Sequence[AuditEvent]:
+        query = select(AuditEvent).where(AuditEvent.chain == chain)
+        if filters.action:
+            if filters.action.endswith(".*"):
+                query = query.where(col(AuditEvent.action).startswith(filters.action[:-1]))
+            else:
+                query = query.where(AuditEvent.action == filters.action)
+        if filters.actor_user_id:
+            query = query.where(AuditEvent.actor_user_id == filters.actor_user_id)
+        if filters.actor_email:
+            query = query.where(
+                sa.func.lower(AuditEvent.actor_email) == filters.actor_email.lower()
+            )
+        if filters.since:
+            query = query.where(col(AuditEvent.created_at) >= filters.since)
+        if filters.until:
+            query = query.where(col(AuditEvent.created_at) < filters.until)
+        if before_seq is not None:
+            query = query.where(col(AuditEvent.seq) < before_seq)
+        query = query.order_by(col(AuditEvent.seq).desc()).limit(limit)
+        return (await self.session.exec(query)).all()
+
+    async def chains(self) -> Sequence[str]:
+        result = await self.session.exec(
+            select(AuditChainHead.chain).order_by(AuditChainHead.chain)
+        )
+        return result.all()
+
+    async def head(self, chain: str) -> AuditChainHead | None:
+        return await self.session.get(AuditChainHead, chain)
+
+    async def iterate_chain(self, chain: str, batch: int = 500) -> AsyncIterator[AuditEvent]:
+        last = 0
+        while True:
+            query = (
+                select(AuditEvent)
+                .where(AuditEvent.chain == chain, col(AuditEvent.seq) > last)
+                .order_by(col(AuditEvent.seq))
+                .limit(batch)
+            )
+            rows = (await self.session.exec(query)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield row
+            last = rows[-1].seq

@@ -1,0 +1,249 @@
+"""Portal sign-in, sessions and site-admin impersonation."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.actor import Actor
+from app.audit.repository import AuditRepository
+from app.auth.repository import AuthRepository
+from app.db import Database
+from app.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
+from app.models import LoginAttempt, PortalSession, User, utcnow
+from app.security import PasswordHasher, keyed_digest, new_session_token
+from app.settings import Settings
+from app.tenancy.repository import TenancyRepository
+
+INVALID_CREDENTIALS = "Invalid email or password"
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    token: str  # shown once; only its digest is stored
+    user: User
+    session: PortalSession
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    ip: str
+    user_agent: str | None
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        secret: bytes,
+        audit_key: bytes,
+        hasher: PasswordHasher,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.secret = secret
+        self.audit_key = audit_key
+        self.hasher = hasher
+
+    def _digest(self, token: str) -> str:
+        return keyed_digest(self.secret, "portal-session", token)
+
+    async def login(self, email: str, password: str, request: RequestInfo) -> SignIn:
+        email = email.strip().lower()[:320]
+        if not email or not password:
+            raise BadUserInput(INVALID_CREDENTIALS, field="email")
+        await self._throttle(email, request.ip)
+
+        async with self.db.session() as session:
+            user = await TenancyRepository(session).user_by_email(email)
+        valid = await self.hasher.verify(password, user.password_hash if user else None)
+        ok = valid and user is not None and user.is_active
+
+        async with self.db.session() as session:
+            repo = AuthRepository(session)
+            audit = AuditRepository(session, self.audit_key)
+            await repo.add(LoginAttempt(email=email, ip=request.ip, succeeded=ok))
+            attempt_actor = Actor(
+                user_id=user.id if user else None,
+                email=email,
+                ip=request.ip,
+                user_agent=request.user_agent,
+            )
+            if not ok or user is None:
+                await audit.append(attempt_actor, "auth.login_failed", entity_id=None)
+                await session.commit()
+                raise Unauthenticated(INVALID_CREDENTIALS)
+            token = new_session_token()
+            portal_session = PortalSession(
+                token_digest=self._digest(token),
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(seconds=self.settings.session_ttl_seconds),
+                ip=request.ip,
+                user_agent=(request.user_agent or "")[:512] or None,
+            )
+            await repo.add(portal_session)
+            await repo.clear_failures(email)
+            await audit.append(
+                attempt_actor,
+                "auth.login",
+                entity_id=None,
+                target_type="session",
+                target_id=portal_session.id,
+            )
+            await session.commit()
+            return SignIn(token=token, user=user, session=portal_session)
+
+    async def _throttle(self, email: str, ip: str) -> None:
+        since = utcnow() - timedelta(seconds=self.settings.login_window_seconds)
+        async with self.db.session() as session:
+            by_email, by_ip = await AuthRepository(session).recent_failures(
+                email=email, ip=ip, since=since
+            )
+        if (
+            by_email >= self.settings.login_max_failures_per_email
+            or by_ip >= self.settings.login_max_failures_per_ip
+        ):
+            raise RateLimited(
+                "Too many failed sign-in attempts. Try again later.",
+                retry_after_seconds=self.settings.login_window_seconds,
+            )
+        extra = max(by_email, by_ip) - self.settings.login_slowdown_after
+        if extra >= 0:
+            delay = self.settings.login_slowdown_seconds * (2 ** min(extra, 4))
+            await asyncio.sleep(min(delay, 8.0))
+
+    async def authenticate(self, token: str, request: RequestInfo) -> Actor | None:
+        """The actor behind a session token, or None when it is unknown, expired or revoked."""
+        if not token.startswith("pts_") or len(token) > 100:
+            return None
+        async with self.db.session() as session:
+            found = await AuthRepository(session).session_by_digest(self._digest(token))
+            if found is None:
+                return None
+            portal_session, user = found
+            if (
+                portal_session.revoked_at is not None
+                or portal_session.expires_at <= utcnow()
+                or not user.is_active
+            ):
+                return None
+            if portal_session.impersonated_entity_id is None:
+                return Actor(
+                    user_id=user.id,
+                    email=user.email,
+                    is_site_admin=user.is_site_admin,
+                    session_id=portal_session.id,
+                    ip=request.ip,
+                    user_agent=request.user_agent,
+                )
+            effective = user
+            if portal_session.impersonated_user_id:
+                effective = (
+                    await TenancyRepository(session).user(portal_session.impersonated_user_id)
+                    or user
+                )
+            return Actor(
+                user_id=effective.id,
+                email=effective.email,
+                is_site_admin=user.is_site_admin,
+                session_id=portal_session.id,
+                impersonator_user_id=user.id,
+                impersonator_email=user.email,
+                impersonated_entity_id=portal_session.impersonated_entity_id,
+                ip=request.ip,
+                user_agent=request.user_agent,
+            )
+
+    async def logout(self, actor: Actor) -> bool:
+        if actor.session_id is None:
+            return False
+        async with self.db.session() as session:
+            repo = AuthRepository(session)
+            portal_session = await repo.portal_session(actor.session_id)
+            if portal_session is None or portal_session.revoked_at is not None:
+                return False
+            portal_session.revoked_at = utcnow()
+            await repo.add(portal_session)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "auth.logout",
+                entity_id=None,
+                target_type="session",
+                target_id=actor.session_id,
+            )
+            await session.commit()
+            return True
+
+    async def impersonate(self, actor: Actor, entity_id: str, user_id: str | None) -> Actor:
+        if not actor.is_site_admin or actor.session_id is None:
+            raise Forbidden("Only site admins can impersonate an entity")
+        admin_id = actor.impersonator_user_id or actor.user_id
+        admin_email = actor.impersonator_email or actor.email
+        async with self.db.session() as session:
+            tenancy = TenancyRepository(session)
+            entity = await tenancy.entity(entity_id)
+            if entity is None:
+                raise NotFound("Entity not found", field="entityId")
+            if user_id is not None:
+                membership = await tenancy.membership_of(user_id, entity_id)
+                if membership is None:
+                    raise NotFound("That user is not a member of the entity", field="userId")
+            else:
+                owner = await tenancy.first_owner(entity_id)
+                user_id = owner.user_id if owner else None
+            effective = await tenancy.user(user_id) if user_id else None
+            repo = AuthRepository(session)
+            portal_session = await repo.portal_session(actor.session_id)
+            assert portal_session is not None
+            portal_session.impersonated_entity_id = entity_id
+            portal_session.impersonated_user_id = effective.id if effective else None
+            await repo.add(portal_session)
+            impersonating = Actor(
+                user_id=effective.id if effective else admin_id,
+                email=effective.email if effective else admin_email,
+                is_site_admin=True,
+                session_id=actor.session_id,
+                impersonator_user_id=admin_id,
+                impersonator_email=admin_email,
+                impersonated_entity_id=entity_id,
+                ip=actor.ip,
+                user_agent=actor.user_agent,
+            )
+            await AuditRepository(session, self.audit_key).append(
+                impersonating,
+                "impersonation.started",
+                entity_id=entity_id,
+                target_type="entity",
+                target_id=entity_id,
+            )
+            await session.commit()
+            return impersonating
+
+    async def stop_impersonation(self, actor: Actor) -> Actor:
+        if not actor.is_impersonating or actor.session_id is None:
+            raise BadUserInput("You are not impersonating anyone")
+        async with self.db.session() as session:
+            repo = AuthRepository(session)
+            portal_session = await repo.portal_session(actor.session_id)
+            assert portal_session is not None
+            portal_session.impersonated_entity_id = None
+            portal_session.impersonated_user_id = None
+            await repo.add(portal_session)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "impersonation.stopped",
+                entity_id=actor.impersonated_entity_id,
+                target_type="entity",
+                target_id=actor.impersonated_entity_id,
+            )
+            await session.commit()
+        return Actor(
+            user_id=actor.impersonator_user_id,
+            email=actor.impersonator_email,
+            is_site_admin=True,
+            session_id=actor.session_id,
+            ip=actor.ip,
+            user_agent=actor.user_agent,
+        )

@@ -1,0 +1,88 @@
+"""Idempotent demo data: two organizations, their members, and a site admin."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+from app.actor import Actor
+from app.container import Container
+from app.models import Role
+from app.settings import Settings
+
+DEMO_TENANTS = (("Acme", "acme"), ("Globex", "globex"))
+DEMO_MEMBERS = (
+    ("owner@acme.example", "Olivia Owner", "acme", Role.OWNER),
+    ("admin@acme.example", "Adam Admin", "acme", Role.ADMIN),
+    ("manager@acme.example", "Maya Manager", "acme", Role.MANAGER),
+    ("staff@acme.example", "Sam Staff", "acme", Role.STAFF),
+    ("admin@globex.example", "Gina Globex", "globex", Role.ADMIN),
+)
+SITE_ADMIN = ("root@portal.example", "Root Admin")
+
+
+@dataclass
+class DemoResult:
+    password: str
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self, url: str) -> str:
+        lines = [
+            "Demo data ready. Sign in at " + url + "/ (GraphiQL: " + url + "/graphql)",
+            "Every demo user has the password: " + self.password,
+        ]
+        lines += [f"  {email:<24} {what}" for email, what in self.logins]
+        return "\n".join(lines)
+
+
+def _password(settings: Settings, given: str | None) -> str:
+    """The given password, or one generated once and kept in the data directory."""
+    if given:
+        return given
+    path = settings.data_dir / "demo_password"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password)
+    return password
+
+
+async def seed_demo(settings: Settings, password: str | None = None) -> DemoResult:
+    container = Container(settings)
+    actor = Actor.system("demo")
+    result = DemoResult(password=_password(settings, password))
+    tenancy = container.tenancy
+    try:
+        entities = {}
+        for name, code in DEMO_TENANTS:
+            entity = await tenancy.find_entity(code)
+            if entity is None:
+                organization = await tenancy.find_organization(name)
+                if organization is None:
+                    organization = await tenancy.create_organization(actor, name)
+                entity = await tenancy.create_entity(actor, organization.id, name, code)
+            entities[code] = entity
+
+        async def ensure_user(email: str, name: str, site_admin: bool = False) -> str:
+            user = await tenancy.find_user(email)
+            if user is None:
+                user = await tenancy.create_user(
+                    actor, email, name, result.password, site_admin=site_admin
+                )
+            else:
+                await tenancy.set_password(actor, email, result.password)
+            return user.id
+
+        for email, name, code, role in DEMO_MEMBERS:
+            user_id = await ensure_user(email, name)
+            await tenancy.grant_membership(actor, user_id, entities[code].id, role)
+            result.logins.append((email, f"{role.value.lower()} of {entities[code].name}"))
+        await ensure_user(*SITE_ADMIN, site_admin=True)
+        result.logins.append((SITE_ADMIN[0], "site admin (can impersonate any entity)"))
+    finally:
+        await container.close()
+    return result

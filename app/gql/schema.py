@@ -1,0 +1,68 @@
+"""The GraphQL schema: per-domain Query and Mutation classes merged into one."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from app.errors import DomainError
+from app.gql.audit import AuditQuery
+from app.gql.auth import AuthMutation, AuthQuery
+from app.gql.extensions import CsrfGuard, HideIntrospectionFromAnonymous, masked_errors
+from app.gql.tenancy import TenancyMutation, TenancyQuery
+from app.settings import Settings
+
+Query = merge_types("Query", (AuthQuery, TenancyQuery, AuditQuery))
+Mutation = merge_types("Mutation", (AuthMutation, TenancyMutation))
+
+
+logger = logging.getLogger("portal.graphql")
+
+
+class PortalSchema(strawberry.Schema):
+    """Logs unexpected errors with their traceback; expected (domain) errors are not logged."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, DomainError | GraphQLError):
+                continue
+            logger.error(
+                "unexpected error in GraphQL resolver",
+                exc_info=(type(original), original, original.__traceback__),
+                extra={"fields": {"path": error.path}},
+            )
+
+
+def build_schema(
+    max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
+) -> strawberry.Schema:
+    return PortalSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            HideIntrospectionFromAnonymous,
+            CsrfGuard,
+            masked_errors,
+        ],
+    )
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    return build_schema(
+        settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
+    )
+
+
+# What `portal export-schema` prints and `schema.graphql` holds.
+schema = build_schema()

@@ -1,0 +1,325 @@
+"""GraphQL types, queries and mutations for entities, members and custom roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import PermissionExtension
+from strawberry.types import Info
+
+from app.gql.audit import AuditEventFilter, AuditEventType, entity_audit_events
+from app.gql.context import Context
+from app.gql.directives import RoleEnum
+from app.gql.permissions import HasPermission, IsAuthenticated, IsMember, IsSiteAdmin
+from app.gql.relay import Connection, to_connection
+from app.models import CustomRole, Entity, Membership, Organization, Role, User
+from app.tenancy.permissions import PERMISSIONS
+
+
+@strawberry.type(name="User")
+class UserType:
+    id: strawberry.ID
+    email: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: User) -> UserType:
+        return cls(id=strawberry.ID(row.id), email=row.email, name=row.name)
+
+
+@strawberry.type(name="Organization")
+class OrganizationType:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_row(cls, row: Organization) -> OrganizationType:
+        return cls(id=strawberry.ID(row.id), name=row.name)
+
+
+@strawberry.type(name="Permission")
+class PermissionType:
+    name: str
+    description: str
+
+
+@strawberry.type(name="CustomRole")
+class CustomRoleType:
+    id: strawberry.ID
+    name: str
+    permissions: list[str]
+
+    @classmethod
+    def from_row(cls, row: CustomRole) -> CustomRoleType:
+        return cls(id=strawberry.ID(row.id), name=row.name, permissions=list(row.permissions))
+
+
+@strawberry.type(name="Membership")
+class MembershipType:
+    id: strawberry.ID
+    role: RoleEnum  # type: ignore[valid-type]
+    created_at: datetime
+    user_id: strawberry.Private[str]
+    entity_id: strawberry.Private[str]
+    custom_role_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Membership) -> MembershipType:
+        return cls(
+            id=strawberry.ID(row.id),
+            role=Role(row.role),
+            created_at=row.created_at,
+            user_id=row.user_id,
+            entity_id=row.entity_id,
+            custom_role_id=row.custom_role_id,
+        )
+
+    @strawberry.field
+    async def user(self, info: Info[Context, Any]) -> UserType:
+        row = await info.context.loaders.users.load(self.user_id)
+        assert row is not None
+        return UserType.from_row(row)
+
+    @strawberry.field
+    async def entity(self, info: Info[Context, Any]) -> EntityType:
+        row = await info.context.loaders.entities.load(self.entity_id)
+        assert row is not None
+        return EntityType.from_row(row)
+
+    @strawberry.field
+    async def custom_role(self, info: Info[Context, Any]) -> CustomRoleType | None:
+        if self.custom_role_id is None:
+            return None
+        row = await info.context.loaders.custom_roles.load(self.custom_role_id)
+        return CustomRoleType.from_row(row) if row else None
+
+
+@strawberry.type(name="Entity")
+class EntityType:
+    id: strawberry.ID
+    name: str
+    code: str
+    api_access_enabled: bool
+    created_at: datetime
+    organization_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: Entity) -> EntityType:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            code=row.code,
+            api_access_enabled=row.api_access_enabled,
+            created_at=row.created_at,
+            organization_id=row.organization_id,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info[Context, Any]) -> OrganizationType:
+        row = await info.context.loaders.organizations.load(self.organization_id)
+        assert row is not None
+        return OrganizationType.from_row(row)
+
+    @strawberry.field(
+        description="The viewer's own role here.",
+        extensions=[PermissionExtension([IsAuthenticated()])],
+    )
+    async def viewer_role(self, info: Info[Context, Any]) -> RoleEnum:  # type: ignore[valid-type]
+        return (await info.context.access(self.id)).role
+
+    @strawberry.field(
+        description="What the viewer may do here (permission names).",
+        extensions=[PermissionExtension([IsAuthenticated()])],
+    )
+    async def viewer_permissions(self, info: Info[Context, Any]) -> list[str]:
+        return sorted((await info.context.access(self.id)).permissions)
+
+    @strawberry.field(extensions=[PermissionExtension([HasPermission("members.manage")])])
+    async def members(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> Connection[MembershipType]:
+        ctx = info.context
+        page = await ctx.container.tenancy.list_members(
+            ctx.require_actor(), self.id, first=first, after=after
+        )
+        return to_connection(page, MembershipType.from_row)
+
+    @strawberry.field(extensions=[PermissionExtension([HasPermission("members.manage")])])
+    async def custom_roles(self, info: Info[Context, Any]) -> list[CustomRoleType]:
+        ctx = info.context
+        rows = await ctx.container.tenancy.list_custom_roles(ctx.require_actor(), self.id)
+        return [CustomRoleType.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Append-only, hash-chained audit log of this entity, newest first.",
+        extensions=[PermissionExtension([HasPermission("audit.read")])],
+    )
+    async def audit_events(
+        self,
+        info: Info[Context, Any],
+        filter: AuditEventFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEventType]:
+        return await entity_audit_events(info, self.id, filter, first, after)
+
+
+@strawberry.type
+class TenancyQuery:
+    @strawberry.field(
+        description="An entity the viewer belongs to. Any other ID answers NOT_FOUND.",
+        extensions=[PermissionExtension([IsMember()])],
+    )
+    async def entity(self, info: Info[Context, Any], id: strawberry.ID) -> EntityType:
+        access = await info.context.access(str(id))
+        return EntityType.from_row(access.entity)
+
+    @strawberry.field(
+        description="Every entity, for site admins choosing one to impersonate.",
+        extensions=[PermissionExtension([IsSiteAdmin()])],
+    )
+    async def entities(
+        self,
+        info: Info[Context, Any],
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[EntityType]:
+        ctx = info.context
+        page = await ctx.container.tenancy.search_entities(
+            ctx.require_actor(), search, first=first, after=after
+        )
+        return to_connection(page, EntityType.from_row)
+
+    @strawberry.field(
+        description="Permissions a custom role can grant.",
+        extensions=[PermissionExtension([IsAuthenticated()])],
+    )
+    def permission_catalog(self) -> list[PermissionType]:
+        return [PermissionType(name=k, description=v) for k, v in PERMISSIONS.items()]
+
+
+# Mutations ------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class AddMemberInput:
+    entity_id: strawberry.ID
+    email: str
+    role: RoleEnum  # type: ignore[valid-type]
+    custom_role_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class ChangeMemberRoleInput:
+    membership_id: strawberry.ID
+    role: RoleEnum  # type: ignore[valid-type]
+    custom_role_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class RemoveMemberInput:
+    membership_id: strawberry.ID
+
+
+@strawberry.input
+class CreateCustomRoleInput:
+    entity_id: strawberry.ID
+    name: str
+    permissions: list[str]
+
+
+@strawberry.input
+class DeleteCustomRoleInput:
+    entity_id: strawberry.ID
+    id: strawberry.ID
+
+
+@strawberry.type
+class MembershipPayload:
+    membership: MembershipType
+
+
+@strawberry.type
+class RemoveMemberPayload:
+    membership_id: strawberry.ID
+
+
+@strawberry.type
+class CreateCustomRolePayload:
+    custom_role: CustomRoleType
+
+
+@strawberry.type
+class DeleteCustomRolePayload:
+    id: strawberry.ID
+
+
+def _optional(value: strawberry.ID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+MEMBERS: list[FieldExtension] = [PermissionExtension([HasPermission("members.manage")])]
+
+
+@strawberry.type
+class TenancyMutation:
+    @strawberry.mutation(extensions=MEMBERS)
+    async def add_member(
+        self, info: Info[Context, Any], input: AddMemberInput
+    ) -> MembershipPayload:
+        ctx = info.context
+        row = await ctx.container.tenancy.add_member(
+            ctx.require_actor(),
+            str(input.entity_id),
+            input.email,
+            Role(input.role),
+            _optional(input.custom_role_id),
+        )
+        return MembershipPayload(membership=MembershipType.from_row(row))
+
+    @strawberry.mutation(extensions=MEMBERS)
+    async def change_member_role(
+        self, info: Info[Context, Any], input: ChangeMemberRoleInput
+    ) -> MembershipPayload:
+        ctx = info.context
+        row = await ctx.container.tenancy.change_member_role(
+            ctx.require_actor(),
+            str(input.membership_id),
+            Role(input.role),
+            _optional(input.custom_role_id),
+        )
+        return MembershipPayload(membership=MembershipType.from_row(row))
+
+    @strawberry.mutation(extensions=MEMBERS)
+    async def remove_member(
+        self, info: Info[Context, Any], input: RemoveMemberInput
+    ) -> RemoveMemberPayload:
+        ctx = info.context
+        row = await ctx.container.tenancy.remove_member(
+            ctx.require_actor(), str(input.membership_id)
+        )
+        return RemoveMemberPayload(membership_id=strawberry.ID(row.id))
+
+    @strawberry.mutation(extensions=MEMBERS)
+    async def create_custom_role(
+        self, info: Info[Context, Any], input: CreateCustomRoleInput
+    ) -> CreateCustomRolePayload:
+        ctx = info.context
+        row = await ctx.container.tenancy.create_custom_role(
+            ctx.require_actor(), str(input.entity_id), input.name, input.permissions
+        )
+        return CreateCustomRolePayload(custom_role=CustomRoleType.from_row(row))
+
+    @strawberry.mutation(extensions=MEMBERS)
+    async def delete_custom_role(
+        self, info: Info[Context, Any], input: DeleteCustomRoleInput
+    ) -> DeleteCustomRolePayload:
+        ctx = info.context
+        row = await ctx.container.tenancy.delete_custom_role(
+            ctx.require_actor(), str(input.entity_id), str(input.id)
+        )
+        return DeleteCustomRolePayload(id=strawberry.ID(row.id))

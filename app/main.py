@@ -1,0 +1,100 @@
+"""create_app(settings) -> Starlette: routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.container import Container
+from app.gql.view import PortalGraphQL
+from app.migrate import upgrade_to_head
+from app.observability import RequestIdMiddleware, configure_logging
+from app.settings import Settings, load_settings
+
+logger = logging.getLogger("portal")
+
+FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+PLACEHOLDER_PAGE = """<!doctype html><title>Portico</title>
+<h1>Portico</h1><p>The portal frontend is not built (run <code>make run</code>).
+GraphiQL is at <a href="/graphql">/graphql</a>.</p>"""
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> Starlette:
+    """Build the ASGI app. The embedded SQLite default migrates itself at start-up."""
+    settings = settings or load_settings()
+    container = Container(settings)
+    should_migrate = settings.is_sqlite if migrate is None else migrate
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if should_migrate:
+            await asyncio.to_thread(upgrade_to_head, settings)
+        logger.info("portal started", extra={"fields": {"url": settings.public_url}})
+        try:
+            yield
+        finally:
+            await container.close()
+            logger.info("portal stopped")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await asyncio.wait_for(container.db.ping(), timeout=5)
+        except Exception as exc:  # any failure means "not ready"
+            logger.warning("readiness check failed", extra={"fields": {"error": repr(exc)}})
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    graphql = PortalGraphQL(container)
+    routes: list[Route | Mount] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    routes.append(_frontend_route())
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    app.state.container = container
+    return app
+
+
+def _frontend_route() -> Route | Mount:
+    index = FRONTEND_DIST / "index.html"
+    if not index.exists():
+
+        async def placeholder(request: Request) -> Response:
+            return HTMLResponse(PLACEHOLDER_PAGE)
+
+        return Route("/", placeholder)
+    return Mount("/", app=SpaStaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+
+
+class SpaStaticFiles(StaticFiles):
+    """Static files with a fallback to index.html for client-side routes."""
+
+    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override,type-arg]
+        response = await super().get_response(path, scope)
+        if response.status_code == 404 and "." not in Path(path).name:
+            return FileResponse(Path(str(self.directory)) / "index.html")
+        return response
+
+
+def app_factory() -> Starlette:
+    """Entry point for ``uvicorn --factory`` (used by ``portal serve``)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

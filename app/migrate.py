@@ -1,0 +1,27 @@
+"""Run Alembic migrations programmatically (``portal migrate`` and start-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(settings: Settings) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", settings.resolved_database_url.replace("%", "%%"))
+    config.attributes["settings"] = settings
+    return config
+
+
+def upgrade_to_head(settings: Settings) -> None:
+    """Blocking; the async engine inside runs on its own event loop (call from a thread)."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings), "head")

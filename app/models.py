@@ -1,0 +1,188 @@
+"""SQLModel tables. Every timestamp is timezone-aware UTC; every ID is an opaque prefixed string."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from app.security import new_id
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``TIMESTAMP WITH TIME ZONE`` on PostgreSQL; on SQLite, UTC text read back as aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+def _fk(
+    target: str, *, nullable: bool = False, index: bool = True, ondelete: str = "CASCADE"
+) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class Role(enum.StrEnum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MANAGER = "MANAGER"
+    STAFF = "STAFF"
+    CUSTOM = "CUSTOM"
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: str = Field(default_factory=lambda: new_id("org"), primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    created_at: datetime = _created_at()
+
+
+class Entity(SQLModel, table=True):
+    __tablename__ = "entities"
+
+    id: str = Field(default_factory=lambda: new_id("ent"), primary_key=True, max_length=40)
+    organization_id: str = _fk("organizations.id")
+    name: str = Field(max_length=200)
+    code: str = Field(max_length=32, unique=True)
+    api_access_enabled: bool = True
+    created_at: datetime = _created_at()
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=lambda: new_id("usr"), primary_key=True, max_length=40)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    is_site_admin: bool = False
+    is_active: bool = True
+    created_at: datetime = _created_at()
+
+
+class CustomRole(SQLModel, table=True):
+    __tablename__ = "custom_roles"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "name"),)
+
+    id: str = Field(default_factory=lambda: new_id("rol"), primary_key=True, max_length=40)
+    organization_id: str = _fk("organizations.id")
+    name: str = Field(max_length=100)
+    permissions: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    created_at: datetime = _created_at()
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "entity_id"),)
+
+    id: str = Field(default_factory=lambda: new_id("mem"), primary_key=True, max_length=40)
+    user_id: str = _fk("users.id")
+    entity_id: str = _fk("entities.id")
+    role: str = Field(max_length=16)
+    custom_role_id: str | None = _fk("custom_roles.id", nullable=True, ondelete="RESTRICT")
+    created_at: datetime = _created_at()
+
+
+class PortalSession(SQLModel, table=True):
+    __tablename__ = "portal_sessions"
+
+    id: str = Field(default_factory=lambda: new_id("ses"), primary_key=True, max_length=40)
+    token_digest: str = Field(max_length=64, unique=True)
+    user_id: str = _fk("users.id")
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = _ts(nullable=True)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+    impersonated_entity_id: str | None = _fk("entities.id", nullable=True, index=False)
+    impersonated_user_id: str | None = _fk("users.id", nullable=True, index=False)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_email_created", "email", "created_at"),
+        sa.Index("ix_login_attempts_ip_created", "ip", "created_at"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("lga"), primary_key=True, max_length=40)
+    email: str = Field(max_length=320)
+    ip: str = Field(max_length=64)
+    succeeded: bool
+    created_at: datetime = _created_at()
+
+
+class AuditChainHead(SQLModel, table=True):
+    """One row per chain; appends lock it so concurrent writers cannot fork the chain."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    digest: str = Field(default="", max_length=64)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.UniqueConstraint("chain", "seq"),
+        sa.Index("ix_audit_events_entity_created", "entity_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("aud"), primary_key=True, max_length=40)
+    chain: str = Field(max_length=40)
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    entity_id: str | None = _fk("entities.id", nullable=True, index=False, ondelete="RESTRICT")
+    actor_user_id: str | None = Field(default=None, max_length=40)
+    actor_email: str | None = Field(default=None, max_length=320)
+    impersonator_user_id: str | None = Field(default=None, max_length=40)
+    impersonator_email: str | None = Field(default=None, max_length=320)
+    action: str = Field(max_length=64, index=True)
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: str | None = Field(default=None, max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    created_at: datetime = _created_at()
+    prev_digest: str = Field(max_length=64)
+    digest: str = Field(max_length=64)

@@ -1,0 +1,53 @@
+"""Keyset pagination helpers shared by every Relay connection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from app.errors import BadUserInput
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 1:
+        raise BadUserInput("'first' must be at least 1", field="first")
+    return min(first, MAX_PAGE_SIZE)
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput("Invalid cursor", field="after") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """``items`` with the cursor of each; fetch ``limit + 1`` rows to know if there is more."""
+
+    items: list[tuple[str, T]]
+    has_next_page: bool
+
+    @classmethod
+    def from_rows(cls, rows: list[T], limit: int, key: str) -> Page[T]:
+        visible = rows[:limit]
+        return cls(
+            items=[(encode_cursor(str(getattr(row, key))), row) for row in visible],
+            has_next_page=len(rows) > limit,
+        )

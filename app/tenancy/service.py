@@ -1,0 +1,471 @@
+"""Use cases for organizations, entities, users, members and custom roles.
+
+Each public method is one unit of work: it checks access, changes rows, appends the audit event
+in the same transaction, and commits once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from app.actor import Actor
+from app.audit.repository import AuditRepository
+from app.db import Database
+from app.errors import BadUserInput, Conflict, Forbidden, NotFound
+from app.models import CustomRole, Entity, Membership, Organization, Role, User
+from app.pagination import Page, decode_cursor, page_size
+from app.security import PasswordHasher
+from app.tenancy.access import Access, entity_access
+from app.tenancy.permissions import PERMISSIONS, role_permissions
+from app.tenancy.repository import TenancyRepository
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CODE_RE = re.compile(r"^[a-z0-9]{2,24}$")
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    role: Role
+    custom_role: CustomRole | None
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return role_permissions(
+            self.role, self.custom_role.permissions if self.custom_role else None
+        )
+
+
+def normalize_email(email: str, field: str = "email") -> str:
+    value = email.strip().lower()
+    if not EMAIL_RE.match(value) or len(value) > 320:
+        raise BadUserInput("Enter a valid email address", field=field)
+    return value
+
+
+class TenancyService:
+    def __init__(self, db: Database, audit_key: bytes, hasher: PasswordHasher) -> None:
+        self.db = db
+        self.audit_key = audit_key
+        self.hasher = hasher
+
+    # Reads ------------------------------------------------------------------------------------
+
+    async def access(self, actor: Actor, entity_id: str) -> Access:
+        async with self.db.session() as session:
+            return await entity_access(TenancyRepository(session), actor, entity_id)
+
+    async def memberships_of(self, actor: Actor) -> Sequence[Membership]:
+        if actor.user_id is None:
+            return []
+        async with self.db.session() as session:
+            rows = await TenancyRepository(session).memberships_of_user(actor.user_id)
+        if actor.is_impersonating:
+            return [m for m in rows if m.entity_id == actor.impersonated_entity_id]
+        return rows
+
+    async def list_members(
+        self, actor: Actor, entity_id: str, *, first: int | None, after: str | None
+    ) -> Page[Membership]:
+        limit = page_size(first)
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            (await entity_access(repo, actor, entity_id)).require("members.manage")
+            rows = await repo.members(entity_id, limit=limit + 1, after=decode_cursor(after))
+        return Page.from_rows(list(rows), limit, "id")
+
+    async def list_custom_roles(self, actor: Actor, entity_id: str) -> Sequence[CustomRole]:
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            access = await entity_access(repo, actor, entity_id)
+            access.require("members.manage")
+            return await repo.custom_roles_of(access.entity.organization_id)
+
+    # Loaders for the GraphQL layer (batch by ID; callers already passed an access check).
+
+    async def users_by_id(self, ids: Sequence[str]) -> dict[str, User]:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).users(ids)
+
+    async def entities_by_id(self, ids: Sequence[str]) -> dict[str, Entity]:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).entities(ids)
+
+    async def custom_roles_by_id(self, ids: Sequence[str]) -> dict[str, CustomRole]:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).custom_roles(ids)
+
+    async def organization(self, organization_id: str) -> Organization | None:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).organization(organization_id)
+
+    async def search_entities(
+        self, actor: Actor, search: str | None, *, first: int | None, after: str | None
+    ) -> Page[Entity]:
+        if not actor.is_site_admin:
+            raise Forbidden("Only site admins can list every entity")
+        limit = page_size(first)
+        async with self.db.session() as session:
+            rows = await TenancyRepository(session).search_entities(
+                search, limit=limit + 1, after=decode_cursor(after)
+            )
+        return Page.from_rows(list(rows), limit, "id")
+
+    # Member management -------------------------------------------------------------------------
+
+    async def add_member(
+        self,
+        actor: Actor,
+        entity_id: str,
+        email: str,
+        role: Role,
+        custom_role_id: str | None = None,
+    ) -> Membership:
+        email = normalize_email(email)
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            access = await entity_access(repo, actor, entity_id)
+            access.require("members.manage")
+            assignment = await self._assignment(repo, access, role, custom_role_id)
+            self._check_can_assign(access, assignment)
+            user = await repo.user_by_email(email)
+            if user is None:
+                raise BadUserInput("No portal user has this email address", field="email")
+            if await repo.membership_of(user.id, entity_id):
+                raise Conflict("This user is already a member", field="email")
+            membership = Membership(
+                user_id=user.id,
+                entity_id=entity_id,
+                role=assignment.role,
+                custom_role_id=assignment.custom_role.id if assignment.custom_role else None,
+            )
+            await repo.add(membership)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "member.added",
+                entity_id=entity_id,
+                target_type="membership",
+                target_id=membership.id,
+                details={"email": user.email, **_role_details(assignment)},
+            )
+            await session.commit()
+            return membership
+
+    async def change_member_role(
+        self, actor: Actor, membership_id: str, role: Role, custom_role_id: str | None = None
+    ) -> Membership:
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            membership, access = await self._member_with_access(repo, actor, membership_id)
+            current = await self._assignment(
+                repo, access, Role(membership.role), membership.custom_role_id
+            )
+            self._check_can_assign(access, current)
+            assignment = await self._assignment(repo, access, role, custom_role_id)
+            self._check_can_assign(access, assignment)
+            if current.role is Role.OWNER and assignment.role is not Role.OWNER:
+                await self._keep_an_owner(repo, membership.entity_id)
+            membership.role = assignment.role
+            membership.custom_role_id = (
+                assignment.custom_role.id if assignment.custom_role else None
+            )
+            await repo.add(membership)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "member.role_changed",
+                entity_id=membership.entity_id,
+                target_type="membership",
+                target_id=membership.id,
+                details={
+                    "from": {**_role_details(current)},
+                    "to": {**_role_details(assignment)},
+                    "user_id": membership.user_id,
+                },
+            )
+            await session.commit()
+            return membership
+
+    async def remove_member(self, actor: Actor, membership_id: str) -> Membership:
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            membership, access = await self._member_with_access(repo, actor, membership_id)
+            current = await self._assignment(
+                repo, access, Role(membership.role), membership.custom_role_id
+            )
+            self._check_can_assign(access, current)
+            if current.role is Role.OWNER:
+                await self._keep_an_owner(repo, membership.entity_id)
+            user = await repo.user(membership.user_id)
+            await repo.delete(membership)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "member.removed",
+                entity_id=membership.entity_id,
+                target_type="membership",
+                target_id=membership.id,
+                details={"email": user.email if user else None, **_role_details(current)},
+            )
+            await session.commit()
+            return membership
+
+    # Custom roles -------------------------------------------------------------------------------
+
+    async def create_custom_role(
+        self, actor: Actor, entity_id: str, name: str, permissions: Sequence[str]
+    ) -> CustomRole:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise BadUserInput("Name must be 1 to 100 characters", field="name")
+        wanted = _validate_permissions(permissions)
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            access = await entity_access(repo, actor, entity_id)
+            access.require("members.manage")
+            if not wanted <= access.permissions:
+                raise Forbidden("A custom role cannot grant permissions you do not hold")
+            organization_id = access.entity.organization_id
+            if await repo.custom_role_by_name(organization_id, name):
+                raise Conflict("A role with this name already exists", field="name")
+            role = CustomRole(
+                organization_id=organization_id, name=name, permissions=sorted(wanted)
+            )
+            await repo.add(role)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "custom_role.created",
+                entity_id=entity_id,
+                target_type="custom_role",
+                target_id=role.id,
+                details={"name": name, "permissions": role.permissions},
+            )
+            await session.commit()
+            return role
+
+    async def delete_custom_role(self, actor: Actor, entity_id: str, role_id: str) -> CustomRole:
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            access = await entity_access(repo, actor, entity_id)
+            access.require("members.manage")
+            role = await repo.custom_role(role_id)
+            if role is None or role.organization_id != access.entity.organization_id:
+                raise NotFound("Role not found", field="id")
+            if not frozenset(role.permissions) <= access.permissions:
+                raise Forbidden("You cannot delete a role that grants more than you hold")
+            if await repo.custom_role_in_use(role.id):
+                raise Conflict("The role is still assigned to members", field="id")
+            await repo.delete(role)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "custom_role.deleted",
+                entity_id=entity_id,
+                target_type="custom_role",
+                target_id=role.id,
+                details={"name": role.name, "permissions": role.permissions},
+            )
+            await session.commit()
+            return role
+
+    # Provisioning (CLI, demo seeding, platform hooks) -------------------------------------------
+
+    async def create_organization(self, actor: Actor, name: str) -> Organization:
+        name = name.strip()
+        if not name:
+            raise BadUserInput("Name is required", field="name")
+        async with self.db.session() as session:
+            organization = Organization(name=name)
+            await TenancyRepository(session).add(organization)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "organization.created",
+                entity_id=None,
+                target_type="organization",
+                target_id=organization.id,
+                details={"name": name},
+            )
+            await session.commit()
+            return organization
+
+    async def create_entity(
+        self, actor: Actor, organization_id: str, name: str, code: str
+    ) -> Entity:
+        code = code.strip().lower()
+        if not CODE_RE.match(code):
+            raise BadUserInput("Code must be 2 to 24 lowercase letters or digits", field="code")
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            if await repo.organization(organization_id) is None:
+                raise NotFound("Organization not found", field="organizationId")
+            if await repo.entity_by_code(code):
+                raise Conflict("An entity with this code already exists", field="code")
+            entity = Entity(organization_id=organization_id, name=name.strip(), code=code)
+            await repo.add(entity)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "entity.created",
+                entity_id=entity.id,
+                target_type="entity",
+                target_id=entity.id,
+                details={"name": entity.name, "code": code},
+            )
+            await session.commit()
+            return entity
+
+    async def create_user(
+        self, actor: Actor, email: str, name: str, password: str | None, *, site_admin: bool = False
+    ) -> User:
+        email = normalize_email(email)
+        password_hash = None
+        if password is not None:
+            if len(password) < MIN_PASSWORD_LENGTH:
+                raise BadUserInput(
+                    f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+                )
+            password_hash = await self.hasher.hash(password)
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            if await repo.user_by_email(email):
+                raise Conflict("A user with this email already exists", field="email")
+            user = User(
+                email=email,
+                name=name.strip(),
+                password_hash=password_hash,
+                is_site_admin=site_admin,
+            )
+            await repo.add(user)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "user.created",
+                entity_id=None,
+                target_type="user",
+                target_id=user.id,
+                details={"email": email, "site_admin": site_admin},
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise Conflict("A user with this email already exists", field="email") from None
+            return user
+
+    async def set_password(self, actor: Actor, email: str, password: str) -> User:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise BadUserInput(
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            )
+        password_hash = await self.hasher.hash(password)
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            user = await repo.user_by_email(normalize_email(email))
+            if user is None:
+                raise NotFound("User not found", field="email")
+            user.password_hash = password_hash
+            await repo.add(user)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "user.password_set",
+                entity_id=None,
+                target_type="user",
+                target_id=user.id,
+            )
+            await session.commit()
+            return user
+
+    async def grant_membership(
+        self,
+        actor: Actor,
+        user_id: str,
+        entity_id: str,
+        role: Role,
+        custom_role_id: str | None = None,
+    ) -> Membership:
+        """Provisioning path without a role check (CLI and platform hooks only)."""
+        async with self.db.session() as session:
+            repo = TenancyRepository(session)
+            existing = await repo.membership_of(user_id, entity_id)
+            if existing:
+                return existing
+            membership = Membership(
+                user_id=user_id, entity_id=entity_id, role=role, custom_role_id=custom_role_id
+            )
+            await repo.add(membership)
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "member.added",
+                entity_id=entity_id,
+                target_type="membership",
+                target_id=membership.id,
+                details={"user_id": user_id, "role": role.value},
+            )
+            await session.commit()
+            return membership
+
+    async def find_user(self, email: str) -> User | None:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).user_by_email(normalize_email(email))
+
+    async def find_entity(self, code: str) -> Entity | None:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).entity_by_code(code)
+
+    async def find_organization(self, name: str) -> Organization | None:
+        async with self.db.session() as session:
+            return await TenancyRepository(session).organization_by_name(name)
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    async def _member_with_access(
+        self, repo: TenancyRepository, actor: Actor, membership_id: str
+    ) -> tuple[Membership, Access]:
+        membership = await repo.membership(membership_id)
+        if membership is None:
+            raise NotFound("Member not found", field="membershipId")
+        try:
+            access = await entity_access(repo, actor, membership.entity_id)
+        except NotFound:
+            raise NotFound("Member not found", field="membershipId") from None
+        access.require("members.manage")
+        return membership, access
+
+    async def _assignment(
+        self, repo: TenancyRepository, access: Access, role: Role, custom_role_id: str | None
+    ) -> RoleAssignment:
+        if role is Role.CUSTOM:
+            if not custom_role_id:
+                raise BadUserInput("A custom role needs customRoleId", field="customRoleId")
+            custom = await repo.custom_role(custom_role_id)
+            if custom is None or custom.organization_id != access.entity.organization_id:
+                raise NotFound("Role not found", field="customRoleId")
+            return RoleAssignment(role, custom)
+        if custom_role_id:
+            raise BadUserInput("customRoleId is only for role CUSTOM", field="customRoleId")
+        return RoleAssignment(role, None)
+
+    @staticmethod
+    def _check_can_assign(access: Access, assignment: RoleAssignment) -> None:
+        """Nobody hands out (or takes away) more than their own role holds."""
+        if assignment.role is Role.OWNER:
+            access.require_owner()
+        if not assignment.permissions <= access.permissions:
+            raise Forbidden("You cannot manage a role that grants more than your own")
+
+    @staticmethod
+    async def _keep_an_owner(repo: TenancyRepository, entity_id: str) -> None:
+        if await repo.count_owners(entity_id) <= 1:
+            raise Conflict("An entity must keep at least one owner", field="role")
+
+
+def _validate_permissions(permissions: Sequence[str]) -> frozenset[str]:
+    unknown = sorted(set(permissions) - set(PERMISSIONS))
+    if unknown:
+        raise BadUserInput(f"Unknown permission: {', '.join(unknown)}", field="permissions")
+    return frozenset(permissions)
+
+
+def _role_details(assignment: RoleAssignment) -> dict[str, str | None]:
+    return {
+        "role": assignment.role.value,
+        "custom_role": assignment.custom_role.name if assignment.custom_role else None,
+    }

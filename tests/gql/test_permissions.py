@@ -1,0 +1,223 @@
+"""Every protected field, called by every kind of caller, answers as its directive says.
+
+The expectations are read from the access directives in the exported schema, so a field that
+gains or loses a directive changes what is tested; a protected field with no operation in
+OPERATIONS fails the coverage test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from graphql import FieldDefinitionNode, ObjectTypeDefinitionNode, StringValueNode, parse
+from graphql.language import ListValueNode
+
+from app.gql.schema import schema
+from tests.support.graphql import error_codes, gql
+from tests.support.world import World
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # requiresRole | requiresAuth | requiresSiteAdmin
+    roles: frozenset[str] = frozenset()
+    permission: str | None = None
+
+
+def _rules() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for definition in parse(schema.as_str()).definitions:
+        if not isinstance(definition, ObjectTypeDefinitionNode):
+            continue
+        for field in definition.fields or ():
+            assert isinstance(field, FieldDefinitionNode)
+            for directive in field.directives or ():
+                name = directive.name.value
+                if name not in ("requiresRole", "requiresAuth", "requiresSiteAdmin"):
+                    continue
+                args = {a.name.value: a.value for a in directive.arguments or ()}
+                roles: frozenset[str] = frozenset()
+                if isinstance(args.get("roles"), ListValueNode):
+                    roles = frozenset(v.value for v in args["roles"].values)  # type: ignore[attr-defined]
+                permission = args.get("permission")
+                rules[f"{definition.name.value}.{field.name.value}"] = Rule(
+                    name,
+                    roles,
+                    permission.value if isinstance(permission, StringValueNode) else None,
+                )
+    return rules
+
+
+RULES = _rules()
+
+Vars = Callable[[World], dict[str, Any]]
+ENTITY_FIELD = "query($id: ID!) {{ entity(id: $id) {{ {field} }} }}"
+
+
+def _entity(w: World) -> dict[str, Any]:
+    return {"id": w.acme.id}
+
+
+OPERATIONS: dict[str, tuple[str, Vars]] = {
+    "Query.entity": ("query($id: ID!) { entity(id: $id) { id name } }", _entity),
+    "Query.entities": ("{ entities { edges { node { id } } } }", lambda w: {}),
+    "Query.permissionCatalog": ("{ permissionCatalog { name } }", lambda w: {}),
+    "Query.platformAuditEvents": (
+        "{ platformAuditEvents { edges { node { action } } } }",
+        lambda w: {},
+    ),
+    "Entity.viewerRole": (ENTITY_FIELD.format(field="viewerRole"), _entity),
+    "Entity.viewerPermissions": (ENTITY_FIELD.format(field="viewerPermissions"), _entity),
+    "Entity.members": (
+        ENTITY_FIELD.format(field="members { edges { node { role user { email } } } }"),
+        _entity,
+    ),
+    "Entity.customRoles": (ENTITY_FIELD.format(field="customRoles { name }"), _entity),
+    "Entity.auditEvents": (
+        ENTITY_FIELD.format(field="auditEvents { edges { node { action } } }"),
+        _entity,
+    ),
+    "Mutation.addMember": (
+        'mutation($e: ID!) { addMember(input: {entityId: $e, email: "new@acme.example", '
+        "role: STAFF}) { membership { id } } }",
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.changeMemberRole": (
+        "mutation($m: ID!) { changeMemberRole(input: {membershipId: $m, role: MANAGER}) "
+        "{ membership { role } } }",
+        lambda w: {"m": w.memberships["staff"].id},
+    ),
+    "Mutation.removeMember": (
+        "mutation($m: ID!) { removeMember(input: {membershipId: $m}) { membershipId } }",
+        lambda w: {"m": w.memberships["staff"].id},
+    ),
+    "Mutation.createCustomRole": (
+        'mutation($e: ID!) { createCustomRole(input: {entityId: $e, name: "Helpers", '
+        'permissions: ["members.manage"]}) { customRole { id } } }',
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.deleteCustomRole": (
+        "mutation($e: ID!, $r: ID!) { deleteCustomRole(input: {entityId: $e, id: $r}) { id } }",
+        lambda w: {"e": w.acme.id, "r": w.spare_role.id},
+    ),
+    "Mutation.impersonateEntity": (
+        "mutation($e: ID!) { impersonateEntity(input: {entityId: $e}) { impersonating { id } } }",
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.stopImpersonation": ("mutation { stopImpersonation { isSiteAdmin } }", lambda w: {}),
+}
+
+# caller label -> the role it holds in Acme (None: no membership there)
+CALLERS: dict[str, str | None] = {
+    "owner": "OWNER",
+    "admin": "ADMIN",
+    "manager": "MANAGER",
+    "staff": "STAFF",
+    "custom": "CUSTOM",  # custom role granting members.manage only
+    "outsider": None,  # owner of Globex
+    "site_admin": None,  # platform staff, not impersonating
+    "anonymous": None,
+}
+CUSTOM_PERMISSIONS = {"members.manage"}
+
+
+def expected(coordinate: str, caller: str) -> str:
+    """'' for allowed, else the error code the caller must get."""
+    rule = RULES[coordinate]
+    if coordinate.startswith("Entity."):
+        # Entity fields are reached through Query.entity, which must let the caller in first.
+        return expected("Query.entity", caller) or _expected_own(rule, caller)
+    return _expected_own(rule, caller)
+
+
+def _expected_own(rule: Rule, caller: str) -> str:
+    if caller == "anonymous":
+        return "UNAUTHENTICATED"
+    if rule.kind == "requiresAuth":
+        return ""
+    if rule.kind == "requiresSiteAdmin":
+        return "" if caller == "site_admin" else "FORBIDDEN"
+    role = CALLERS[caller]
+    if role is None:
+        return "NOT_FOUND"
+    if role in rule.roles or (role == "CUSTOM" and rule.permission in CUSTOM_PERMISSIONS):
+        return ""
+    return "FORBIDDEN"
+
+
+# stopImpersonation is BAD_USER_INPUT for callers who are not impersonating: tested on its own.
+TABLE = [
+    pytest.param(coordinate, caller, id=f"{coordinate}-{caller}")
+    for coordinate in sorted(RULES)
+    if coordinate != "Mutation.stopImpersonation"
+    for caller in CALLERS
+]
+
+
+class TestAccessDirectives:
+    def test_every_protected_field_has_an_operation(self) -> None:
+        assert set(RULES) - set(OPERATIONS) == set()
+        assert "Entity.members" in RULES and RULES["Entity.members"].roles == {"OWNER", "ADMIN"}
+
+    @pytest.mark.parametrize(("coordinate", "caller"), TABLE)
+    async def test_caller_gets_what_the_directive_says(
+        self, client: httpx.AsyncClient, world: World, coordinate: str, caller: str
+    ) -> None:
+        document, variables = OPERATIONS[coordinate]
+        token = None if caller == "anonymous" else world.tokens[caller]
+        body = await gql(client, document, variables(world), token=token)
+        want = expected(coordinate, caller)
+        if want:
+            assert want in error_codes(body), body
+        else:
+            assert not body.get("errors"), body
+            assert body["data"] is not None
+
+
+class TestCrossTenant:
+    async def test_outsider_asking_for_another_entity_gets_not_found(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        body = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { id name } }",
+            {"id": world.acme.id},
+            token=world.tokens["outsider"],
+        )
+        assert error_codes(body) == ["NOT_FOUND"]
+        assert body["data"] is None
+
+    async def test_unknown_entity_answers_exactly_like_a_foreign_one(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        token = world.tokens["outsider"]
+        query = "query($id: ID!) { entity(id: $id) { id } }"
+        foreign = await gql(client, query, {"id": world.acme.id}, token=token)
+        missing = await gql(client, query, {"id": "ent_doesnotexist"}, token=token)
+        for body in (foreign, missing):
+            for error in body["errors"]:
+                error.pop("locations", None)
+        assert foreign == missing
+
+    async def test_member_of_another_entity_cannot_touch_its_memberships(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        body = await gql(
+            client,
+            "mutation($m: ID!) { removeMember(input: {membershipId: $m}) { membershipId } }",
+            {"m": world.memberships["staff"].id},
+            token=world.tokens["outsider"],
+        )
+        assert error_codes(body) == ["NOT_FOUND"]
+        members = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { members { edges { node { id } } } } }",
+            {"id": world.acme.id},
+            token=world.tokens["owner"],
+        )
+        ids = [e["node"]["id"] for e in members["data"]["entity"]["members"]["edges"]]
+        assert world.memberships["staff"].id in ids

@@ -1,0 +1,80 @@
+"""A small world built through the services: two tenants, every role, a site admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.actor import Actor
+from app.auth.service import RequestInfo
+from app.container import Container
+from app.models import CustomRole, Entity, Membership, Role
+
+PASSWORD = "correct horse battery"
+SYSTEM = Actor.system("tests")
+
+
+@dataclass
+class World:
+    acme: Entity
+    globex: Entity
+    member_managers: CustomRole  # custom role granting members.manage only
+    spare_role: CustomRole  # custom role assigned to nobody
+    users: dict[str, str] = field(default_factory=dict)  # label -> user id
+    emails: dict[str, str] = field(default_factory=dict)  # label -> email
+    memberships: dict[str, Membership] = field(default_factory=dict)  # label -> membership
+    tokens: dict[str, str] = field(default_factory=dict)  # label -> session token
+
+
+# label, email, entity code, role
+MEMBERS = (
+    ("owner", "owner@acme.example", "acme", Role.OWNER),
+    ("admin", "admin@acme.example", "acme", Role.ADMIN),
+    ("manager", "manager@acme.example", "acme", Role.MANAGER),
+    ("staff", "staff@acme.example", "acme", Role.STAFF),
+    ("custom", "custom@acme.example", "acme", Role.CUSTOM),
+    ("outsider", "admin@globex.example", "globex", Role.OWNER),
+)
+
+
+async def build_world(container: Container) -> World:
+    tenancy = container.tenancy
+    acme_org = await tenancy.create_organization(SYSTEM, "Acme")
+    globex_org = await tenancy.create_organization(SYSTEM, "Globex")
+    acme = await tenancy.create_entity(SYSTEM, acme_org.id, "Acme", "acme")
+    globex = await tenancy.create_entity(SYSTEM, globex_org.id, "Globex", "globex")
+    entities = {"acme": acme, "globex": globex}
+
+    owner = await tenancy.create_user(SYSTEM, "owner@acme.example", "Olivia", PASSWORD)
+    await tenancy.grant_membership(SYSTEM, owner.id, acme.id, Role.OWNER)
+    owner_actor = Actor(user_id=owner.id, email=owner.email)
+    member_managers = await tenancy.create_custom_role(
+        owner_actor, acme.id, "Member managers", ["members.manage"]
+    )
+    spare_role = await tenancy.create_custom_role(owner_actor, acme.id, "Spare", ["members.manage"])
+
+    world = World(acme=acme, globex=globex, member_managers=member_managers, spare_role=spare_role)
+    for label, email, code, role in MEMBERS:
+        user = (
+            owner if label == "owner" else await tenancy.create_user(SYSTEM, email, label, PASSWORD)
+        )
+        custom_id = member_managers.id if role is Role.CUSTOM else None
+        membership = await tenancy.grant_membership(
+            SYSTEM, user.id, entities[code].id, role, custom_id
+        )
+        world.users[label] = user.id
+        world.emails[label] = email
+        world.memberships[label] = membership
+
+    root = await tenancy.create_user(
+        SYSTEM, "root@portal.example", "Root", PASSWORD, site_admin=True
+    )
+    world.users["site_admin"] = root.id
+    world.emails["site_admin"] = root.email
+    newcomer = await tenancy.create_user(SYSTEM, "new@acme.example", "Newcomer", PASSWORD)
+    world.users["newcomer"] = newcomer.id
+    world.emails["newcomer"] = newcomer.email
+
+    info = RequestInfo(ip="198.51.100.1", user_agent="pytest")
+    for label, email in world.emails.items():
+        world.tokens[label] = (await container.auth.login(email, PASSWORD, info)).token
+    return world
