@@ -68,6 +68,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+async def fresh_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the backend under test, for migrations and real servers."""
+    if backend() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"portico_fresh_{secrets.token_hex(4)}"
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _asyncpg_url(ADMIN_URL, name).render_as_string(hide_password=False)
+    finally:
+        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",

@@ -1,0 +1,50 @@
+# Portico: `make run` serves the portal with demo data; `make test` runs every check and test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+FE_STAMP := frontend/node_modules/.installed
+FE_BUILD := frontend/dist/index.html
+FE_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+
+export PORTAL_HOST ?= 127.0.0.1
+export PORTAL_PORT ?= 8000
+
+.PHONY: install run test lint bench clean
+
+install: $(PY_STAMP) $(FE_BUILD)
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(FE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FE_BUILD): $(FE_STAMP) $(FE_SOURCES)
+	cd frontend && npm run --silent build
+
+run: install
+	$(BIN)/portal migrate
+	$(BIN)/portal demo
+	@echo "Portal:   http://$(PORTAL_HOST):$(PORTAL_PORT)/"
+	@echo "GraphiQL: http://$(PORTAL_HOST):$(PORTAL_PORT)/graphql"
+	$(BIN)/portal serve
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/mypy
+
+test: install lint
+	bash scripts/test.sh
+
+bench: install
+	@echo "No benchmarks yet (the first one arrives with API keys)."
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .portal

@@ -1,0 +1,104 @@
+"""A real `portal serve` process: readiness, request IDs, JSON logs, sign-in, graceful stop,
+and the portal frontend driven in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import Server, portal_env, run_portal, start_server
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSWORD = "demo password 123"
+
+
+@pytest.fixture
+def server(fresh_database_url: str, tmp_path: Path) -> Iterator[Server]:
+    env = portal_env(tmp_path / "data", fresh_database_url, PORTAL_DEMO_PASSWORD=DEMO_PASSWORD)
+    demo = run_portal(env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "owner@acme.example" in demo.stdout and DEMO_PASSWORD in demo.stdout
+    again = run_portal(env, "demo")  # idempotent
+    assert again.returncode == 0, again.stderr
+    running = start_server(env, tmp_path / "server.log")
+    yield running
+    running.stop()
+
+
+def login(server: Server, email: str, password: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/graphql",
+        json={
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+            "{ token user { email } } }",
+            "variables": {"e": email, "p": password},
+        },
+        headers={"Origin": server.url},
+        timeout=10,
+    )
+
+
+@pytest.mark.e2e
+class TestServer:
+    def test_health_readiness_and_request_ids(self, server: Server) -> None:
+        health = httpx.get(f"{server.url}/healthz")
+        ready = httpx.get(f"{server.url}/readyz")
+        assert health.json() == {"status": "ok"}
+        assert ready.json() == {"status": "ok", "database": "ok"}
+        request_id = ready.headers["x-request-id"]
+        assert request_id.startswith("req_") and request_id != health.headers["x-request-id"]
+        lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+        assert any(
+            line.get("request_id") == request_id and line.get("path") == "/readyz" for line in lines
+        )
+
+    def test_demo_user_signs_in_and_the_password_never_reaches_the_logs(
+        self, server: Server
+    ) -> None:
+        response = login(server, "owner@acme.example", DEMO_PASSWORD)
+        body = response.json()
+        assert body["data"]["login"]["user"]["email"] == "owner@acme.example"
+        assert "HttpOnly" in response.headers["set-cookie"]
+        token = body["data"]["login"]["token"]
+        logs = server.logs()
+        assert DEMO_PASSWORD not in logs and token not in logs
+
+    def test_sigterm_stops_gracefully(self, server: Server) -> None:
+        # uvicorn finishes the lifespan, then re-raises SIGTERM so the exit status says why.
+        assert server.stop() in (0, -15)
+        logs = server.logs()
+        assert "portal stopped" in logs and "Application shutdown complete" in logs
+
+    def test_portal_frontend_in_chromium(self, server: Server, tmp_path: Path) -> None:
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("chromium is required in CI (apt-get install -y chromium)")
+            pytest.skip("chromium is not installed: apt-get install -y chromium")
+        assert (ROOT / "frontend" / "dist" / "index.html").exists(), "run `make install` first"
+        shot = tmp_path / "portal.png"
+        result = subprocess.run(
+            [
+                "node",
+                str(ROOT / "frontend" / "e2e" / "login.mjs"),
+                server.url,
+                "owner@acme.example",
+                DEMO_PASSWORD,
+                "Acme",
+                str(shot),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            env={**os.environ, "CHROMIUM_PATH": chromium},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert shot.exists() and shot.stat().st_size > 1000

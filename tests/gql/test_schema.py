@@ -1,0 +1,125 @@
+"""The committed SDL, GraphQL limits, and error masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.container import Container
+from app.gql.schema import schema
+from tests.support.graphql import data, error_codes, gql
+from tests.support.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class TestSchemaFile:
+    def test_committed_schema_matches_the_code(self) -> None:
+        committed = (ROOT / "schema.graphql").read_text()
+        assert committed == schema.as_str() + "\n", (
+            "schema.graphql is stale: run `portal export-schema --output schema.graphql`"
+        )
+
+
+class TestLimits:
+    async def test_query_nested_20_deep_is_rejected(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        inner = "id"
+        for _ in range(10):
+            inner = f"entity {{ members {{ edges {{ node {{ {inner} }} }} }} }}"
+        query = f"{{ viewer {{ memberships {{ {inner} }} }} }}"
+        assert query.count("{") >= 20
+        body = await gql(client, query, token=world.tokens["owner"])
+        assert body["data"] is None
+        assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+    async def test_query_with_100_aliases_is_rejected(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        query = "{ " + " ".join(f"a{i}: viewer {{ isSiteAdmin }}" for i in range(100)) + " }"
+        body = await gql(client, query, token=world.tokens["owner"])
+        assert body["data"] is None
+        assert "aliases found" in body["errors"][0]["message"]
+
+    async def test_oversized_query_is_rejected(self, client: httpx.AsyncClient) -> None:
+        query = "{ viewer { " + "isSiteAdmin " * 6000 + "} }"
+        body = await gql(client, query)
+        assert "more than 5000 tokens" in body["errors"][0]["message"]
+        assert body["data"] is None
+
+
+class TestErrors:
+    async def test_unexpected_errors_are_masked(
+        self,
+        client: httpx.AsyncClient,
+        world: World,
+        app: object,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        container: Container = app.state.container  # type: ignore[attr-defined]
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("database password is hunter2")
+
+        monkeypatch.setattr(container.tenancy, "list_custom_roles", broken)
+        body = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { customRoles { name } } }",
+            {"id": world.acme.id},
+            token=world.tokens["owner"],
+        )
+        assert body["errors"][0]["message"] == "Internal server error"
+        assert "hunter2" not in str(body)
+        assert any("hunter2" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+
+    async def test_expected_errors_keep_their_code(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        body = await gql(
+            client, "{ entities { edges { node { id } } } }", token=world.tokens["owner"]
+        )
+        assert error_codes(body) == ["FORBIDDEN"]
+
+    async def test_page_size_is_capped(self, client: httpx.AsyncClient, world: World) -> None:
+        body = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { members(first: 1000) "
+            "{ edges { node { id } } } } }",
+            {"id": world.acme.id},
+            token=world.tokens["owner"],
+        )
+        assert len(data(body)["entity"]["members"]["edges"]) == 5
+        bad = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { members(first: 0) { edges { node { id } } } } }",
+            {"id": world.acme.id},
+            token=world.tokens["owner"],
+        )
+        assert error_codes(bad) == ["BAD_USER_INPUT"]
+
+    async def test_members_paginate_without_gaps_or_repeats(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        seen: list[str] = []
+        after = None
+        while True:
+            body = data(
+                await gql(
+                    client,
+                    """query($id: ID!, $after: String) { entity(id: $id) {
+                       members(first: 2, after: $after) { edges { node { id } }
+                       pageInfo { hasNextPage endCursor } } } }""",
+                    {"id": world.acme.id, "after": after},
+                    token=world.tokens["owner"],
+                )
+            )["entity"]["members"]
+            seen += [e["node"]["id"] for e in body["edges"]]
+            if not body["pageInfo"]["hasNextPage"]:
+                break
+            after = body["pageInfo"]["endCursor"]
+        assert sorted(seen) == sorted(m.id for k, m in world.memberships.items() if k != "outsider")
+        assert len(seen) == len(set(seen)) == 5
