@@ -75,9 +75,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.host:
+        os.environ["PORTAL_HOST"] = args.host  # the app factory reads settings again
+    if args.port:
+        os.environ["PORTAL_PORT"] = str(args.port)
     settings = load_settings()
-    host = args.host or settings.host
-    port = args.port or settings.port
+    host = settings.host
+    port = settings.port
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2

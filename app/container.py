@@ -5,6 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from app.api_key.invalidation import InvalidationBus, make_backend
+from app.api_key.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from app.api_key.scopes import ScopeCatalog
+from app.api_key.service import ApiKeyService
+from app.api_key.usage import UsageRecorder
+from app.api_key.verifier import KeyCache, KeyVerifier
 from app.audit.service import AuditService
 from app.auth.service import AuthService
 from app.db import Database
@@ -24,9 +30,37 @@ class Container:
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         )
-        self.tenancy = TenancyService(self.db, self.audit_key, self.hasher)
+        self.catalog = ScopeCatalog.load(settings.scope_catalog_file)
+        self.tenancy = TenancyService(
+            self.db, self.audit_key, self.hasher, frozenset(self.catalog.scopes)
+        )
         self.auth = AuthService(self.db, settings, self.secret, self.audit_key, self.hasher)
         self.audit = AuditService(self.db, self.audit_key)
+
+        self.key_cache = KeyCache(settings.api_key_cache_size, settings.api_key_cache_ttl_seconds)
+        self.bus = InvalidationBus(
+            self.key_cache, make_backend(settings.redis_url, settings.resolved_database_url)
+        )
+        self.verifier = KeyVerifier(
+            self.db, self.catalog, self.secret, settings.key_prefix, self.key_cache
+        )
+        self.limiter: RateLimiter = (
+            RedisRateLimiter(settings.redis_url) if settings.redis_url else LocalRateLimiter()
+        )
+        self.usage = UsageRecorder(self.db, settings.api_key_usage_flush_seconds)
+        self.api_keys = ApiKeyService(
+            self.db, settings, self.catalog, self.secret, self.audit_key, self.bus
+        )
+
+    async def start(self) -> None:
+        """Background parts of a serving process (cache invalidation, usage batches)."""
+        await self.bus.start()
+        self.usage.start()
+
+    async def stop(self) -> None:
+        await self.usage.stop()
+        await self.bus.stop()
+        await self.limiter.close()
 
     async def close(self) -> None:
         await self.db.dispose()

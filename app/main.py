@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.api.app import build_internal, build_v1
 from app.container import Container
 from app.gql.view import PortalGraphQL
 from app.migrate import upgrade_to_head
@@ -39,10 +40,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if should_migrate:
             await asyncio.to_thread(upgrade_to_head, settings)
+        await container.start()
         logger.info("portal started", extra={"fields": {"url": settings.public_url}})
         try:
             yield
         finally:
+            await container.stop()
             await container.close()
             logger.info("portal stopped")
 
@@ -64,6 +67,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Mount("/v1", app=build_v1(container)),
+        *build_internal(container),
     ]
     routes.append(_frontend_route())
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -81,6 +81,8 @@ class Entity(SQLModel, table=True):
     name: str = Field(max_length=200)
     code: str = Field(max_length=32, unique=True)
     api_access_enabled: bool = True
+    rate_limit_per_second: float | None = None  # None: the deployment default
+    rate_limit_burst: int | None = None
     created_at: datetime = _created_at()
 
 
@@ -106,6 +108,8 @@ class CustomRole(SQLModel, table=True):
     permissions: list[str] = Field(
         default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
     )
+    # API scopes holders may put on keys they create; None means every scope in the catalog.
+    grantable_scopes: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     created_at: datetime = _created_at()
 
 
@@ -186,3 +190,32 @@ class AuditEvent(SQLModel, table=True):
     created_at: datetime = _created_at()
     prev_digest: str = Field(max_length=64)
     digest: str = Field(max_length=64)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only an HMAC digest of the secret is stored, never the key itself."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.Index("ix_api_keys_entity_mode_id", "entity_id", "mode", "id"),)
+
+    id: str = Field(default_factory=lambda: new_id("key"), primary_key=True, max_length=40)
+    entity_id: str = _fk("entities.id", index=False)
+    mode: str = Field(max_length=4)
+    name: str = Field(max_length=100)
+    description: str = Field(default="", max_length=500)
+    digest: str = Field(max_length=64, unique=True)
+    start: str = Field(max_length=64)
+    last4: str = Field(max_length=4)
+    scopes: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    ip_allowlist: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    created_at: datetime = _created_at()
+    created_by_user_id: str | None = Field(default=None, max_length=40)
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+    revoked_by_user_id: str | None = Field(default=None, max_length=40)
+    rotated_from_id: str | None = Field(default=None, max_length=40)
+    rotated_to_id: str | None = Field(default=None, max_length=40)
+    last_used_at: datetime | None = _ts(nullable=True)
+    last_used_ip: str | None = Field(default=None, max_length=64)

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     allow_private_webhook_targets: bool = False
     log_retention_days: int = Field(default=30, ge=1, le=3650)
 
+    scope_catalog_file: Path | None = None
+    api_key_expiry_required: bool = False
+    api_key_max_lifetime_days: int | None = Field(default=None, ge=1, le=3650)
+    api_key_cache_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)
+    api_key_cache_size: int = Field(default=10_000, ge=0)
+    api_key_usage_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    platform_token: SecretStr | None = None
+    api_auth_enabled: bool = True  # benchmarks only: compare the data plane without keys
+
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     session_cookie_name: str = "portal_session"
     session_cookie_secure: bool | None = None
@@ -115,6 +126,10 @@ class Settings(BaseSettings):
                 "PORTAL_SECRET_KEY is required when PORTAL_ENV=production "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        if self.platform_token is not None and len(self.platform_token.get_secret_value()) < 32:
+            raise ValueError("PORTAL_PLATFORM_TOKEN must be at least 32 characters")
+        if self.env == "production" and not self.api_auth_enabled:
+            raise ValueError("PORTAL_API_AUTH_ENABLED=false is for benchmarks, never production")
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("PORTAL_SECRET_KEY must be at least 32 characters")
         return self

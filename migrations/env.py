@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
+import app.models
+import app.sample_platform.models  # noqa: F401
 from app.db import create_engine
 from app.settings import Settings, load_settings
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
+import app.sample_platform.models
 from app.container import Container
 from app.main import create_app
 from app.migrate import upgrade_to_head

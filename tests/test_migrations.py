@@ -41,5 +41,5 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0001_foundation"
+        assert version == "0002_api_keys"
         assert differences == []

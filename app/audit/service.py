@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from app.actor import Actor
 from app.audit.chain import GENESIS, GLOBAL_CHAIN, event_digest
 from app.audit.repository import AuditFilter, AuditRepository
@@ -54,15 +56,12 @@ class AuditService:
 
     async def _page(
         self,
-        session: object,
+        session: AsyncSession,
         chain: str,
         filters: AuditFilter,
         first: int | None,
         after: str | None,
     ) -> Page[AuditEvent]:
-        from sqlmodel.ext.asyncio.session import AsyncSession
-
-        assert isinstance(session, AsyncSession)
         limit = page_size(first)
         cursor = decode_cursor(after)
         before_seq = None

@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 from app.actor import Actor
 from app.container import Container
 from app.errors import Unauthenticated
-from app.models import CustomRole, Entity, Organization, User
+from app.models import ApiKey, CustomRole, Entity, Organization, User
 from app.tenancy.access import Access
 
 
@@ -31,6 +31,7 @@ class Loaders:
     entities: DataLoader[str, Entity | None]
     custom_roles: DataLoader[str, CustomRole | None]
     organizations: DataLoader[str, Organization | None]
+    api_keys: DataLoader[str, ApiKey | None]
 
     @classmethod
     def build(cls, container: Container) -> Loaders:
@@ -45,6 +46,7 @@ class Loaders:
             entities=_loader(tenancy.entities_by_id),  # type: ignore[arg-type]
             custom_roles=_loader(tenancy.custom_roles_by_id),  # type: ignore[arg-type]
             organizations=_loader(organizations),  # type: ignore[arg-type]
+            api_keys=_loader(container.api_keys.keys_by_id),  # type: ignore[arg-type]
         )
 
 

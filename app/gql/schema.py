@@ -11,14 +11,15 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.errors import DomainError
+from app.gql.api_key import ApiKeyMutation, ApiKeyQuery
 from app.gql.audit import AuditQuery
 from app.gql.auth import AuthMutation, AuthQuery
 from app.gql.extensions import CsrfGuard, HideIntrospectionFromAnonymous, masked_errors
 from app.gql.tenancy import TenancyMutation, TenancyQuery
 from app.settings import Settings
 
-Query = merge_types("Query", (AuthQuery, TenancyQuery, AuditQuery))
-Mutation = merge_types("Mutation", (AuthMutation, TenancyMutation))
+Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery))
+Mutation = merge_types("Mutation", (AuthMutation, TenancyMutation, ApiKeyMutation))
 
 
 logger = logging.getLogger("portal.graphql")

@@ -10,6 +10,14 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
+from app.gql.api_key import (
+    ApiKeyStatus,
+    ApiKeyType,
+    EntityApiSettings,
+    Mode,
+    entity_api_key,
+    entity_api_keys,
+)
 from app.gql.audit import AuditEventFilter, AuditEventType, entity_audit_events
 from app.gql.context import Context
 from app.gql.directives import RoleEnum
@@ -51,10 +59,18 @@ class CustomRoleType:
     id: strawberry.ID
     name: str
     permissions: list[str]
+    grantable_scopes: list[str] | None
 
     @classmethod
     def from_row(cls, row: CustomRole) -> CustomRoleType:
-        return cls(id=strawberry.ID(row.id), name=row.name, permissions=list(row.permissions))
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            permissions=list(row.permissions),
+            grantable_scopes=list(row.grantable_scopes)
+            if row.grantable_scopes is not None
+            else None,
+        )
 
 
 @strawberry.type(name="Membership")
@@ -154,6 +170,35 @@ class EntityType:
         return [CustomRoleType.from_row(row) for row in rows]
 
     @strawberry.field(
+        description="API keys, newest first.",
+        extensions=[PermissionExtension([HasPermission("api_keys.manage")])],
+    )
+    async def api_keys(
+        self,
+        info: Info[Context, Any],
+        mode: Mode | None = None,
+        status: list[ApiKeyStatus] | None = None,
+        search: str | None = None,
+        expiring_within_days: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ApiKeyType]:
+        return await entity_api_keys(
+            info, self.id, mode, status, search, expiring_within_days, first, after
+        )
+
+    @strawberry.field(extensions=[PermissionExtension([HasPermission("api_keys.manage")])])
+    async def api_key(self, info: Info[Context, Any], id: strawberry.ID) -> ApiKeyType | None:
+        return await entity_api_key(info, self.id, str(id))
+
+    @strawberry.field(
+        description="API access switch and rate limits for this entity's keys.",
+        extensions=[PermissionExtension([HasPermission("api_keys.manage")])],
+    )
+    async def api_settings(self, info: Info[Context, Any]) -> EntityApiSettings:
+        return EntityApiSettings.of((await info.context.access(self.id)).entity, info)
+
+    @strawberry.field(
         description="Append-only, hash-chained audit log of this entity, newest first.",
         extensions=[PermissionExtension([HasPermission("audit.read")])],
     )
@@ -230,6 +275,10 @@ class CreateCustomRoleInput:
     entity_id: strawberry.ID
     name: str
     permissions: list[str]
+    grantable_scopes: list[str] | None = strawberry.field(
+        default=None,
+        description="API scopes members may put on keys they create; null: every scope.",
+    )
 
 
 @strawberry.input
@@ -310,7 +359,11 @@ class TenancyMutation:
     ) -> CreateCustomRolePayload:
         ctx = info.context
         row = await ctx.container.tenancy.create_custom_role(
-            ctx.require_actor(), str(input.entity_id), input.name, input.permissions
+            ctx.require_actor(),
+            str(input.entity_id),
+            input.name,
+            input.permissions,
+            grantable_scopes=input.grantable_scopes,
         )
         return CreateCustomRolePayload(custom_role=CustomRoleType.from_row(row))
 

@@ -48,7 +48,14 @@ def normalize_email(email: str, field: str = "email") -> str:
 
 
 class TenancyService:
-    def __init__(self, db: Database, audit_key: bytes, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit_key: bytes,
+        hasher: PasswordHasher,
+        scope_names: frozenset[str] = frozenset(),
+    ) -> None:
+        self.scope_names = scope_names
         self.db = db
         self.audit_key = audit_key
         self.hasher = hasher
@@ -215,12 +222,24 @@ class TenancyService:
     # Custom roles -------------------------------------------------------------------------------
 
     async def create_custom_role(
-        self, actor: Actor, entity_id: str, name: str, permissions: Sequence[str]
+        self,
+        actor: Actor,
+        entity_id: str,
+        name: str,
+        permissions: Sequence[str],
+        *,
+        grantable_scopes: Sequence[str] | None = None,
     ) -> CustomRole:
         name = name.strip()
         if not name or len(name) > 100:
             raise BadUserInput("Name must be 1 to 100 characters", field="name")
         wanted = _validate_permissions(permissions)
+        scopes = None
+        if grantable_scopes is not None:
+            unknown = sorted(set(grantable_scopes) - self.scope_names)
+            if unknown:
+                raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="grantableScopes")
+            scopes = sorted(set(grantable_scopes))
         async with self.db.session() as session:
             repo = TenancyRepository(session)
             access = await entity_access(repo, actor, entity_id)
@@ -231,7 +250,10 @@ class TenancyService:
             if await repo.custom_role_by_name(organization_id, name):
                 raise Conflict("A role with this name already exists", field="name")
             role = CustomRole(
-                organization_id=organization_id, name=name, permissions=sorted(wanted)
+                organization_id=organization_id,
+                name=name,
+                permissions=sorted(wanted),
+                grantable_scopes=scopes,
             )
             await repo.add(role)
             await AuditRepository(session, self.audit_key).append(

@@ -62,6 +62,11 @@ def _entity(w: World) -> dict[str, Any]:
     return {"id": w.acme.id}
 
 
+def _key(w: World) -> str:
+    assert w.api_key is not None
+    return w.api_key.id
+
+
 OPERATIONS: dict[str, tuple[str, Vars]] = {
     "Query.entity": ("query($id: ID!) { entity(id: $id) { id name } }", _entity),
     "Query.entities": ("{ entities { edges { node { id } } } }", lambda w: {}),
@@ -109,6 +114,43 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         lambda w: {"e": w.acme.id},
     ),
     "Mutation.stopImpersonation": ("mutation { stopImpersonation { isSiteAdmin } }", lambda w: {}),
+    "Query.scopeCatalog": ("{ scopeCatalog { resource scopes { name } } }", lambda w: {}),
+    "Query.scopePresets": ("{ scopePresets { id scopes } }", lambda w: {}),
+    "Entity.apiKeys": (ENTITY_FIELD.format(field="apiKeys { edges { node { id } } }"), _entity),
+    "Entity.apiKey": (
+        "query($id: ID!, $k: ID!) { entity(id: $id) { apiKey(id: $k) { id } } }",
+        lambda w: {"id": w.acme.id, "k": _key(w)},
+    ),
+    "Entity.apiSettings": (
+        ENTITY_FIELD.format(field="apiSettings { apiAccessEnabled }"),
+        _entity,
+    ),
+    "Mutation.createApiKey": (
+        'mutation($e: ID!) { createApiKey(input: {entityId: $e, name: "k", mode: TEST, '
+        'scopes: ["orders:read"]}) { secret } }',
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.updateApiKey": (
+        'mutation($k: ID!) { updateApiKey(input: {id: $k, name: "renamed"}) { apiKey { id } } }',
+        lambda w: {"k": _key(w)},
+    ),
+    "Mutation.rotateApiKey": (
+        "mutation($k: ID!) { rotateApiKey(input: {id: $k}) { secret } }",
+        lambda w: {"k": _key(w)},
+    ),
+    "Mutation.revokeApiKey": (
+        "mutation($k: ID!) { revokeApiKey(input: {id: $k}) { apiKey { status } } }",
+        lambda w: {"k": _key(w)},
+    ),
+    "Mutation.cleanupApiKeys": (
+        "mutation($e: ID!) { cleanupApiKeys(input: {entityId: $e}) { revokedCount } }",
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.updateEntityApiSettings": (
+        "mutation($e: ID!) { updateEntityApiSettings(input: {entityId: $e, "
+        "rateLimitPerSecond: 5}) { settings { rateLimitPerSecond } } }",
+        lambda w: {"e": w.acme.id},
+    ),
 }
 
 # caller label -> the role it holds in Acme (None: no membership there)

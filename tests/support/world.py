@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.actor import Actor
+from app.api_key.service import NewKey
 from app.auth.service import RequestInfo
 from app.container import Container
-from app.models import CustomRole, Entity, Membership, Role
+from app.models import ApiKey, CustomRole, Entity, Membership, Role
 
 PASSWORD = "correct horse battery"
 SYSTEM = Actor.system("tests")
@@ -23,6 +24,8 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)  # label -> email
     memberships: dict[str, Membership] = field(default_factory=dict)  # label -> membership
     tokens: dict[str, str] = field(default_factory=dict)  # label -> session token
+    api_key: ApiKey | None = None  # a live Acme key with orders:read, created by the owner
+    api_key_secret: str = ""
 
 
 # label, email, entity code, role
@@ -73,6 +76,12 @@ async def build_world(container: Container) -> World:
     newcomer = await tenancy.create_user(SYSTEM, "new@acme.example", "Newcomer", PASSWORD)
     world.users["newcomer"] = newcomer.id
     world.emails["newcomer"] = newcomer.email
+
+    created = await container.api_keys.create_key(
+        owner_actor,
+        NewKey(entity_id=acme.id, name="Orders reader", mode="live", scopes=["orders:read"]),
+    )
+    world.api_key, world.api_key_secret = created.key, created.secret
 
     info = RequestInfo(ip="198.51.100.1", user_agent="pytest")
     for label, email in world.emails.items():

@@ -1,0 +1,144 @@
+"""The ``/v1`` data-plane app and the ``/internal`` platform hooks."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.api.errors import ApiError, error_response
+from app.api.middleware import ApiKeyMiddleware
+from app.api.routes import api
+from app.container import Container
+from app.errors import BadUserInput, Conflict, DomainError, NotFound
+from app.observability import new_request_id
+from app.sample_platform.service import IdempotencyKeyReused, SampleService
+from app.settings import Settings
+
+
+def _request_id(request: Request) -> str:
+    value: str = request.scope.get("state", {}).get("request_id") or new_request_id()
+    return value
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(
+        exc.status, exc.code, exc.message, _request_id(request), field=exc.field, **exc.extra
+    )
+
+
+DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (IdempotencyKeyReused, 422, "idempotency_key_reused"),
+    (BadUserInput, 400, "invalid_request"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+]
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    for kind, status, code in DOMAIN_STATUS:
+        if isinstance(exc, kind):
+            return error_response(status, code, exc.message, _request_id(request), field=exc.field)
+    return error_response(500, "internal_error", "Internal server error", _request_id(request))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = {404: "No such endpoint", 405: "Method not allowed"}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return error_response(exc.status_code, code, message, _request_id(request))
+
+
+def build_v1(container: Container) -> ApiKeyMiddleware:
+    settings = container.settings
+
+    v1 = Starlette(
+        routes=list(api.routes),
+        exception_handlers={
+            ApiError: _api_error,
+            DomainError: _domain_error,
+            HTTPException: _http_error,
+        },
+    )
+    v1.state.sample = SampleService(container.db)
+    v1.state.server_url = f"{settings.public_url}/v1"
+    return ApiKeyMiddleware(
+        v1,
+        router=api,
+        verifier=container.verifier,
+        limiter=container.limiter,
+        usage=container.usage,
+        settings=settings,
+        trusted_proxies=container.trusted_proxies,
+    )
+
+
+def build_internal(container: Container) -> list[Route]:
+    settings: Settings = container.settings
+
+    async def verify(request: Request) -> Response:
+        request_id = _request_id(request)
+        token = settings.platform_token.get_secret_value() if settings.platform_token else None
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {token}" if token else None
+        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+            return error_response(401, "invalid_service_token", "Invalid service token", request_id)
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return error_response(400, "invalid_request", "Body must be JSON", request_id)
+        if not isinstance(body, dict) or not isinstance(body.get("key"), str):
+            return error_response(
+                400, "invalid_request", "'key' is required", request_id, field="key"
+            )
+        fields = {name: body.get(name) for name in ("required_scope", "entity_id", "client_ip")}
+        for name, value in fields.items():
+            if value is not None and not isinstance(value, str):
+                return error_response(
+                    400, "invalid_request", f"'{name}' must be a string", request_id, field=name
+                )
+        if fields["client_ip"] is not None:
+            try:
+                ipaddress.ip_address(fields["client_ip"])
+            except ValueError:
+                return error_response(
+                    400,
+                    "invalid_request",
+                    "'client_ip' is not an IP",
+                    request_id,
+                    field="client_ip",
+                )
+        result = await container.verifier.verify(
+            body["key"],
+            required_scope=fields["required_scope"],
+            entity_id=fields["entity_id"],
+            client_ip=fields["client_ip"],
+        )
+        record = result.record if result.ok else None
+        return JSONResponse(
+            {
+                "valid": result.ok,
+                "code": result.denial.code if result.denial else None,
+                "status": result.denial.status if result.denial else 200,
+                "key_id": result.record.id if result.record else None,
+                "entity_id": record.entity_id if record else None,
+                "mode": record.mode if record else None,
+                "scopes": sorted(record.scopes) if record else [],
+                "expires_at": record.expires_at.isoformat()
+                if record and record.expires_at
+                else None,
+                "request_id": request_id,
+            }
+        )
+
+    return [Route("/internal/keys/verify", verify, methods=["POST"])]

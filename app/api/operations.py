@@ -1,0 +1,86 @@
+"""Data-plane routes declare the scope they need next to the handler.
+
+One declaration feeds the key middleware (enforcement) and ``/v1/openapi.json`` (documentation)::
+
+    @api.operation("GET", "/entities/{entity_id}/orders", scope="orders:read", summary="...")
+    async def list_orders(request: Request) -> Response: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import Scope
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    scope: str | None  # None: any valid key
+    summary: str
+    operation_id: str
+    public: bool = False  # no key needed (the OpenAPI document)
+    request_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
+    query: tuple[tuple[str, str], ...] = ()  # (name, description)
+    idempotent_post: bool = False
+    tags: tuple[str, ...] = field(default=())
+
+
+class ApiRouter:
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+        self.routes: list[Route] = []
+        self._by_route: dict[int, Operation] = {}
+
+    def operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        scope: str | None,
+        summary: str,
+        public: bool = False,
+        request_schema: dict[str, Any] | None = None,
+        response_schema: dict[str, Any] | None = None,
+        query: tuple[tuple[str, str], ...] = (),
+        idempotent_post: bool = False,
+        tags: tuple[str, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            op = Operation(
+                method=method,
+                path=path,
+                scope=scope,
+                summary=summary,
+                operation_id=handler.__name__,
+                public=public,
+                request_schema=request_schema,
+                response_schema=response_schema,
+                query=query,
+                idempotent_post=idempotent_post,
+                tags=tags,
+            )
+            route = Route(path, handler, methods=[method], name=handler.__name__)
+            self.operations.append(op)
+            self.routes.append(route)
+            self._by_route[id(route)] = op
+            return handler
+
+        return register
+
+    def match(self, scope: Scope) -> tuple[Operation | None, dict[str, Any]]:
+        """The operation a request will reach, with its path parameters (None: no route)."""
+        for route in self.routes:
+            matched, child = route.matches(scope)
+            if matched is Match.FULL:
+                return self._by_route[id(route)], dict(child.get("path_params", {}))
+        return None, {}

@@ -1,0 +1,246 @@
+"""The data-plane routes: ``/v1/whoami`` and the sample platform API (orders, products).
+
+Each route declares its scope right here; the key middleware enforces it and the OpenAPI
+document lists it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.api.errors import ApiError
+from app.api.openapi import openapi_document
+from app.api.operations import ApiRouter
+from app.api_key.verifier import KeyRecord
+from app.sample_platform.service import Result, SampleService, Tenant, request_hash
+
+api = ApiRouter()
+
+ORDER_INPUT = {
+    "type": "object",
+    "required": ["customer", "items"],
+    "additionalProperties": False,
+    "properties": {
+        "customer": {"type": "string", "minLength": 1, "maxLength": 200},
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {
+                "type": "object",
+                "required": ["sku", "quantity"],
+                "additionalProperties": False,
+                "properties": {
+                    "sku": {"type": "string", "minLength": 1},
+                    "quantity": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+    },
+}
+PRODUCT_INPUT = {
+    "type": "object",
+    "required": ["sku", "name", "price_cents"],
+    "additionalProperties": False,
+    "properties": {
+        "sku": {"type": "string", "minLength": 1, "maxLength": 100},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "price_cents": {"type": "integer", "minimum": 0},
+    },
+}
+OBJECT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+LIST = {
+    "type": "object",
+    "required": ["data", "next_cursor"],
+    "properties": {
+        "data": {"type": "array", "items": OBJECT},
+        "next_cursor": {"type": ["string", "null"]},
+    },
+}
+PAGING = (("limit", "Page size, 1 to 100 (default 20)"), ("cursor", "next_cursor of the last page"))
+
+
+def tenant(request: Request) -> Tenant:
+    record: KeyRecord | None = request.scope.get("state", {}).get("api_key")
+    if record is None:  # only when PORTAL_API_AUTH_ENABLED=false (benchmarks)
+        return Tenant(request.path_params.get("entity_id", ""), "live")
+    return Tenant(record.entity_id, record.mode)
+
+
+def services(request: Request) -> SampleService:
+    service: SampleService = request.app.state.sample
+    return service
+
+
+def render(result: Result) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return JSONResponse(result.body, status_code=result.status, headers=headers)
+
+
+def paging(request: Request) -> tuple[int | None, str | None]:
+    raw = request.query_params.get("limit")
+    limit = None
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise ApiError(400, "invalid_request", "'limit' must be 1 to 100", field="limit")
+        limit = int(raw)
+    return limit, request.query_params.get("cursor")
+
+
+async def json_body(request: Request) -> tuple[Any, bytes]:
+    raw = await request.body()
+    if len(raw) > 1_000_000:
+        raise ApiError(413, "request_too_large", "The body is larger than 1 MB")
+    try:
+        return json.loads(raw), raw
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(
+            400, "invalid_request", "The body must be valid JSON", field="body"
+        ) from None
+
+
+def idempotency(request: Request, raw: bytes) -> tuple[str, str] | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    return key, request_hash(request.method, request.url.path, raw)
+
+
+@api.operation(
+    "GET",
+    "/openapi.json",
+    scope=None,
+    summary="This OpenAPI document",
+    public=True,
+    tags=("meta",),
+)
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(api, request.app.state.server_url))
+
+
+@api.operation("GET", "/whoami", scope=None, summary="The calling key", tags=("keys",))
+async def whoami(request: Request) -> Response:
+    record: KeyRecord | None = request.scope.get("state", {}).get("api_key")
+    if record is None:
+        raise ApiError(401, "missing_api_key", "No API key")
+    return JSONResponse(
+        {
+            "object": "api_key",
+            "id": record.id,
+            "entity_id": record.entity_id,
+            "entity_code": record.entity_code,
+            "mode": record.mode,
+            "livemode": record.mode == "live",
+            "scopes": sorted(record.scopes),
+            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+            "ip_allowlist": [str(n) for n in record.ip_networks],
+        }
+    )
+
+
+@api.operation(
+    "GET",
+    "/entities/{entity_id}/orders",
+    scope="orders:read",
+    summary="List orders",
+    response_schema=LIST,
+    query=PAGING,
+    tags=("orders",),
+)
+async def list_orders(request: Request) -> Response:
+    limit, cursor = paging(request)
+    return render(await services(request).list_orders(tenant(request), limit, cursor))
+
+
+@api.operation(
+    "POST",
+    "/entities/{entity_id}/orders",
+    scope="orders:write",
+    summary="Create an order",
+    request_schema=ORDER_INPUT,
+    response_schema=OBJECT,
+    idempotent_post=True,
+    tags=("orders",),
+)
+async def create_order(request: Request) -> Response:
+    payload, raw = await json_body(request)
+    result = await services(request).create_order(
+        tenant(request), payload, idempotency(request, raw)
+    )
+    return render(result)
+
+
+@api.operation(
+    "GET",
+    "/entities/{entity_id}/orders/{order_id}",
+    scope="orders:read",
+    summary="Retrieve an order",
+    response_schema=OBJECT,
+    tags=("orders",),
+)
+async def get_order(request: Request) -> Response:
+    return render(
+        await services(request).get_order(tenant(request), request.path_params["order_id"])
+    )
+
+
+@api.operation(
+    "POST",
+    "/entities/{entity_id}/orders/{order_id}/cancel",
+    scope="orders:write",
+    summary="Cancel an order",
+    response_schema=OBJECT,
+    tags=("orders",),
+)
+async def cancel_order(request: Request) -> Response:
+    order_id = request.path_params["order_id"]
+    return render(await services(request).cancel_order(tenant(request), order_id))
+
+
+@api.operation(
+    "GET",
+    "/entities/{entity_id}/products",
+    scope="products:read",
+    summary="List products",
+    response_schema=LIST,
+    query=PAGING,
+    tags=("products",),
+)
+async def list_products(request: Request) -> Response:
+    limit, cursor = paging(request)
+    return render(await services(request).list_products(tenant(request), limit, cursor))
+
+
+@api.operation(
+    "POST",
+    "/entities/{entity_id}/products",
+    scope="products:write",
+    summary="Create a product",
+    request_schema=PRODUCT_INPUT,
+    response_schema=OBJECT,
+    idempotent_post=True,
+    tags=("products",),
+)
+async def create_product(request: Request) -> Response:
+    payload, raw = await json_body(request)
+    result = await services(request).create_product(
+        tenant(request), payload, idempotency(request, raw)
+    )
+    return render(result)
+
+
+@api.operation(
+    "GET",
+    "/entities/{entity_id}/products/{product_id}",
+    scope="products:read",
+    summary="Retrieve a product",
+    response_schema=OBJECT,
+    tags=("products",),
+)
+async def get_product(request: Request) -> Response:
+    product_id = request.path_params["product_id"]
+    return render(await services(request).get_product(tenant(request), product_id))

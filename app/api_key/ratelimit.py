@@ -1,0 +1,108 @@
+"""Token-bucket rate limits per key: in-process by default, shared through Redis when set."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int  # bucket size (burst)
+    remaining: int
+    reset_seconds: int  # until the bucket is full again
+    retry_after_seconds: int  # until one token is available (0 when allowed)
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        values = [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset_seconds).encode()),
+        ]
+        if not self.allowed:
+            values.append((b"retry-after", str(self.retry_after_seconds).encode()))
+        return values
+
+
+def decide(tokens: float, rate: float, burst: int) -> RateDecision:
+    """``tokens`` is what is left after taking one (negative: refused, nothing taken)."""
+    allowed = tokens >= 0
+    left = max(tokens, 0.0)
+    return RateDecision(
+        allowed=allowed,
+        limit=burst,
+        remaining=math.floor(left),
+        reset_seconds=math.ceil((burst - left) / rate),
+        retry_after_seconds=0 if allowed else max(1, math.ceil(-tokens / rate)),
+    )
+
+
+class RateLimiter(Protocol):
+    async def hit(self, bucket: str, rate: float, burst: int) -> RateDecision: ...
+    async def close(self) -> None: ...
+
+
+class LocalRateLimiter:
+    def __init__(self, max_buckets: int = 100_000) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.max_buckets = max_buckets
+
+    async def hit(self, bucket: str, rate: float, burst: int) -> RateDecision:
+        now = time.monotonic()
+        tokens, updated = self._buckets.get(bucket, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - updated) * rate)
+        if tokens >= 1:
+            tokens -= 1
+            self._store(bucket, tokens, now)
+            return decide(tokens, rate, burst)
+        self._store(bucket, tokens, now)
+        return decide(tokens - 1, rate, burst)
+
+    def _store(self, bucket: str, tokens: float, now: float) -> None:
+        if len(self._buckets) >= self.max_buckets and bucket not in self._buckets:
+            self._buckets.clear()  # crude but bounded; full buckets are the default anyway
+        self._buckets[bucket] = (tokens, now)
+
+    async def close(self) -> None:
+        return None
+
+
+# KEYS[1] bucket; ARGV rate, burst. Uses the server clock so every replica agrees.
+_LUA = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local result
+if tokens >= 1 then
+  tokens = tokens - 1
+  result = tokens
+else
+  result = tokens - 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(result)
+"""
+
+
+class RedisRateLimiter:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self.client = redis.from_url(url)
+        self.script = self.client.register_script(_LUA)
+
+    async def hit(self, bucket: str, rate: float, burst: int) -> RateDecision:
+        raw = await self.script(keys=[f"portal:rl:{bucket}"], args=[rate, burst])
+        return decide(float(raw), rate, burst)
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,114 @@
+"""All SQL for API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models import ApiKey, Entity
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    mode: str | None = None
+    statuses: frozenset[str] = frozenset()  # ACTIVE | EXPIRED | REVOKED
+    search: str | None = None
+    expiring_before: datetime | None = None
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, key: ApiKey) -> None:
+        self.session.add(key)
+        await self.session.flush()
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
+    async def many(self, ids: Sequence[str]) -> dict[str, ApiKey]:
+        if not ids:
+            return {}
+        result = await self.session.exec(select(ApiKey).where(col(ApiKey.id).in_(ids)))
+        return {row.id: row for row in result.all()}
+
+    async def with_entity_by_digest(self, digest: str) -> tuple[ApiKey, Entity] | None:
+        """The verification query: one indexed look-up on a cache miss."""
+        result = await self.session.exec(
+            select(ApiKey, Entity)
+            .join(Entity, col(Entity.id) == ApiKey.entity_id)
+            .where(ApiKey.digest == digest)
+        )
+        row = result.first()
+        return (row[0], row[1]) if row else None
+
+    async def list(
+        self, entity_id: str, filters: KeyFilter, now: datetime, *, limit: int, before: str | None
+    ) -> Sequence[ApiKey]:
+        query = select(ApiKey).where(ApiKey.entity_id == entity_id)
+        if filters.mode:
+            query = query.where(ApiKey.mode == filters.mode)
+        if filters.statuses:
+            conditions = []
+            active = col(ApiKey.revoked_at).is_(None)
+            not_expired = sa.or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > now)
+            if "ACTIVE" in filters.statuses:
+                conditions.append(sa.and_(active, not_expired))
+            if "EXPIRED" in filters.statuses:
+                conditions.append(sa.and_(active, col(ApiKey.expires_at) <= now))
+            if "REVOKED" in filters.statuses:
+                conditions.append(col(ApiKey.revoked_at).is_not(None))
+            query = query.where(sa.or_(*conditions))
+        if filters.search:
+            pattern = f"%{filters.search.lower()}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(ApiKey.name).like(pattern),
+                    sa.func.lower(ApiKey.description).like(pattern),
+                    sa.func.lower(ApiKey.start).like(pattern),
+                )
+            )
+        if filters.expiring_before:
+            query = query.where(
+                col(ApiKey.revoked_at).is_(None),
+                col(ApiKey.expires_at) > now,
+                col(ApiKey.expires_at) <= filters.expiring_before,
+            )
+        if before:
+            query = query.where(col(ApiKey.id) < before)
+        return (await self.session.exec(query.order_by(col(ApiKey.id).desc()).limit(limit))).all()
+
+    async def active_for_cleanup(self, entity_id: str, now: datetime) -> Sequence[ApiKey]:
+        query = select(ApiKey).where(
+            ApiKey.entity_id == entity_id,
+            col(ApiKey.revoked_at).is_(None),
+            sa.or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > now),
+        )
+        return (await self.session.exec(query.order_by(col(ApiKey.id)))).all()
+
+    async def record_usage(self, usage: dict[str, tuple[datetime, str]]) -> None:
+        """Write a batch of last-used times and IPs; never moves a time backwards."""
+        statement = (
+            sa.update(ApiKey)
+            .where(
+                col(ApiKey.id) == sa.bindparam("key_id"),
+                sa.or_(
+                    col(ApiKey.last_used_at).is_(None),
+                    col(ApiKey.last_used_at) < sa.bindparam("used_at"),
+                ),
+            )
+            .values(last_used_at=sa.bindparam("used_at"), last_used_ip=sa.bindparam("used_ip"))
+            .execution_options(synchronize_session=False)
+        )
+        params = [
+            {"key_id": key_id, "used_at": used_at, "used_ip": ip}
+            for key_id, (used_at, ip) in usage.items()
+        ]
+        connection = await self.session.connection()
+        await connection.execute(statement, params)

@@ -1,0 +1,56 @@
+"""``last_used_at`` / ``last_used_ip`` collected in memory and written in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from app.api_key.repository import ApiKeyRepository
+from app.db import Database
+from app.models import utcnow
+
+logger = logging.getLogger("portal.usage")
+
+
+class UsageRecorder:
+    def __init__(self, db: Database, interval_seconds: float) -> None:
+        self.db = db
+        self.interval = interval_seconds
+        self._pending: dict[str, tuple[datetime, str]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, key_id: str, ip: str) -> None:
+        """O(1), no I/O: the request never waits on the database for this."""
+        self._pending[key_id] = (utcnow(), ip)
+
+    async def flush(self) -> int:
+        if not self._pending:
+            return 0
+        batch, self._pending = self._pending, {}
+        try:
+            async with self.db.session() as session:
+                await ApiKeyRepository(session).record_usage(batch)
+                await session.commit()
+        except Exception:
+            logger.exception("could not write key usage; will retry")
+            for key_id, value in batch.items():
+                self._pending.setdefault(key_id, value)
+            return 0
+        return len(batch)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.flush()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()

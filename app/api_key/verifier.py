@@ -1,0 +1,210 @@
+"""The hot path: parse and checksum, in-process cache by digest, one indexed query on a miss.
+
+Checks run in a fixed order so answers never leak more than they must: the key itself (malformed,
+unknown, revoked, expired: 401) before anything about the request (entity, access, IP, scope: 403).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.api_key.format import parse_key
+from app.api_key.repository import ApiKeyRepository
+from app.api_key.scopes import ScopeCatalog
+from app.db import Database
+from app.models import ApiKey, Entity, utcnow
+from app.net import IPNetwork
+from app.security import keyed_digest
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What verification needs about a key, cached by digest."""
+
+    id: str
+    entity_id: str
+    entity_code: str
+    mode: str
+    scopes: frozenset[str]
+    ip_networks: tuple[IPNetwork, ...]
+    expires_at: datetime | None
+    revoked: bool
+    api_access_enabled: bool
+    rate_per_second: float | None
+    rate_burst: int | None
+
+    @classmethod
+    def build(cls, key: ApiKey, entity: Entity, catalog: ScopeCatalog) -> KeyRecord:
+        return cls(
+            id=key.id,
+            entity_id=key.entity_id,
+            entity_code=entity.code,
+            mode=key.mode,
+            scopes=catalog.effective(frozenset(key.scopes)),
+            ip_networks=tuple(ipaddress.ip_network(n, strict=False) for n in key.ip_allowlist),
+            expires_at=key.expires_at,
+            revoked=key.revoked_at is not None,
+            api_access_enabled=entity.api_access_enabled,
+            rate_per_second=entity.rate_limit_per_second,
+            rate_burst=entity.rate_limit_burst,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    status: int
+    code: str
+    message: str
+    required: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    record: KeyRecord | None
+    denial: Denial | None
+
+    @property
+    def ok(self) -> bool:
+        return self.denial is None
+
+
+MISSING = Denial(
+    401, "missing_api_key", "No API key: send Authorization: Bearer <key> or X-API-Key"
+)
+INVALID = Denial(401, "invalid_api_key", "Invalid API key")
+REVOKED = Denial(401, "api_key_revoked", "API key has been revoked")
+EXPIRED = Denial(401, "api_key_expired", "API key has expired")
+CONFLICTING = Denial(
+    400, "conflicting_credentials", "Send the API key in Authorization or X-API-Key, not both"
+)
+ENTITY_FORBIDDEN = Denial(403, "entity_forbidden", "This API key cannot access this entity")
+ACCESS_DISABLED = Denial(403, "api_access_disabled", "API access is disabled for this entity")
+IP_FORBIDDEN = Denial(403, "ip_not_allowlisted", "Requests from this IP address are not allowed")
+
+
+def insufficient_scope(scope: str) -> Denial:
+    return Denial(
+        403, "insufficient_scope", f"Scope '{scope}' is required for this endpoint", scope
+    )
+
+
+def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+class KeyCache:
+    """A bounded LRU of digest -> record (None for unknown keys) with a short TTL."""
+
+    def __init__(self, size: int, ttl_seconds: float) -> None:
+        self.size = size
+        self.ttl = ttl_seconds
+        self._items: OrderedDict[str, tuple[float, KeyRecord | None]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, digest: str) -> tuple[bool, KeyRecord | None]:
+        item = self._items.get(digest)
+        if item is None or item[0] < time.monotonic():
+            self.misses += 1
+            return False, None
+        self._items.move_to_end(digest)
+        self.hits += 1
+        return True, item[1]
+
+    def put(self, digest: str, record: KeyRecord | None) -> None:
+        if self.size == 0 or self.ttl == 0:
+            return
+        self._items[digest] = (time.monotonic() + self.ttl, record)
+        self._items.move_to_end(digest)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def invalidate(self, message: str) -> None:
+        """``key:<digest>``, ``entity:<id>`` or ``all``."""
+        kind, _, value = message.partition(":")
+        if kind == "key":
+            self._items.pop(value, None)
+        elif kind == "entity":
+            for digest in [d for d, (_, r) in self._items.items() if r and r.entity_id == value]:
+                del self._items[digest]
+        else:
+            self._items.clear()
+
+
+class KeyVerifier:
+    def __init__(
+        self, db: Database, catalog: ScopeCatalog, secret: bytes, prefix: str, cache: KeyCache
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.secret = secret
+        self.prefix = prefix
+        self.cache = cache
+
+    def digest(self, key: str) -> str:
+        return keyed_digest(self.secret, "api-key", key)
+
+    async def lookup(self, key: str) -> KeyRecord | None:
+        if parse_key(key, self.prefix) is None:
+            return None
+        digest = self.digest(key)
+        found, record = self.cache.get(digest)
+        if found:
+            return record
+        async with self.db.session() as session:
+            row = await ApiKeyRepository(session).with_entity_by_digest(digest)
+        record = KeyRecord.build(row[0], row[1], self.catalog) if row else None
+        self.cache.put(digest, record)
+        return record
+
+    async def verify(
+        self,
+        key: str,
+        *,
+        required_scope: str | None = None,
+        entity_id: str | None = None,
+        client_ip: str | None = None,
+        now: datetime | None = None,
+    ) -> Verification:
+        record = await self.lookup(key)
+        if record is None:
+            return Verification(None, INVALID)
+        return Verification(
+            record, check(record, required_scope, entity_id, client_ip, now or utcnow())
+        )
+
+
+def check(
+    record: KeyRecord,
+    required_scope: str | None,
+    entity_id: str | None,
+    client_ip: str | None,
+    now: datetime,
+) -> Denial | None:
+    if record.revoked:
+        return REVOKED
+    if record.expires_at is not None and record.expires_at <= now:
+        return EXPIRED
+    if entity_id is not None and entity_id != record.entity_id:
+        return ENTITY_FORBIDDEN
+    if not record.api_access_enabled:
+        return ACCESS_DISABLED
+    if record.ip_networks:
+        address = _ip(client_ip)
+        if address is None or not any(address in net for net in record.ip_networks):
+            return IP_FORBIDDEN
+    if required_scope is not None and required_scope not in record.scopes:
+        return insufficient_scope(required_scope)
+    return None

@@ -1,0 +1,284 @@
+"""Use cases of the sample platform API: orders and products, separated by entity and mode,
+with ``Idempotency-Key`` support on creation (the record commits with the change)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.db import Database
+from app.errors import BadUserInput, Conflict, DomainError, NotFound
+from app.models import utcnow
+from app.pagination import decode_cursor, encode_cursor, page_size
+from app.sample_platform.models import IdempotencyRecord, SampleOrder, SampleProduct
+from app.sample_platform.repository import SampleRepository
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    entity_id: str
+    mode: str
+
+
+def order_json(order: SampleOrder) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "object": "order",
+        "customer": order.customer,
+        "items": order.items,
+        "status": order.status,
+        "livemode": order.mode == "live",
+        "created_at": order.created_at.isoformat(),
+        "canceled_at": order.canceled_at.isoformat() if order.canceled_at else None,
+    }
+
+
+def product_json(product: SampleProduct) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "object": "product",
+        "sku": product.sku,
+        "name": product.name,
+        "price_cents": product.price_cents,
+        "livemode": product.mode == "live",
+        "created_at": product.created_at.isoformat(),
+    }
+
+
+def _string(payload: dict[str, Any], name: str, limit: int, field: str | None = None) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadUserInput(f"'{field or name}' must be a non-empty string", field=field or name)
+    if len(value) > limit:
+        raise BadUserInput(f"'{field or name}' is longer than {limit}", field=field or name)
+    return value.strip()
+
+
+def _integer(payload: dict[str, Any], name: str, minimum: int, field: str | None = None) -> int:
+    value = payload.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadUserInput(
+            f"'{field or name}' must be an integer >= {minimum}", field=field or name
+        )
+    if value > 2**53:
+        raise BadUserInput(f"'{field or name}' is too large", field=field or name)
+    return value
+
+
+def _only(payload: Any, allowed: set[str], where: str = "") -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise BadUserInput(f"{where or 'The body'} must be a JSON object", field=where or "body")
+    unknown = sorted(set(payload) - allowed)
+    if unknown:
+        name = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise BadUserInput(f"Unknown field '{name}'", field=name)
+    return payload
+
+
+def validate_order(payload: Any) -> tuple[str, list[dict[str, Any]]]:
+    body = _only(payload, {"customer", "items"})
+    customer = _string(body, "customer", 200)
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise BadUserInput("'items' must be a non-empty list", field="items")
+    if len(items) > 100:
+        raise BadUserInput("'items' has more than 100 entries", field="items")
+    clean = []
+    for index, item in enumerate(items):
+        where = f"items[{index}]"
+        entry = _only(item, {"sku", "quantity"}, where)
+        clean.append(
+            {
+                "sku": _string(entry, "sku", 100, f"{where}.sku"),
+                "quantity": _integer(entry, "quantity", 1, f"{where}.quantity"),
+            }
+        )
+    return customer, clean
+
+
+def validate_product(payload: Any) -> tuple[str, str, int]:
+    body = _only(payload, {"sku", "name", "price_cents"})
+    return (
+        _string(body, "sku", 100),
+        _string(body, "name", 200),
+        _integer(body, "price_cents", 0),
+    )
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+class SampleService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def list_orders(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
+        size = page_size(limit)
+        async with self.db.session() as session:
+            rows = await SampleRepository(session).orders(
+                tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
+            )
+        return Result(200, _page([order_json(r) for r in rows], size))
+
+    async def get_order(self, tenant: Tenant, order_id: str) -> Result:
+        async with self.db.session() as session:
+            order = await SampleRepository(session).order(tenant.entity_id, tenant.mode, order_id)
+        if order is None:
+            raise NotFound(f"No order '{order_id}'", field="order_id")
+        return Result(200, order_json(order))
+
+    async def create_order(
+        self, tenant: Tenant, payload: Any, idempotency: tuple[str, str] | None
+    ) -> Result:
+        customer, items = validate_order(payload)
+
+        async def create(repo: SampleRepository) -> Result:
+            order = SampleOrder(
+                entity_id=tenant.entity_id, mode=tenant.mode, customer=customer, items=items
+            )
+            await repo.add(order)
+            return Result(201, order_json(order))
+
+        return await self._idempotent(tenant, idempotency, create)
+
+    async def cancel_order(self, tenant: Tenant, order_id: str) -> Result:
+        async with self.db.session() as session:
+            repo = SampleRepository(session)
+            order = await repo.order(tenant.entity_id, tenant.mode, order_id)
+            if order is None:
+                raise NotFound(f"No order '{order_id}'", field="order_id")
+            if order.status != "canceled":
+                order.status = "canceled"
+                order.canceled_at = utcnow()
+                await repo.add(order)
+                await session.commit()
+        return Result(200, order_json(order))
+
+    async def list_products(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
+        size = page_size(limit)
+        async with self.db.session() as session:
+            rows = await SampleRepository(session).products(
+                tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
+            )
+        return Result(200, _page([product_json(r) for r in rows], size))
+
+    async def get_product(self, tenant: Tenant, product_id: str) -> Result:
+        async with self.db.session() as session:
+            product = await SampleRepository(session).product(
+                tenant.entity_id, tenant.mode, product_id
+            )
+        if product is None:
+            raise NotFound(f"No product '{product_id}'", field="product_id")
+        return Result(200, product_json(product))
+
+    async def create_product(
+        self, tenant: Tenant, payload: Any, idempotency: tuple[str, str] | None
+    ) -> Result:
+        sku, name, price = validate_product(payload)
+
+        async def create(repo: SampleRepository) -> Result:
+            if await repo.product_by_sku(tenant.entity_id, tenant.mode, sku):
+                raise Conflict(f"A product with sku '{sku}' exists", field="sku")
+            product = SampleProduct(
+                entity_id=tenant.entity_id, mode=tenant.mode, sku=sku, name=name, price_cents=price
+            )
+            await repo.add(product)
+            return Result(201, product_json(product))
+
+        return await self._idempotent(tenant, idempotency, create)
+
+    async def _idempotent(
+        self,
+        tenant: Tenant,
+        idempotency: tuple[str, str] | None,
+        create: Callable[[SampleRepository], Awaitable[Result]],
+    ) -> Result:
+        """Run ``create`` once per (entity, mode, Idempotency-Key) within 24 hours.
+
+        The record is written in the same transaction as the change, so a crash cannot leave a
+        change without its record; a concurrent duplicate loses on the unique constraint and
+        replays the winner's response.
+        """
+        if idempotency is not None:
+            key, _ = idempotency
+            if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+                raise BadUserInput(
+                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                    field="Idempotency-Key",
+                )
+            replay = await self._replay(tenant, idempotency)
+            if replay is not None:
+                return replay
+        async with self.db.session() as session:
+            repo = SampleRepository(session)
+            try:
+                result = await create(repo)
+                if idempotency is not None:
+                    await repo.add(
+                        IdempotencyRecord(
+                            entity_id=tenant.entity_id,
+                            mode=tenant.mode,
+                            idempotency_key=idempotency[0],
+                            request_hash=idempotency[1],
+                            status_code=result.status,
+                            response_body=json.dumps(result.body),
+                        )
+                    )
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                if idempotency is None:
+                    raise
+                replay = await self._replay(tenant, idempotency)
+                if replay is None:
+                    raise
+                return replay
+        return result
+
+    async def _replay(self, tenant: Tenant, idempotency: tuple[str, str]) -> Result | None:
+        key, digest = idempotency
+        async with self.db.session() as session:
+            repo = SampleRepository(session)
+            record = await repo.idempotency_record(tenant.entity_id, tenant.mode, key)
+            if record is None:
+                return None
+            if record.created_at < utcnow() - IDEMPOTENCY_WINDOW:
+                await repo.delete(record)
+                await session.commit()
+                return None
+        if record.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request", field="Idempotency-Key"
+            )
+        return Result(record.status_code, json.loads(record.response_body), replayed=True)
+
+
+def _page(items: list[dict[str, Any]], size: int) -> dict[str, Any]:
+    visible = items[:size]
+    more = len(items) > size
+    return {
+        "object": "list",
+        "data": visible,
+        "next_cursor": encode_cursor(visible[-1]["id"]) if more and visible else None,
+    }
