@@ -79,7 +79,13 @@ async def build_world(container: Container) -> World:
 
     created = await container.api_keys.create_key(
         owner_actor,
-        NewKey(entity_id=acme.id, name="Orders reader", mode="live", scopes=["orders:read"]),
+        NewKey(
+            entity_id=acme.id,
+            name="Orders reader",
+            mode="live",
+            scopes=["orders:read"],
+            expires_in_days=365,
+        ),
     )
     world.api_key, world.api_key_secret = created.key, created.secret
 
