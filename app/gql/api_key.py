@@ -16,6 +16,7 @@ from app.api_key.service import KeyChanges, NewKey, expires_soon, key_status
 from app.gql.context import Context
 from app.gql.permissions import HasPermission, IsAuthenticated
 from app.gql.relay import Connection, to_connection
+from app.gql.users import UserType, load_user
 from app.models import ApiKey, Entity, utcnow
 
 
@@ -80,12 +81,12 @@ class ApiKeyType:
         )
 
     @strawberry.field
-    async def created_by(self, info: Info[Context, Any]) -> ApiKeyUser | None:
-        return await _user(info, self.created_by_id)
+    async def created_by(self, info: Info[Context, Any]) -> UserType | None:
+        return await load_user(info, self.created_by_id)
 
     @strawberry.field
-    async def revoked_by(self, info: Info[Context, Any]) -> ApiKeyUser | None:
-        return await _user(info, self.revoked_by_id)
+    async def revoked_by(self, info: Info[Context, Any]) -> UserType | None:
+        return await load_user(info, self.revoked_by_id)
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:
@@ -94,20 +95,6 @@ class ApiKeyType:
     @strawberry.field(description="The key that replaced this one.")
     async def rotated_to(self, info: Info[Context, Any]) -> ApiKeyType | None:
         return await _key(info, self.rotated_to_id)
-
-
-@strawberry.type(name="ApiKeyUser")
-class ApiKeyUser:
-    id: strawberry.ID
-    email: str
-    name: str
-
-
-async def _user(info: Info[Context, Any], user_id: str | None) -> ApiKeyUser | None:
-    if user_id is None:
-        return None
-    row = await info.context.loaders.users.load(user_id)
-    return ApiKeyUser(id=strawberry.ID(row.id), email=row.email, name=row.name) if row else None
 
 
 async def _key(info: Info[Context, Any], key_id: str | None) -> ApiKeyType | None:

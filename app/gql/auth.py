@@ -12,7 +12,8 @@ from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.gql.context import Context
 from app.gql.permissions import IsAuthenticated, IsSiteAdmin
-from app.gql.tenancy import EntityType, MembershipType, UserType
+from app.gql.tenancy import EntityType, MembershipType
+from app.gql.users import UserType
 
 
 @strawberry.type(name="Viewer")

@@ -23,19 +23,9 @@ from app.gql.context import Context
 from app.gql.directives import RoleEnum
 from app.gql.permissions import HasPermission, IsAuthenticated, IsMember, IsSiteAdmin
 from app.gql.relay import Connection, to_connection
-from app.models import CustomRole, Entity, Membership, Organization, Role, User
+from app.gql.users import UserType
+from app.models import CustomRole, Entity, Membership, Organization, Role
 from app.tenancy.permissions import PERMISSIONS
-
-
-@strawberry.type(name="User")
-class UserType:
-    id: strawberry.ID
-    email: str
-    name: str
-
-    @classmethod
-    def from_row(cls, row: User) -> UserType:
-        return cls(id=strawberry.ID(row.id), email=row.email, name=row.name)
 
 
 @strawberry.type(name="Organization")
