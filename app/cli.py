@@ -8,10 +8,14 @@ import getpass
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from app.container import Container
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,55 +158,54 @@ def _read_password(given: str | None, env: str) -> str:
     return first
 
 
-def _create_admin(args: argparse.Namespace) -> int:
-    from app.actor import Actor
+def _use_case(settings: Settings, action: Callable[[Container], Awaitable[object]]) -> int:
+    """Run one service call with a fresh container; a domain error is a clean exit 1."""
     from app.container import Container
     from app.errors import DomainError
+
+    async def run() -> None:
+        container = Container(settings)
+        try:
+            await action(container)
+        finally:
+            await container.close()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from app.actor import Actor
 
     settings = load_settings()
     _run_migrations(settings)
     password = _read_password(args.password, "PORTAL_ADMIN_PASSWORD")
-
-    async def run() -> None:
-        container = Container(settings)
-        try:
-            await container.tenancy.create_user(
-                Actor.system("cli"), args.email, args.name, password, site_admin=True
-            )
-        finally:
-            await container.close()
-
-    try:
-        asyncio.run(run())
-    except DomainError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
-        return 1
-    print(f"Site admin {args.email} created.")
-    return 0
+    code = _use_case(
+        settings,
+        lambda c: c.tenancy.create_user(
+            Actor.system("cli"), args.email, args.name, password, site_admin=True
+        ),
+    )
+    if code == 0:
+        print(f"Site admin {args.email} created.")
+    return code
 
 
 def _set_password(args: argparse.Namespace) -> int:
     from app.actor import Actor
-    from app.container import Container
-    from app.errors import DomainError
 
     settings = load_settings()
     password = _read_password(args.password, "PORTAL_NEW_PASSWORD")
-
-    async def run() -> None:
-        container = Container(settings)
-        try:
-            await container.tenancy.set_password(Actor.system("cli"), args.email, password)
-        finally:
-            await container.close()
-
-    try:
-        asyncio.run(run())
-    except DomainError as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
-        return 1
-    print(f"Password set for {args.email}.")
-    return 0
+    code = _use_case(
+        settings, lambda c: c.tenancy.set_password(Actor.system("cli"), args.email, password)
+    )
+    if code == 0:
+        print(f"Password set for {args.email}.")
+    return code
 
 
 def _export_schema(args: argparse.Namespace) -> int:
