@@ -44,7 +44,8 @@ test: install lint
 	bash scripts/test.sh
 
 bench: install
-	@echo "No benchmarks yet (the first one arrives with API keys)."
+	$(BIN)/pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/bench_keys.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .portal
