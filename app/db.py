@@ -12,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
 
+READ_ONLY = "portal_read_only"
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
@@ -37,9 +39,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-        # instead of failing with SQLITE_BUSY when a read transaction tries to upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Use cases that write take the write lock up front (IMMEDIATE), so two writers queue
+        # on busy_timeout instead of failing with SQLITE_BUSY when a read tries to upgrade.
+        # Read-only sessions (Database.reader) begin DEFERRED and never wait for writers (WAL).
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -51,6 +57,11 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self.readonly_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -58,7 +69,14 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that may write (on SQLite it holds the write lock from the start)."""
         async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work: never blocks on, or blocks, writers."""
+        async with self.readonly_sessionmaker() as session:
             yield session
 
     async def ping(self) -> None:

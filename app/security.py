@@ -30,10 +30,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{base62(time.time_ns() // 1_000_000, 8)}{random_base62(14)}"
 
 
-def keyed_digest(secret: bytes, purpose: str, value: str) -> str:
-    """HMAC-SHA256 of ``value`` under a key derived from the server secret for ``purpose``."""
-    key = hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+class Digester:
+    """HMAC-SHA256 under a key derived once from the server secret for one ``purpose``."""
+
+    def __init__(self, secret: bytes, purpose: str) -> None:
+        self._key = hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+
+    def __call__(self, value: str) -> str:
+        return hmac.digest(self._key, value.encode(), "sha256").hex()
 
 
 def new_session_token() -> str:

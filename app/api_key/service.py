@@ -16,12 +16,13 @@ from app.api_key.format import MODES, generate_key
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.repository import ApiKeyRepository, KeyFilter
 from app.api_key.scopes import ScopeCatalog
+from app.api_key.verifier import API_KEY_DIGEST
 from app.audit.repository import AuditRepository
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import ApiKey, Entity, utcnow
 from app.pagination import Page, decode_cursor, page_size
-from app.security import keyed_digest
+from app.security import Digester
 from app.settings import Settings
 from app.tenancy.access import Access, entity_access
 from app.tenancy.repository import TenancyRepository
@@ -100,9 +101,7 @@ class ApiKeyService:
         self.secret = secret
         self.audit_key = audit_key
         self.bus = bus
-
-    def _digest(self, key: str) -> str:
-        return keyed_digest(self.secret, "api-key", key)
+        self._digest = Digester(secret, API_KEY_DIGEST)
 
     # Reads --------------------------------------------------------------------------------------
 
@@ -116,7 +115,7 @@ class ApiKeyService:
         after: str | None,
     ) -> Page[ApiKey]:
         limit = page_size(first)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             (await entity_access(TenancyRepository(session), actor, entity_id)).require(
                 "api_keys.manage"
             )
@@ -126,7 +125,7 @@ class ApiKeyService:
         return Page.from_rows(list(rows), limit, "id")
 
     async def get_key(self, actor: Actor, entity_id: str, key_id: str) -> ApiKey | None:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             (await entity_access(TenancyRepository(session), actor, entity_id)).require(
                 "api_keys.manage"
             )
@@ -135,7 +134,7 @@ class ApiKeyService:
 
     async def keys_by_id(self, ids: Sequence[str]) -> dict[str, ApiKey]:
         """Loader for rotation links; callers already passed an access check on the entity."""
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await ApiKeyRepository(session).many(ids)
 
     # Writes -------------------------------------------------------------------------------------

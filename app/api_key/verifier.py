@@ -18,7 +18,9 @@ from app.api_key.scopes import ScopeCatalog
 from app.db import Database
 from app.models import ApiKey, Entity, utcnow
 from app.net import IPNetwork
-from app.security import keyed_digest
+from app.security import Digester
+
+API_KEY_DIGEST = "api-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +154,7 @@ class KeyVerifier:
         self.secret = secret
         self.prefix = prefix
         self.cache = cache
-
-    def digest(self, key: str) -> str:
-        return keyed_digest(self.secret, "api-key", key)
+        self.digest = Digester(secret, API_KEY_DIGEST)
 
     async def lookup(self, key: str) -> KeyRecord | None:
         if parse_key(key, self.prefix) is None:
@@ -163,7 +163,7 @@ class KeyVerifier:
         found, record = self.cache.get(digest)
         if found:
             return record
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             row = await ApiKeyRepository(session).with_entity_by_digest(digest)
         record = KeyRecord.build(row[0], row[1], self.catalog) if row else None
         self.cache.put(digest, record)

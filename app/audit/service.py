@@ -41,7 +41,7 @@ class AuditService:
         first: int | None,
         after: str | None,
     ) -> Page[AuditEvent]:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             access = await entity_access(TenancyRepository(session), actor, entity_id)
             access.require("audit.read")
             return await self._page(session, entity_id, filters, first, after)
@@ -51,7 +51,7 @@ class AuditService:
     ) -> Page[AuditEvent]:
         if not actor.is_site_admin or actor.is_impersonating:
             raise Forbidden("Only site admins can read the platform audit log")
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await self._page(session, GLOBAL_CHAIN, filters, first, after)
 
     async def _page(
@@ -78,7 +78,7 @@ class AuditService:
 
     async def verify(self, chain: str | None = None) -> list[ChainReport]:
         """Check every chain (or one): sequence, links and digests; name the first broken event."""
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             repo = AuditRepository(session, self.audit_key)
             chains = [chain] if chain else list(await repo.chains())
             reports = []

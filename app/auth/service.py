@@ -12,7 +12,7 @@ from app.auth.repository import AuthRepository
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from app.models import LoginAttempt, PortalSession, User, utcnow
-from app.security import PasswordHasher, keyed_digest, new_session_token
+from app.security import Digester, PasswordHasher, new_session_token
 from app.settings import Settings
 from app.tenancy.repository import TenancyRepository
 
@@ -46,9 +46,7 @@ class AuthService:
         self.secret = secret
         self.audit_key = audit_key
         self.hasher = hasher
-
-    def _digest(self, token: str) -> str:
-        return keyed_digest(self.secret, "portal-session", token)
+        self._digest = Digester(secret, "portal-session")
 
     async def login(self, email: str, password: str, request: RequestInfo) -> SignIn:
         email = email.strip().lower()[:320]
@@ -56,7 +54,7 @@ class AuthService:
             raise BadUserInput(INVALID_CREDENTIALS, field="email")
         await self._throttle(email, request.ip)
 
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             user = await TenancyRepository(session).user_by_email(email)
         valid = await self.hasher.verify(password, user.password_hash if user else None)
         ok = valid and user is not None and user.is_active
@@ -97,7 +95,7 @@ class AuthService:
 
     async def _throttle(self, email: str, ip: str) -> None:
         since = utcnow() - timedelta(seconds=self.settings.login_window_seconds)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             by_email, by_ip = await AuthRepository(session).recent_failures(
                 email=email, ip=ip, since=since
             )
@@ -118,7 +116,7 @@ class AuthService:
         """The actor behind a session token, or None when it is unknown, expired or revoked."""
         if not token.startswith("pts_") or len(token) > 100:
             return None
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             found = await AuthRepository(session).session_by_digest(self._digest(token))
             if found is None:
                 return None

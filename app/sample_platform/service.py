@@ -135,14 +135,14 @@ class SampleService:
 
     async def list_orders(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             rows = await SampleRepository(session).orders(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
             )
         return Result(200, _page([order_json(r) for r in rows], size))
 
     async def get_order(self, tenant: Tenant, order_id: str) -> Result:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             order = await SampleRepository(session).order(tenant.entity_id, tenant.mode, order_id)
         if order is None:
             raise NotFound(f"No order '{order_id}'", field="order_id")
@@ -177,14 +177,14 @@ class SampleService:
 
     async def list_products(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             rows = await SampleRepository(session).products(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
             )
         return Result(200, _page([product_json(r) for r in rows], size))
 
     async def get_product(self, tenant: Tenant, product_id: str) -> Result:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             product = await SampleRepository(session).product(
                 tenant.entity_id, tenant.mode, product_id
             )

@@ -63,13 +63,13 @@ class TenancyService:
     # Reads ------------------------------------------------------------------------------------
 
     async def access(self, actor: Actor, entity_id: str) -> Access:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await entity_access(TenancyRepository(session), actor, entity_id)
 
     async def memberships_of(self, actor: Actor) -> Sequence[Membership]:
         if actor.user_id is None:
             return []
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             rows = await TenancyRepository(session).memberships_of_user(actor.user_id)
         if actor.is_impersonating:
             return [m for m in rows if m.entity_id == actor.impersonated_entity_id]
@@ -79,14 +79,14 @@ class TenancyService:
         self, actor: Actor, entity_id: str, *, first: int | None, after: str | None
     ) -> Page[Membership]:
         limit = page_size(first)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             repo = TenancyRepository(session)
             (await entity_access(repo, actor, entity_id)).require("members.manage")
             rows = await repo.members(entity_id, limit=limit + 1, after=decode_cursor(after))
         return Page.from_rows(list(rows), limit, "id")
 
     async def list_custom_roles(self, actor: Actor, entity_id: str) -> Sequence[CustomRole]:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             repo = TenancyRepository(session)
             access = await entity_access(repo, actor, entity_id)
             access.require("members.manage")
@@ -95,19 +95,19 @@ class TenancyService:
     # Loaders for the GraphQL layer (batch by ID; callers already passed an access check).
 
     async def users_by_id(self, ids: Sequence[str]) -> dict[str, User]:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).users(ids)
 
     async def entities_by_id(self, ids: Sequence[str]) -> dict[str, Entity]:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).entities(ids)
 
     async def custom_roles_by_id(self, ids: Sequence[str]) -> dict[str, CustomRole]:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).custom_roles(ids)
 
     async def organization(self, organization_id: str) -> Organization | None:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).organization(organization_id)
 
     async def search_entities(
@@ -116,7 +116,7 @@ class TenancyService:
         if not actor.is_site_admin:
             raise Forbidden("Only site admins can list every entity")
         limit = page_size(first)
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             rows = await TenancyRepository(session).search_entities(
                 search, limit=limit + 1, after=decode_cursor(after)
             )
@@ -425,15 +425,15 @@ class TenancyService:
             return membership
 
     async def find_user(self, email: str) -> User | None:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).user_by_email(normalize_email(email))
 
     async def find_entity(self, code: str) -> Entity | None:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).entity_by_code(code)
 
     async def find_organization(self, name: str) -> Organization | None:
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             return await TenancyRepository(session).organization_by_name(name)
 
     # Helpers ---------------------------------------------------------------------------------
