@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { EntitySummary } from './queries';
 import { TeamTab } from './TeamTab';
+import { ApiKeysTab } from './ApiKeysTab';
 
 interface TabDef {
   id: string;
@@ -11,7 +12,7 @@ interface TabDef {
 
 const TABS: TabDef[] = [
   { id: 'team', label: 'Team', placeholder: false },
-  { id: 'api-keys', label: 'API keys', placeholder: true },
+  { id: 'api-keys', label: 'API keys', placeholder: false },
   { id: 'webhooks', label: 'Webhooks', placeholder: true },
   { id: 'logs', label: 'Logs', placeholder: true },
   { id: 'analytics', label: 'Analytics', placeholder: true },
@@ -103,6 +104,8 @@ export function DevelopersSettings({ entity }: { entity: EntitySummary }) {
             <h2>{active.label}</h2>
             <p>Coming soon</p>
           </div>
+        ) : active.id === 'api-keys' ? (
+          <ApiKeysTab key={entity.id} entityId={entity.id} />
         ) : (
           <TeamTab key={entity.id} entityId={entity.id} />
         )}

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,29 +77,40 @@ class TestServer:
         logs = server.logs()
         assert "portal stopped" in logs and "Application shutdown complete" in logs
 
-    def test_portal_frontend_in_chromium(self, server: Server, tmp_path: Path) -> None:
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
-            if os.environ.get("CI") == "true":
-                pytest.fail("chromium is required in CI (apt-get install -y chromium)")
-            pytest.skip("chromium is not installed: apt-get install -y chromium")
-        assert (ROOT / "frontend" / "dist" / "index.html").exists(), "run `make install` first"
-        shot = tmp_path / "portal.png"
-        result = subprocess.run(
-            [
-                "node",
-                str(ROOT / "frontend" / "e2e" / "login.mjs"),
-                server.url,
-                "owner@acme.example",
-                DEMO_PASSWORD,
-                "Acme",
-                str(shot),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-            env={**os.environ, "CHROMIUM_PATH": chromium},
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert shot.exists() and shot.stat().st_size > 1000
+    def test_portal_sign_in_in_chromium(self, server: Server, tmp_path: Path) -> None:
+        run_browser_script("login.mjs", server, tmp_path)
+
+    def test_api_keys_page_creates_uses_and_revokes_a_key_in_chromium(
+        self, server: Server, tmp_path: Path
+    ) -> None:
+        run_browser_script("api_keys.mjs", server, tmp_path)
+
+
+def run_browser_script(script: str, server: Server, tmp_path: Path) -> None:
+    """Drive the built portal in headless Chromium with a playwright-core script."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed: apt-get install -y chromium")
+    assert (ROOT / "frontend" / "dist" / "index.html").exists(), "run `make install` first"
+    shot = tmp_path / f"{script}.png"
+    result = subprocess.run(
+        [
+            "node",
+            str(ROOT / "frontend" / "e2e" / script),
+            server.url,
+            "owner@acme.example",
+            DEMO_PASSWORD,
+            "Acme",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "CHROMIUM_PATH": chromium},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "E2E PASSED" in result.stdout
+    assert shot.exists() and shot.stat().st_size > 1000

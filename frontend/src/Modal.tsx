@@ -1,0 +1,75 @@
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+
+interface Props {
+  title: string;
+  /** Escape / the close button. Omit to make the dialog closable only through its own buttons. */
+  onClose?: () => void;
+  children: ReactNode;
+  className?: string;
+  /** Renders below the title. */
+  description?: ReactNode;
+}
+
+/**
+ * A modal built on the native <dialog> element (focus trap, inert background, Escape handling),
+ * opened with showModal() while mounted. Render it conditionally; unmounting closes it.
+ */
+export function Modal({ title, onClose, children, className, description }: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descriptionId = useId();
+  const onCloseRef = useRef(onClose);
+  useEffect(() => {
+    onCloseRef.current = onClose;
+  });
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+
+    const onCancel = (event: Event) => {
+      // Keep React in charge of whether the dialog is shown.
+      event.preventDefault();
+      onCloseRef.current?.();
+    };
+    const onNativeClose = () => {
+      // The browser may close a dialog without a cancelable event (close watchers); reopen it if
+      // React still wants it open and it isn't dismissible, else report the close.
+      if (!ref.current?.isConnected) return;
+      if (onCloseRef.current) onCloseRef.current();
+      else if (!dialog.open) dialog.showModal();
+    };
+    dialog.addEventListener('cancel', onCancel);
+    dialog.addEventListener('close', onNativeClose);
+    return () => {
+      dialog.removeEventListener('cancel', onCancel);
+      dialog.removeEventListener('close', onNativeClose);
+      if (dialog.open) dialog.close();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      className={className ? `modal ${className}` : 'modal'}
+      aria-labelledby={titleId}
+      aria-describedby={description ? descriptionId : undefined}
+    >
+      <div className="modal-head">
+        <h2 id={titleId}>{title}</h2>
+        {onClose && (
+          <button type="button" className="modal-close" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
+        )}
+      </div>
+      {description && (
+        <div id={descriptionId} className="modal-description">
+          {description}
+        </div>
+      )}
+      <div className="modal-body">{children}</div>
+    </dialog>
+  );
+}
