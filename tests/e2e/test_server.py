@@ -55,10 +55,18 @@ class TestServer:
         assert ready.json() == {"status": "ok", "database": "ok"}
         request_id = ready.headers["x-request-id"]
         assert request_id.startswith("req_") and request_id != health.headers["x-request-id"]
-        lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
-        assert any(
-            line.get("request_id") == request_id and line.get("path") == "/readyz" for line in lines
-        )
+
+        def logged() -> bool:
+            lines = [json.loads(line) for line in server.logs().splitlines() if line[:1] == "{"]
+            return any(
+                line.get("request_id") == request_id and line.get("path") == "/readyz"
+                for line in lines
+            )
+
+        deadline = time.monotonic() + 5  # the access line is written after the response
+        while not logged() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert logged()
 
     def test_demo_user_signs_in_and_the_password_never_reaches_the_logs(
         self, server: Server
