@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from app.api.app import build_internal, build_v1
 from app.container import Container
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        Mount("/v1", app=build_v1(container)),
+        AnyPathMount("/v1", app=build_v1(container)),
         *build_internal(container),
     ]
     routes.append(_frontend_route())
@@ -86,6 +88,15 @@ def _frontend_route() -> Route | Mount:
 
         return Route("/", placeholder)
     return Mount("/", app=SpaStaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+
+
+class AnyPathMount(Mount):
+    """A Mount whose prefix pattern also matches paths holding a newline (``%0A``), so every
+    ``/v1`` request, however odd, reaches the key middleware and gets the error envelope."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 class SpaStaticFiles(StaticFiles):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,14 +28,21 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> str | None:
+CURSOR_VALUE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def decode_cursor(cursor: str | None, field: str = "after") -> str | None:
+    """The ID or sequence number a cursor carries; anything else is a clear BAD_USER_INPUT."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadUserInput("Invalid cursor", field="after") from None
+        value = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput("Invalid cursor", field=field) from None
+    if not CURSOR_VALUE.match(value):
+        raise BadUserInput("Invalid cursor", field=field)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ document lists it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -64,6 +65,17 @@ LIST = {
 PAGING = (("limit", "Page size, 1 to 100 (default 20)"), ("cursor", "next_cursor of the last page"))
 
 
+RESOURCE_ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def resource_id(request: Request, name: str) -> str:
+    """A path ID; anything that cannot be one of ours is simply not found."""
+    value: str = request.path_params[name]
+    if not RESOURCE_ID.match(value):
+        raise ApiError(404, "not_found", f"No such {name.removesuffix('_id')}", field=name)
+    return value
+
+
 def tenant(request: Request) -> Tenant:
     record: KeyRecord | None = request.scope.get("state", {}).get("api_key")
     if record is None:  # only when PORTAL_API_AUTH_ENABLED=false (benchmarks)
@@ -85,7 +97,7 @@ def paging(request: Request) -> tuple[int | None, str | None]:
     raw = request.query_params.get("limit")
     limit = None
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
             raise ApiError(400, "invalid_request", "'limit' must be 1 to 100", field="limit")
         limit = int(raw)
     return limit, request.query_params.get("cursor")
@@ -184,7 +196,7 @@ async def create_order(request: Request) -> Response:
 )
 async def get_order(request: Request) -> Response:
     return render(
-        await services(request).get_order(tenant(request), request.path_params["order_id"])
+        await services(request).get_order(tenant(request), resource_id(request, "order_id"))
     )
 
 
@@ -197,7 +209,7 @@ async def get_order(request: Request) -> Response:
     tags=("orders",),
 )
 async def cancel_order(request: Request) -> Response:
-    order_id = request.path_params["order_id"]
+    order_id = resource_id(request, "order_id")
     return render(await services(request).cancel_order(tenant(request), order_id))
 
 
@@ -242,5 +254,5 @@ async def create_product(request: Request) -> Response:
     tags=("products",),
 )
 async def get_product(request: Request) -> Response:
-    product_id = request.path_params["product_id"]
+    product_id = resource_id(request, "product_id")
     return render(await services(request).get_product(tenant(request), product_id))

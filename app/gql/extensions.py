@@ -49,6 +49,31 @@ class CsrfGuard(SchemaExtension):
         yield
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RejectNulCharacters(SchemaExtension):
+    """No input may carry a NUL character: PostgreSQL text cannot hold one, and no name, email,
+    ID or cursor needs it. Refused up front as BAD_USER_INPUT, the same on every database."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query or ""
+        if _has_nul(context.variables or {}) or "\x00" in query or "\\u0000" in query:
+            error = GraphQLError(
+                "Input must not contain NUL characters", extensions={"code": "BAD_USER_INPUT"}
+            )
+            context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
 class HideIntrospectionFromAnonymous(SchemaExtension):
     """In production, introspection is for signed-in users only."""
 

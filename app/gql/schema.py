@@ -14,7 +14,12 @@ from app.errors import DomainError
 from app.gql.api_key import ApiKeyMutation, ApiKeyQuery
 from app.gql.audit import AuditQuery
 from app.gql.auth import AuthMutation, AuthQuery
-from app.gql.extensions import CsrfGuard, HideIntrospectionFromAnonymous, masked_errors
+from app.gql.extensions import (
+    CsrfGuard,
+    HideIntrospectionFromAnonymous,
+    RejectNulCharacters,
+    masked_errors,
+)
 from app.gql.tenancy import TenancyMutation, TenancyQuery
 from app.settings import Settings
 
@@ -54,6 +59,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             HideIntrospectionFromAnonymous,
             CsrfGuard,
+            RejectNulCharacters,
             masked_errors,
         ],
     )

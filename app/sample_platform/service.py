@@ -71,6 +71,10 @@ def _string(payload: dict[str, Any], name: str, limit: int, field: str | None = 
         raise BadUserInput(f"'{field or name}' must be a non-empty string", field=field or name)
     if len(value) > limit:
         raise BadUserInput(f"'{field or name}' is longer than {limit}", field=field or name)
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise BadUserInput(
+            f"'{field or name}' must not contain control characters", field=field or name
+        )
     return value.strip()
 
 
@@ -135,9 +139,10 @@ class SampleService:
 
     async def list_orders(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
+        before = decode_cursor(cursor, "cursor")
         async with self.db.reader() as session:
             rows = await SampleRepository(session).orders(
-                tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
+                tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
         return Result(200, _page([order_json(r) for r in rows], size))
 
@@ -177,9 +182,10 @@ class SampleService:
 
     async def list_products(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
+        before = decode_cursor(cursor, "cursor")
         async with self.db.reader() as session:
             rows = await SampleRepository(session).products(
-                tenant.entity_id, tenant.mode, limit=size + 1, before=decode_cursor(cursor)
+                tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
         return Result(200, _page([product_json(r) for r in rows], size))
 

@@ -273,7 +273,7 @@ class TestRateLimitAcrossReplicas:
         allowed = [r for _, r in responses if r.status_code == 200]
         refused = [r for _, r in responses if r.status_code == 429]
         ceiling = self.BURST + self.RATE * elapsed + 1
-        assert elapsed < 2, f"{self.REQUESTS} requests took {elapsed:.2f} s"
+        assert elapsed < 5, f"{self.REQUESTS} requests took {elapsed:.2f} s"
         assert len(allowed) + len(refused) == self.REQUESTS, statuses
         assert 0 < len(allowed) <= ceiling, (
             f"{len(allowed)} requests allowed in {elapsed:.3f} s (ceiling {ceiling:.1f}): "

@@ -123,3 +123,37 @@ class TestErrors:
             after = body["pageInfo"]["endCursor"]
         assert sorted(seen) == sorted(m.id for k, m in world.memberships.items() if k != "outsider")
         assert len(seen) == len(set(seen)) == 5
+
+
+class TestHostileInput:
+    async def test_nul_characters_are_bad_input_on_every_database(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        token = world.tokens["owner"]
+        as_variable = await gql(
+            client, "query($id: ID!) { entity(id: $id) { id } }", {"id": "ent_\x00"}, token=token
+        )
+        inline = await gql(client, '{ entity(id: "ent_\\u0000") { id } }', token=token)
+        name = await gql(
+            client,
+            """mutation($e: ID!) { createCustomRole(input: {entityId: $e, name: "a\\u0000b",
+               permissions: []}) { customRole { id } } }""",
+            {"e": world.acme.id},
+            token=token,
+        )
+        for body in (as_variable, inline, name):
+            assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+    async def test_cursor_that_is_not_ours_is_bad_input(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        for cursor in ("AA", "!!!", "bm90IGFuIGlk"):  # NUL, not base64, "not an id"
+            body = await gql(
+                client,
+                "query($id: ID!, $a: String) { entity(id: $id) { members(after: $a) "
+                "{ edges { node { id } } } } }",
+                {"id": world.acme.id, "a": cursor},
+                token=world.tokens["owner"],
+            )
+            assert error_codes(body) == ["BAD_USER_INPUT"], (cursor, body)
+            assert body["errors"][0]["extensions"]["field"] == "after"
