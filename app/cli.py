@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
     serve.set_defaults(handler=_serve)
 
+    worker = sub.add_parser(
+        "worker", help="background jobs only: log exports, rollup compaction, retention"
+    )
+    worker.set_defaults(handler=_worker)
+
     migrate = sub.add_parser("migrate", help="upgrade the database to the latest schema")
     migrate.set_defaults(handler=_migrate)
 
@@ -110,6 +115,43 @@ def _serve(args: argparse.Namespace) -> int:
         server_header=False,
         timeout_graceful_shutdown=15,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Runs until SIGTERM/SIGINT; any number of workers may run beside the serving replicas."""
+    import signal
+
+    from app.container import Container
+    from app.observability import configure_logging
+
+    settings = load_settings()
+    if settings.is_sqlite:
+        print(
+            "On SQLite the background jobs run inside `portal serve`; `portal worker` is for "
+            "PostgreSQL deployments (set PORTAL_DATABASE_URL=postgresql://...).",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(settings.log_level)
+    _run_migrations(settings)
+
+    async def run() -> None:
+        container = Container(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        container.exports.start()
+        container.maintenance.start()
+        try:
+            await stop.wait()
+        finally:
+            await container.maintenance.stop()
+            await container.exports.stop()
+            await container.close()
+
+    asyncio.run(run())
     return 0
 
 

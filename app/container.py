@@ -15,9 +15,15 @@ from app.audit.service import AuditService
 from app.auth.service import AuthService
 from app.db import Database
 from app.net import IPNetwork, parse_networks
+from app.request_log.exports import ExportService
+from app.request_log.service import RequestLogService
+from app.request_log.tail import CHANNEL as TAIL_CHANNEL
+from app.request_log.tail import TailBroker
+from app.request_log.writer import LogWriter
 from app.security import PasswordHasher
 from app.settings import Settings
 from app.tenancy.service import TenancyService
+from app.worker.maintenance import Maintenance
 
 
 class Container:
@@ -48,6 +54,20 @@ class Container:
             RedisRateLimiter(settings.redis_url) if settings.redis_url else LocalRateLimiter()
         )
         self.usage = UsageRecorder(self.db, settings.api_key_usage_flush_seconds)
+        self.request_logs = RequestLogService(self.db, settings)
+        self.tail = TailBroker(
+            make_backend(settings.redis_url, settings.resolved_database_url, TAIL_CHANNEL),
+            self.request_logs.fetch,
+        )
+        self.log_writer = LogWriter(
+            self.db,
+            queue_size=settings.log_queue_size,
+            batch_size=settings.log_batch_size,
+            interval_seconds=settings.log_flush_seconds,
+            on_flushed=self.tail.publish,
+        )
+        self.exports = ExportService(self.db, self.secret, self.audit_key)
+        self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
         self.api_keys = ApiKeyService(
             self.db, settings, self.catalog, self.secret, self.audit_key, self.bus
         )
@@ -55,9 +75,18 @@ class Container:
     async def start(self) -> None:
         """Background parts of a serving process (cache invalidation, usage batches)."""
         await self.bus.start()
+        await self.tail.start()
         self.usage.start()
+        self.log_writer.start()
+        self.exports.start()
+        if self.settings.maintenance_interval_seconds > 0:
+            self.maintenance.start()
 
     async def stop(self) -> None:
+        await self.maintenance.stop()
+        await self.exports.stop()
+        await self.log_writer.stop()
+        await self.tail.stop()
         await self.usage.stop()
         await self.bus.stop()
         await self.limiter.close()

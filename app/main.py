@@ -11,13 +11,21 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from app.api.app import build_internal, build_v1
 from app.container import Container
+from app.errors import NotFound
 from app.gql.view import PortalGraphQL
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
@@ -62,13 +70,75 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
-        return JSONResponse({"status": "ok", "database": "ok"})
+        writer = container.log_writer
+        return JSONResponse(
+            {
+                "status": "ok",
+                "database": "ok",
+                "request_log": {
+                    "queued": writer.pending,
+                    "written": writer.written,
+                    "dropped": writer.dropped,
+                    "failed_flushes": writer.failed_flushes,
+                },
+            }
+        )
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format."""
+        writer = container.log_writer
+        cache = container.key_cache
+        lines = [
+            "# TYPE portal_request_log_queued gauge",
+            f"portal_request_log_queued {writer.pending}",
+            "# TYPE portal_request_log_written_total counter",
+            f"portal_request_log_written_total {writer.written}",
+            "# TYPE portal_request_log_dropped_total counter",
+            f"portal_request_log_dropped_total {writer.dropped}",
+            "# TYPE portal_request_log_failed_flushes_total counter",
+            f"portal_request_log_failed_flushes_total {writer.failed_flushes}",
+            "# TYPE portal_api_key_cache_hits_total counter",
+            f"portal_api_key_cache_hits_total {cache.hits}",
+            "# TYPE portal_api_key_cache_misses_total counter",
+            f"portal_api_key_cache_misses_total {cache.misses}",
+        ]
+        return PlainTextResponse("\n".join(lines) + "\n")
+
+    async def download_export(request: Request) -> Response:
+        export_id = request.path_params["export_id"]
+        query = request.query_params
+        if not container.exports.check_link(
+            export_id, query.get("expires", ""), query.get("signature", "")
+        ):
+            return JSONResponse(
+                {"error": {"code": "invalid_link", "message": "This link is invalid or expired"}},
+                status_code=403,
+            )
+        try:
+            export, chunks = await container.exports.download(export_id)
+        except NotFound:
+            return JSONResponse(
+                {"error": {"code": "not_found", "message": "No such export"}}, status_code=404
+            )
+        kind = "text/csv" if export.format == "CSV" else "application/x-ndjson"
+        extension = "csv" if export.format == "CSV" else "ndjson"
+        return StreamingResponse(
+            chunks,
+            media_type=f"{kind}; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{export.id}.{extension}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     graphql = PortalGraphQL(container)
-    routes: list[Route | Mount] = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/exports/{export_id}/download", download_export, methods=["GET"]),
         AnyPathMount("/v1", app=build_v1(container)),
         *build_internal(container),
     ]

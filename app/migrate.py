@@ -25,3 +25,8 @@ def upgrade_to_head(settings: Settings) -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), "head")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate ignores PostgreSQL partitions of request_logs (managed at run time)."""
+    return not (type_ == "table" and name is not None and name.startswith("request_logs_"))

@@ -83,6 +83,8 @@ class Entity(SQLModel, table=True):
     api_access_enabled: bool = True
     rate_limit_per_second: float | None = None  # None: the deployment default
     rate_limit_burst: int | None = None
+    log_capture_bodies: bool = False  # keep redacted, truncated headers and bodies
+    log_retention_days: int | None = None  # None: the deployment default
     created_at: datetime = _created_at()
 
 

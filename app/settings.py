@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     key_prefix: str = Field(default="pk", pattern=r"^[a-z][a-z0-9]{1,9}$")
     allow_private_webhook_targets: bool = False
     log_retention_days: int = Field(default=30, ge=1, le=3650)
+    log_queue_size: int = Field(default=50_000, ge=1)
+    log_batch_size: int = Field(default=1_000, ge=1)
+    log_flush_seconds: float = Field(default=0.1, gt=0, le=60)
+    maintenance_interval_seconds: float = Field(default=60.0, ge=0)  # 0: off (tests)
+    rollup_minute_retention_days: int = Field(default=8, ge=1)
+    rollup_hour_retention_days: int = Field(default=400, ge=1)
 
     scope_catalog_file: Path | None = None
     api_key_expiry_required: bool = False
@@ -60,6 +66,7 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=100, ge=1)
     platform_token: SecretStr | None = None
     api_auth_enabled: bool = True  # benchmarks only: compare the data plane without keys
+    request_logging_enabled: bool = True  # benchmarks only: the data plane without logging
 
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     session_cookie_name: str = "portal_session"
@@ -128,8 +135,13 @@ class Settings(BaseSettings):
             )
         if self.platform_token is not None and len(self.platform_token.get_secret_value()) < 32:
             raise ValueError("PORTAL_PLATFORM_TOKEN must be at least 32 characters")
-        if self.env == "production" and not self.api_auth_enabled:
-            raise ValueError("PORTAL_API_AUTH_ENABLED=false is for benchmarks, never production")
+        if self.env == "production" and not (
+            self.api_auth_enabled and self.request_logging_enabled
+        ):
+            raise ValueError(
+                "PORTAL_API_AUTH_ENABLED / PORTAL_REQUEST_LOGGING_ENABLED=false are for "
+                "benchmarks, never production"
+            )
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("PORTAL_SECRET_KEY must be at least 32 characters")
         return self

@@ -9,8 +9,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import app.models
+import app.request_log.models
 import app.sample_platform.models  # noqa: F401
 from app.db import create_engine
+from app.migrate import include_name
 from app.settings import Settings, load_settings
 
 config = context.config
@@ -28,6 +30,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

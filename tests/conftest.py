@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
+import app.request_log.models
 import app.sample_platform.models
 from app.container import Container
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import Settings
+from tests.support.live import serve
 from tests.support.world import World, build_world
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -147,3 +149,24 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def world(container: Container) -> World:
     return await build_world(container)
+
+
+# A real uvicorn server around the test app (tests about HTTP behaviour).
+
+
+@pytest.fixture
+async def base_url(app: Starlette) -> AsyncIterator[str]:
+    async with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def live(app: Starlette) -> Container:
+    container: Container = app.state.container
+    return container

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from app.migrate import upgrade_to_head
+from app.migrate import include_name, upgrade_to_head
 from tests.conftest import make_settings
 
 
@@ -33,7 +33,7 @@ class TestMigrations:
 
                 def diff(sync_connection: sa.Connection) -> list[object]:
                     context = MigrationContext.configure(
-                        sync_connection, opts={"compare_type": True}
+                        sync_connection, opts={"compare_type": True, "include_name": include_name}
                     )
                     return list(compare_metadata(context, SQLModel.metadata))
 
@@ -41,5 +41,5 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0002_api_keys"
+        assert version == "0003_request_logs"
         assert differences == []

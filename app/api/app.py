@@ -11,9 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from app.api.errors import ApiError, error_response
 from app.api.middleware import ApiKeyMiddleware
+from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
@@ -59,7 +61,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, _request_id(request))
 
 
-def build_v1(container: Container) -> ApiKeyMiddleware:
+def build_v1(container: Container) -> ASGIApp:
     settings = container.settings
 
     v1 = Starlette(
@@ -72,7 +74,7 @@ def build_v1(container: Container) -> ApiKeyMiddleware:
     )
     v1.state.sample = SampleService(container.db)
     v1.state.server_url = f"{settings.public_url}/v1"
-    return ApiKeyMiddleware(
+    keys = ApiKeyMiddleware(
         v1,
         router=api,
         verifier=container.verifier,
@@ -81,6 +83,9 @@ def build_v1(container: Container) -> ApiKeyMiddleware:
         settings=settings,
         trusted_proxies=container.trusted_proxies,
     )
+    if not settings.request_logging_enabled:
+        return keys
+    return RequestLogMiddleware(keys, container.log_writer)
 
 
 def build_internal(container: Container) -> list[Route]:

@@ -60,6 +60,8 @@ class ApiKeyMiddleware:
         state = scope.setdefault("state", {})
         request_id = state.get("request_id") or new_request_id()
         operation, path_params = self.router.match(scope)
+        if operation is not None:
+            state["route"] = operation.path
         if (operation is not None and operation.public) or not self.settings.api_auth_enabled:
             await self.app(scope, receive, send)
             return
@@ -79,6 +81,7 @@ class ApiKeyMiddleware:
                 client_ip=ip,
             )
             record, denial = verification.record, verification.denial
+            state["key_record"] = record
         if denial is not None:
             state["api_key_id"] = record.id if record else None
             await self._refuse(denial, request_id, scope, receive, send)

@@ -35,9 +35,10 @@ class LocalBackend:
 
 
 class RedisBackend:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         import redis.asyncio as redis
 
+        self.channel = channel
         self.client = redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -51,7 +52,7 @@ class RedisBackend:
         while True:
             try:
                 pubsub = self.client.pubsub()
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 if not first:
                     deliver("all")
                 first = False
@@ -67,7 +68,7 @@ class RedisBackend:
                 await asyncio.sleep(0.5)
 
     async def publish(self, message: str) -> None:
-        await self.client.publish(CHANNEL, message)
+        await self.client.publish(self.channel, message)
 
     async def stop(self) -> None:
         if self._task:
@@ -78,7 +79,8 @@ class RedisBackend:
 
 
 class PostgresBackend:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, channel: str = CHANNEL) -> None:
+        self.channel = channel
         self.dsn = dsn.replace("postgresql+asyncpg://", "postgresql://")
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -100,7 +102,7 @@ class PostgresBackend:
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await connection.add_listener(
-                    CHANNEL, lambda _c, _pid, _ch, payload: deliver(payload)
+                    self.channel, lambda _c, _pid, _ch, payload: deliver(payload)
                 )
                 if not first:
                     deliver("all")
@@ -123,7 +125,7 @@ class PostgresBackend:
         async with self._lock:
             if self._publisher is None or self._publisher.is_closed():
                 self._publisher = await asyncpg.connect(self.dsn)
-            await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, message)
+            await self._publisher.execute("SELECT pg_notify($1, $2)", self.channel, message)
 
     async def stop(self) -> None:
         if self._task:
@@ -156,9 +158,10 @@ class InvalidationBus:
         await self.backend.stop()
 
 
-def make_backend(redis_url: str | None, database_url: str) -> Backend:
+def make_backend(redis_url: str | None, database_url: str, channel: str = CHANNEL) -> Backend:
+    """Redis pub/sub when configured, else PostgreSQL LISTEN/NOTIFY, else this process only."""
     if redis_url:
-        return RedisBackend(redis_url)
+        return RedisBackend(redis_url, channel)
     if database_url.startswith("postgresql"):
-        return PostgresBackend(database_url)
+        return PostgresBackend(database_url, channel)
     return LocalBackend()

@@ -309,11 +309,15 @@ class ApiKeyService:
         rate_limit_per_second: float | None = None,
         rate_limit_burst: int | None = None,
         reset_rate_limit: bool = False,
+        log_capture_bodies: bool | None = None,
+        log_retention_days: int | None = None,
     ) -> Entity:
         if rate_limit_per_second is not None and not 0 < rate_limit_per_second <= 100_000:
             raise BadUserInput("Must be between 0 and 100000", field="rateLimitPerSecond")
         if rate_limit_burst is not None and not 1 <= rate_limit_burst <= 1_000_000:
             raise BadUserInput("Must be between 1 and 1000000", field="rateLimitBurst")
+        if log_retention_days is not None and not 1 <= log_retention_days <= 3650:
+            raise BadUserInput("Must be between 1 and 3650", field="logRetentionDays")
         async with self.db.session() as session:
             tenancy = TenancyRepository(session)
             access = await entity_access(tenancy, actor, entity_id)
@@ -329,6 +333,10 @@ class ApiKeyService:
                 entity.rate_limit_per_second = rate_limit_per_second
             if rate_limit_burst is not None:
                 entity.rate_limit_burst = rate_limit_burst
+            if log_capture_bodies is not None:
+                entity.log_capture_bodies = log_capture_bodies
+            if log_retention_days is not None:
+                entity.log_retention_days = log_retention_days
             await tenancy.add(entity)
             await AuditRepository(session, self.audit_key).append(
                 actor,
@@ -483,6 +491,8 @@ def _entity_api_settings(entity: Entity) -> dict[str, object]:
         "api_access_enabled": entity.api_access_enabled,
         "rate_limit_per_second": entity.rate_limit_per_second,
         "rate_limit_burst": entity.rate_limit_burst,
+        "log_capture_bodies": entity.log_capture_bodies,
+        "log_retention_days": entity.log_retention_days,
     }
 
 

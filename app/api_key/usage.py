@@ -43,7 +43,8 @@ class UsageRecorder:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await self.flush()
+            # Shielded: stopping never cuts a write in half; stop() flushes what is left.
+            await asyncio.shield(self.flush())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())

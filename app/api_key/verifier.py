@@ -38,6 +38,7 @@ class KeyRecord:
     api_access_enabled: bool
     rate_per_second: float | None
     rate_burst: int | None
+    log_capture_bodies: bool = False
 
     @classmethod
     def build(cls, key: ApiKey, entity: Entity, catalog: ScopeCatalog) -> KeyRecord:
@@ -53,6 +54,7 @@ class KeyRecord:
             api_access_enabled=entity.api_access_enabled,
             rate_per_second=entity.rate_limit_per_second,
             rate_burst=entity.rate_limit_burst,
+            log_capture_bodies=entity.log_capture_bodies,
         )
 
 

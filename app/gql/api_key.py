@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
@@ -14,16 +14,12 @@ from strawberry.types import Info
 from app.api_key.repository import KeyFilter
 from app.api_key.service import KeyChanges, NewKey, expires_soon, key_status
 from app.gql.context import Context
+from app.gql.enums import Mode
 from app.gql.permissions import HasPermission, IsAuthenticated
 from app.gql.relay import Connection, to_connection
+from app.gql.request_log import AnalyticsTotals, totals_of
 from app.gql.users import UserType, load_user
 from app.models import ApiKey, Entity, utcnow
-
-
-@strawberry.enum
-class Mode(enum.Enum):
-    LIVE = "live"
-    TEST = "test"
 
 
 @strawberry.enum
@@ -50,6 +46,7 @@ class ApiKeyType:
     last_used_at: datetime | None
     last_used_ip: str | None
     revoked_at: datetime | None
+    entity_id: strawberry.Private[str]
     created_by_id: strawberry.Private[str | None]
     revoked_by_id: strawberry.Private[str | None]
     rotated_from_id: strawberry.Private[str | None]
@@ -74,6 +71,7 @@ class ApiKeyType:
             last_used_at=row.last_used_at,
             last_used_ip=row.last_used_ip,
             revoked_at=row.revoked_at,
+            entity_id=row.entity_id,
             created_by_id=row.created_by_user_id,
             revoked_by_id=row.revoked_by_user_id,
             rotated_from_id=row.rotated_from_id,
@@ -87,6 +85,22 @@ class ApiKeyType:
     @strawberry.field
     async def revoked_by(self, info: Info[Context, Any]) -> UserType | None:
         return await load_user(info, self.revoked_by_id)
+
+    @strawberry.field(
+        description="This key's traffic in a time range, from rollups.",
+        extensions=[PermissionExtension([HasPermission("analytics.read")])],
+    )
+    async def usage(
+        self,
+        info: Info[Context, Any],
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> AnalyticsTotals:
+        ctx = info.context
+        report = await ctx.container.request_logs.key_usage(
+            ctx.require_actor(), self.entity_id, str(self.id), self.mode.value, from_, to
+        )
+        return totals_of(report)
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:
@@ -132,6 +146,8 @@ class EntityApiSettings:
     rate_limit_per_second: float = strawberry.field(description="Effective sustained rate.")
     rate_limit_burst: int
     rate_limit_overridden: bool
+    log_capture_bodies: bool
+    log_retention_days: int
 
     @classmethod
     def of(cls, entity: Entity, info: Info[Context, Any]) -> EntityApiSettings:
@@ -142,6 +158,8 @@ class EntityApiSettings:
             rate_limit_burst=entity.rate_limit_burst or settings.rate_limit_burst,
             rate_limit_overridden=entity.rate_limit_per_second is not None
             or entity.rate_limit_burst is not None,
+            log_capture_bodies=entity.log_capture_bodies,
+            log_retention_days=entity.log_retention_days or settings.log_retention_days,
         )
 
 
@@ -274,6 +292,10 @@ class UpdateEntityApiSettingsInput:
     rate_limit_per_second: float | None = None
     rate_limit_burst: int | None = None
     reset_rate_limit: bool = False
+    log_capture_bodies: bool | None = strawberry.field(
+        default=None, description="Keep redacted, truncated headers and bodies in request logs."
+    )
+    log_retention_days: int | None = None
 
 
 @strawberry.type
@@ -404,5 +426,7 @@ class ApiKeyMutation:
             rate_limit_per_second=input.rate_limit_per_second,
             rate_limit_burst=input.rate_limit_burst,
             reset_rate_limit=input.reset_rate_limit,
+            log_capture_bodies=input.log_capture_bodies,
+            log_retention_days=input.log_retention_days,
         )
         return UpdateEntityApiSettingsPayload(settings=EntityApiSettings.of(entity, info))

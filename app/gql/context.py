@@ -60,6 +60,7 @@ class Context:
     client_ip: str
     user_agent: str | None
     loaders: Loaders
+    connection_params: dict[str, object] | None = None
     _access: dict[str, asyncio.Future[Access]] = field(default_factory=dict)
 
     def require_actor(self) -> Actor:

@@ -76,6 +76,9 @@ def _entity_id(source: Any, kwargs: dict[str, Any]) -> str | None:
 
     if isinstance(source, EntityType):
         return source.id
+    owner = getattr(source, "entity_id", None)  # an object that belongs to one entity
+    if isinstance(owner, str):
+        return owner
     payload = kwargs.get("input")
-    entity_id = getattr(payload, "entity_id", None)
+    entity_id = getattr(payload, "entity_id", None) or kwargs.get("entity_id")
     return str(entity_id) if entity_id is not None else None

@@ -20,11 +20,15 @@ from app.gql.extensions import (
     RejectNulCharacters,
     masked_errors,
 )
+from app.gql.request_log import RequestLogMutation, RequestLogSubscription
 from app.gql.tenancy import TenancyMutation, TenancyQuery
 from app.settings import Settings
 
 Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery))
-Mutation = merge_types("Mutation", (AuthMutation, TenancyMutation, ApiKeyMutation))
+Mutation = merge_types(
+    "Mutation", (AuthMutation, TenancyMutation, ApiKeyMutation, RequestLogMutation)
+)
+Subscription = merge_types("Subscription", (RequestLogSubscription,))
 
 
 logger = logging.getLogger("portal.graphql")
@@ -53,6 +57,7 @@ def build_schema(
     return PortalSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
@@ -14,15 +14,26 @@ from app.gql.api_key import (
     ApiKeyStatus,
     ApiKeyType,
     EntityApiSettings,
-    Mode,
     entity_api_key,
     entity_api_keys,
 )
 from app.gql.audit import AuditEventFilter, AuditEventType, entity_audit_events
 from app.gql.context import Context
 from app.gql.directives import RoleEnum
+from app.gql.enums import Mode
 from app.gql.permissions import HasPermission, IsAuthenticated, IsMember, IsSiteAdmin
 from app.gql.relay import Connection, to_connection
+from app.gql.request_log import (
+    Analytics,
+    Granularity,
+    LogExportType,
+    RequestLogFilter,
+    RequestLogType,
+    entity_analytics,
+    entity_log_exports,
+    entity_request_log,
+    entity_request_logs,
+)
 from app.gql.users import UserType
 from app.models import CustomRole, Entity, Membership, Organization, Role
 from app.tenancy.permissions import PERMISSIONS
@@ -187,6 +198,57 @@ class EntityType:
     )
     async def api_settings(self, info: Info[Context, Any]) -> EntityApiSettings:
         return EntityApiSettings.of((await info.context.access(self.id)).entity, info)
+
+    @strawberry.field(
+        description="Data-plane requests, newest first (a range of at most 31 days).",
+        extensions=[PermissionExtension([HasPermission("logs.read")])],
+    )
+    async def request_logs(
+        self,
+        info: Info[Context, Any],
+        filter: RequestLogFilter,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[RequestLogType]:
+        return await entity_request_logs(info, self.id, filter, first, after)
+
+    @strawberry.field(
+        description="One request by its request ID (X-Request-Id).",
+        extensions=[PermissionExtension([HasPermission("logs.read")])],
+    )
+    async def request_log(
+        self, info: Info[Context, Any], id: strawberry.ID
+    ) -> RequestLogType | None:
+        return await entity_request_log(info, self.id, str(id))
+
+    @strawberry.field(
+        description="Usage analytics from rollups, with the previous period for comparison.",
+        extensions=[PermissionExtension([HasPermission("analytics.read")])],
+    )
+    async def analytics(
+        self,
+        info: Info[Context, Any],
+        mode: Mode,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        granularity: Granularity | None = None,
+        route: str | None = None,
+        api_key_id: strawberry.ID | None = None,
+    ) -> Analytics:
+        return await entity_analytics(
+            info,
+            self.id,
+            mode,
+            from_,
+            to,
+            granularity,
+            route,
+            str(api_key_id) if api_key_id else None,
+        )
+
+    @strawberry.field(extensions=[PermissionExtension([HasPermission("logs.read")])])
+    async def log_exports(self, info: Info[Context, Any]) -> list[LogExportType]:
+        return await entity_log_exports(info, self.id)
 
     @strawberry.field(
         description="Append-only, hash-chained audit log of this entity, newest first.",

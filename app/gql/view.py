@@ -6,6 +6,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from app.actor import Actor
 from app.auth.service import RequestInfo
@@ -28,6 +29,28 @@ class PortalGraphQL(GraphQL[Context, None]):
             if context.actor is None:
                 return PlainTextResponse("Sign in to the portal to use GraphiQL", status_code=401)
         return await super().render_graphql_ide(request)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """WebSocket sign-in: the session cookie (same-origin pages only) or
+        ``{"authorization": "Bearer <token>"}`` in the connection_init payload."""
+        params = context.connection_params or {}
+        token = str(params.get("authorization") or params.get("Authorization") or "")
+        if token.lower().startswith("bearer "):
+            info = RequestInfo(ip=context.client_ip, user_agent=context.user_agent)
+            context.actor = await self.container.auth.authenticate(token[7:].strip(), info)
+            context.auth_via = "bearer"
+        elif context.auth_via == "cookie":
+            origin = context.request.headers.get("origin", "").lower()
+            host = context.request.headers.get("host", "")
+            allowed = self.container.settings.trusted_origins | {
+                f"http://{host}".lower(),
+                f"https://{host}".lower(),
+            }
+            if origin not in allowed:
+                raise ConnectionRejectionError({"reason": "origin_not_allowed"})
+        if context.actor is None:
+            raise ConnectionRejectionError({"reason": "unauthenticated"})
+        return None
 
     async def get_context(self, request: HTTPConnection, response: Response | WebSocket) -> Context:
         container = self.container

@@ -17,8 +17,8 @@ from app.api_key.verifier import check
 from app.container import Container
 from app.models import ApiKey, utcnow
 from app.settings import Settings
-from tests.api.conftest import make_key, owner
 from tests.conftest import make_settings
+from tests.support.keys import make_key, owner
 from tests.support.world import World
 
 

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 
 from app.container import Container
 from app.settings import Settings
-from tests.api.conftest import make_key
 from tests.conftest import make_settings
+from tests.support.keys import make_key
 from tests.support.live import serve
 from tests.support.world import World
 

@@ -15,7 +15,7 @@ from app.api.routes import api
 from app.container import Container
 from app.models import ApiKey, utcnow
 from app.sample_platform.models import IdempotencyRecord, SampleOrder
-from tests.api.conftest import make_key
+from tests.support.keys import make_key
 from tests.support.world import World
 
 ORDER = {"customer": "Ada", "items": [{"sku": "A-1", "quantity": 2}]}

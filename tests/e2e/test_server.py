@@ -52,7 +52,8 @@ class TestServer:
         health = httpx.get(f"{server.url}/healthz")
         ready = httpx.get(f"{server.url}/readyz")
         assert health.json() == {"status": "ok"}
-        assert ready.json() == {"status": "ok", "database": "ok"}
+        assert ready.json()["status"] == "ok" and ready.json()["database"] == "ok"
+        assert ready.json()["request_log"]["dropped"] == 0
         request_id = ready.headers["x-request-id"]
         assert request_id.startswith("req_") and request_id != health.headers["x-request-id"]
 

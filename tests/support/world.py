@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from app.actor import Actor
@@ -9,6 +10,7 @@ from app.api_key.service import NewKey
 from app.auth.service import RequestInfo
 from app.container import Container
 from app.models import ApiKey, CustomRole, Entity, Membership, Role
+from app.request_log.record import LogRecord
 
 PASSWORD = "correct horse battery"
 SYSTEM = Actor.system("tests")
@@ -26,6 +28,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # label -> session token
     api_key: ApiKey | None = None  # a live Acme key with orders:read, created by the owner
     api_key_secret: str = ""
+    request_id: str = ""  # a logged live Acme request, a minute old
 
 
 # label, email, entity code, role
@@ -88,6 +91,32 @@ async def build_world(container: Container) -> World:
         ),
     )
     world.api_key, world.api_key_secret = created.key, created.secret
+
+    # One logged request, written the way the pipeline writes them.
+    world.request_id = "req_worldfixture000000000001"
+    await container.log_writer.flush(
+        [
+            LogRecord(
+                id=world.request_id,
+                ts_ms=int(time.time() * 1000) - 60_000,
+                entity_id=acme.id,
+                mode="live",
+                api_key_id=created.key.id,
+                method="GET",
+                path=f"/v1/entities/{acme.id}/orders",
+                route="/entities/{entity_id}/orders",
+                query="limit=5",
+                status=200,
+                error_code=None,
+                latency_ms=12.5,
+                ip="203.0.113.9",
+                user_agent="curl/8",
+                request_size=0,
+                response_size=120,
+                idempotency_key=None,
+            )
+        ]
+    )
 
     info = RequestInfo(ip="198.51.100.1", user_agent="pytest")
     for label, email in world.emails.items():

@@ -1,0 +1,13 @@
+"""Enums shared by several GraphQL domains."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+
+@strawberry.enum
+class Mode(enum.Enum):
+    LIVE = "live"
+    TEST = "test"

@@ -1,0 +1,285 @@
+"""Log exports: created by a mutation, written in the background by any replica (claimed with
+``SKIP LOCKED`` on PostgreSQL), stored in the database in chunks, downloaded through a signed
+link that expires. CSV cells that a spreadsheet would run as a formula are neutralised."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import hmac
+import io
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel, col, select
+
+from app.actor import Actor
+from app.audit.repository import AuditRepository
+from app.db import Database
+from app.errors import BadUserInput, NotFound
+from app.models import utcnow
+from app.request_log.models import LogExport, LogExportChunk
+from app.request_log.repository import LogFilter, LogRepository
+from app.request_log.service import MAX_LOG_RANGE
+from app.security import Digester
+from app.tenancy.access import entity_access
+from app.tenancy.repository import TenancyRepository
+
+logger = logging.getLogger("portal.exports")
+CHUNKS: sa.Table = SQLModel.metadata.tables["log_export_chunks"]
+FORMATS = ("CSV", "NDJSON")
+COLUMNS = (
+    "id",
+    "timestamp",
+    "mode",
+    "method",
+    "path",
+    "route",
+    "query",
+    "status",
+    "error_code",
+    "latency_ms",
+    "api_key_id",
+    "ip",
+    "user_agent",
+    "request_size",
+    "response_size",
+    "idempotency_key",
+)
+PII_COLUMNS = frozenset({"ip", "user_agent"})
+CHUNK_BYTES = 256 * 1024
+LINK_TTL = timedelta(minutes=15)
+STALE_RUN = timedelta(minutes=10)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A leading ``'`` keeps =, +, -, @, tab and CR cells from running as formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _filter_to_json(f: LogFilter) -> dict[str, Any]:
+    return {k: getattr(f, k) for k in LogFilter.__dataclass_fields__}
+
+
+def _row(row: dict[str, Any], pii: bool) -> dict[str, Any]:
+    out = {
+        "id": row["id"],
+        "timestamp": datetime.fromtimestamp(row["ts_ms"] / 1000, UTC).isoformat(
+            timespec="milliseconds"
+        ),
+        **{c: row.get(c) for c in COLUMNS if c not in ("id", "timestamp")},
+    }
+    if not pii:
+        for column in PII_COLUMNS:
+            out[column] = None
+    return out
+
+
+class ExportService:
+    def __init__(self, db: Database, secret: bytes, audit_key: bytes) -> None:
+        self.db = db
+        self.audit_key = audit_key
+        self._sign = Digester(secret, "log-export-link")
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def create(
+        self, actor: Actor, entity_id: str, filters: LogFilter, export_format: str
+    ) -> LogExport:
+        if export_format not in FORMATS:
+            raise BadUserInput("Format must be CSV or NDJSON", field="format")
+        if filters.until_ms - filters.since_ms > MAX_LOG_RANGE.total_seconds() * 1000:
+            raise BadUserInput("The range may span at most 31 days", field="from")
+        async with self.db.session() as session:
+            access = await entity_access(TenancyRepository(session), actor, entity_id)
+            access.require("logs.read")
+            export = LogExport(
+                entity_id=entity_id,
+                mode=filters.mode,
+                format=export_format,
+                filter={**_filter_to_json(filters), "pii": "pii.read" in access.permissions},
+                created_by_user_id=actor.user_id,
+            )
+            session.add(export)
+            await session.flush()
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "log_export.created",
+                entity_id=entity_id,
+                target_type="log_export",
+                target_id=export.id,
+                details={"format": export_format, "filter": export.filter},
+            )
+            await session.commit()
+        self._wake.set()
+        return export
+
+    async def list(self, actor: Actor, entity_id: str) -> list[LogExport]:
+        async with self.db.reader() as session:
+            (await entity_access(TenancyRepository(session), actor, entity_id)).require("logs.read")
+            result = await session.exec(
+                select(LogExport)
+                .where(LogExport.entity_id == entity_id)
+                .order_by(col(LogExport.created_at).desc())
+                .limit(50)
+            )
+            return list(result.all())
+
+    # Signed links ---------------------------------------------------------------------------
+
+    def link(self, export: LogExport, base_url: str, now: datetime | None = None) -> str:
+        expires = int(((now or utcnow()) + LINK_TTL).timestamp())
+        signature = self._sign(f"{export.id}.{expires}")
+        return f"{base_url}/exports/{export.id}/download?expires={expires}&signature={signature}"
+
+    def check_link(self, export_id: str, expires: str, signature: str) -> bool:
+        if not expires.isdigit() or int(expires) < time.time():
+            return False
+        return hmac.compare_digest(self._sign(f"{export_id}.{expires}"), signature)
+
+    async def download(self, export_id: str) -> tuple[LogExport, AsyncIterator[bytes]]:
+        async with self.db.reader() as session:
+            export = await session.get(LogExport, export_id)
+        if export is None or export.status != "COMPLETED":
+            raise NotFound("No such export", field="id")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            seq = 0
+            while True:
+                async with self.db.engine.connect() as connection:
+                    data = await connection.scalar(
+                        sa.select(CHUNKS.c.data).where(
+                            CHUNKS.c.export_id == export_id, CHUNKS.c.seq == seq
+                        )
+                    )
+                if data is None:
+                    return
+                yield bytes(data)
+                seq += 1
+
+        return export, chunks()
+
+    # The background runner ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=5)
+            self._wake.clear()
+            try:
+                while await self.run_one():
+                    pass
+            except Exception:
+                logger.exception("export runner failed")
+
+    async def run_one(self) -> bool:
+        """Claim one pending (or stale running) export and write it. False when none waits."""
+        async with self.db.session() as session:
+            stale = utcnow() - STALE_RUN
+            query = (
+                select(LogExport)
+                .where(
+                    sa.or_(
+                        col(LogExport.status) == "PENDING",
+                        sa.and_(
+                            col(LogExport.status) == "RUNNING", col(LogExport.created_at) < stale
+                        ),
+                    )
+                )
+                .order_by(col(LogExport.created_at))
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            export = (await session.exec(query)).first()
+            if export is None:
+                return False
+            export.status = "RUNNING"
+            session.add(export)
+            await session.commit()
+        try:
+            rows, size = await self._write(export)
+        except Exception as exc:
+            logger.exception("export %s failed", export.id)
+            await self._finish(export.id, "FAILED", 0, 0, str(exc)[:500])
+            return True
+        await self._finish(export.id, "COMPLETED", rows, size, None)
+        return True
+
+    async def _write(self, export: LogExport) -> tuple[int, int]:
+        spec = dict(export.filter)
+        pii = bool(spec.pop("pii", False))
+        filters = LogFilter(**spec)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer) if export.format == "CSV" else None
+        if writer is not None:
+            writer.writerow(COLUMNS)
+        rows = 0
+        size = 0
+        seq = 0
+        before: tuple[int, str] | None = None
+        async with self.db.engine.begin() as connection:
+            await connection.execute(sa.delete(CHUNKS).where(CHUNKS.c.export_id == export.id))
+        while True:
+            async with self.db.engine.connect() as connection:
+                page = await LogRepository(connection).page(
+                    export.entity_id, filters, limit=1000, before=before
+                )
+            for raw in page:
+                row = _row(raw, pii)
+                if writer is not None:
+                    writer.writerow([csv_safe(row[c]) for c in COLUMNS])
+                else:
+                    buffer.write(json.dumps(row) + "\n")
+                rows += 1
+            done = len(page) < 1000
+            if page:
+                before = (page[-1]["ts_ms"], page[-1]["id"])
+            if buffer.tell() >= CHUNK_BYTES or done:
+                data = buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+                if data:
+                    async with self.db.engine.begin() as connection:
+                        await connection.execute(
+                            sa.insert(CHUNKS).values(export_id=export.id, seq=seq, data=data)
+                        )
+                    seq += 1
+                    size += len(data)
+            if done:
+                return rows, size
+
+    async def _finish(
+        self, export_id: str, status: str, rows: int, size: int, error: str | None
+    ) -> None:
+        async with self.db.session() as session:
+            export = await session.get(LogExport, export_id)
+            if export is None:
+                return
+            export.status = status
+            export.row_count = rows
+            export.size_bytes = size
+            export.error = error
+            export.finished_at = utcnow()
+            session.add(export)
+            await session.commit()
+
+
+# keep LogExportChunk imported for table registration
+_ = LogExportChunk

@@ -1,0 +1,229 @@
+"""Use cases for request logs and analytics: list, detail, analytics, key usage, compaction,
+retention. Exports live in exports.py."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from app.actor import Actor
+from app.db import Database
+from app.errors import BadUserInput, NotFound
+from app.models import utcnow
+from app.pagination import decode_cursor, encode_cursor, page_size
+from app.request_log.analytics import GRANULARITIES_MS, Report, report
+from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
+from app.request_log.repository import LogFilter, LogRepository
+from app.settings import Settings
+from app.tenancy.access import Access, entity_access
+from app.tenancy.repository import TenancyRepository
+
+ENTITIES: sa.Table = SQLModel.metadata.tables["entities"]
+MAX_LOG_RANGE = timedelta(days=31)
+MAX_ANALYTICS_RANGE = timedelta(days=400)
+COMPACTION_LAG_MS = 2 * 60_000  # a minute bucket is final once the writer has moved on
+
+
+def to_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    rows: list[tuple[str, dict[str, Any]]]
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsResult:
+    current: Report
+    previous: Report
+
+
+def validate_range(since: datetime, until: datetime, limit: timedelta) -> None:
+    if since.tzinfo is None or until.tzinfo is None:
+        raise BadUserInput("Times need a time zone", field="from")
+    if since >= until:
+        raise BadUserInput("'from' must be before 'to'", field="from")
+    if until - since > limit:
+        raise BadUserInput(f"The range may span at most {limit.days} days", field="from")
+
+
+class RequestLogService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def _access(self, actor: Actor, entity_id: str, permission: str) -> Access:
+        async with self.db.reader() as session:
+            access = await entity_access(TenancyRepository(session), actor, entity_id)
+        access.require(permission)
+        return access
+
+    async def list_logs(
+        self,
+        actor: Actor,
+        entity_id: str,
+        filters: LogFilter,
+        *,
+        first: int | None,
+        after: str | None,
+    ) -> LogPage:
+        await self._access(actor, entity_id, "logs.read")
+        limit = page_size(first)
+        before = None
+        cursor = decode_cursor(after)
+        if cursor is not None:
+            ts, _, row_id = cursor.partition("_")
+            if not ts.isdigit() or not row_id:
+                raise BadUserInput("Invalid cursor", field="after")
+            before = (int(ts), row_id)
+        async with self.db.engine.connect() as connection:
+            rows = await LogRepository(connection).page(
+                entity_id, filters, limit=limit + 1, before=before
+            )
+        visible = rows[:limit]
+        return LogPage(
+            rows=[(encode_cursor(f"{r['ts_ms']}_{r['id']}"), r) for r in visible],
+            has_next_page=len(rows) > limit,
+        )
+
+    async def get_log(self, actor: Actor, entity_id: str, request_id: str) -> dict[str, Any] | None:
+        await self._access(actor, entity_id, "logs.read")
+        async with self.db.engine.connect() as connection:
+            return await LogRepository(connection).get(entity_id, request_id)
+
+    async def analytics(
+        self,
+        actor: Actor,
+        entity_id: str,
+        mode: str,
+        since: datetime,
+        until: datetime,
+        *,
+        granularity_ms: int | None = None,
+        route: str | None = None,
+        api_key_id: str | None = None,
+    ) -> AnalyticsResult:
+        await self._access(actor, entity_id, "analytics.read")
+        validate_range(since, until, MAX_ANALYTICS_RANGE)
+        if granularity_ms is not None and granularity_ms not in GRANULARITIES_MS:
+            raise BadUserInput("Unknown granularity", field="granularity")
+        start, end = to_ms(since), to_ms(until)
+        async with self.db.engine.connect() as connection:
+            marks = await LogRepository(connection).watermarks()
+            current = await report(
+                connection,
+                entity_id,
+                mode,
+                start,
+                end,
+                marks,
+                granularity_ms=granularity_ms,
+                route=route,
+                api_key_id=api_key_id,
+            )
+            previous = await report(
+                connection,
+                entity_id,
+                mode,
+                start - (end - start),
+                start,
+                marks,
+                route=route,
+                api_key_id=api_key_id,
+                detail=False,
+            )
+        return AnalyticsResult(current, previous)
+
+    async def key_usage(
+        self, actor: Actor, entity_id: str, key_id: str, mode: str, since: datetime, until: datetime
+    ) -> Report:
+        result = await self.analytics(actor, entity_id, mode, since, until, api_key_id=key_id)
+        return result.current
+
+    async def fetch(self, ids: list[str]) -> list[dict[str, Any]]:
+        async with self.db.engine.connect() as connection:
+            return await LogRepository(connection).by_ids(ids)
+
+    # Maintenance ---------------------------------------------------------------------------------
+
+    async def compact(self, now_ms: int | None = None) -> dict[str, int]:
+        """Fold complete minutes into hours and complete hours into days. Idempotent: each step
+        moves its watermark in the same transaction as the rows it writes."""
+        now_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        done = {}
+        for tier in (MINUTE, HOUR):
+            upper = tier + 1
+            size = TIER_MS[upper]
+            async with self.db.engine.begin() as connection:
+                repo = LogRepository(connection)
+                mark = await repo.lock_watermark(tier)
+                if mark is None:
+                    oldest = await repo.oldest_bucket(tier)
+                    if oldest is None:
+                        continue
+                    mark = oldest - oldest % size
+                end = (now_ms - COMPACTION_LAG_MS) - (now_ms - COMPACTION_LAG_MS) % size
+                if tier == HOUR:  # days only from hours that minutes have fully reached
+                    minute_mark = (await repo.watermarks()).get(MINUTE, 0)
+                    end = min(end, minute_mark - minute_mark % size)
+                if end <= mark:
+                    continue
+                done[("minute", "hour")[tier]] = await repo.compact(tier, mark, end)
+        return done
+
+    async def retention(self, now_ms: int | None = None) -> int:
+        """Raw logs past each entity's retention go (chunked deletes; on PostgreSQL whole daily
+        partitions are dropped once every entity's retention has passed them), then rollup
+        tiers past theirs. Returns the raw rows deleted row by row."""
+        now_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        day = TIER_MS[DAY]
+        default_days = self.settings.log_retention_days
+        async with self.db.engine.connect() as connection:
+            entities = (
+                await connection.execute(sa.select(ENTITIES.c.id, ENTITIES.c.log_retention_days))
+            ).all()
+        longest = max([default_days, *(d for _, d in entities if d)])
+        removed = 0
+        async with self.db.engine.begin() as connection:
+            await LogRepository(connection).drop_partitions_before(now_ms - longest * day)
+        for entity_id, days in entities:
+            removed += await self._delete(now_ms - (days or default_days) * day, entity_id)
+        removed += await self._delete(now_ms - default_days * day, None)
+        async with self.db.engine.begin() as connection:
+            repo = LogRepository(connection)
+            await repo.ensure_partitions(now_ms)
+            marks = await repo.watermarks()
+            minute_cut = now_ms - self.settings.rollup_minute_retention_days * day
+            hour_cut = now_ms - self.settings.rollup_hour_retention_days * day
+            await repo.delete_rollups_before(MINUTE, min(minute_cut, marks.get(MINUTE, 0)))
+            await repo.delete_rollups_before(HOUR, min(hour_cut, marks.get(HOUR, 0)))
+        return removed
+
+    async def _delete(self, cutoff_ms: int, entity_id: str | None) -> int:
+        total = 0
+        while True:
+            async with self.db.engine.begin() as connection:
+                removed = await LogRepository(connection).delete_logs_before(cutoff_ms, entity_id)
+            total += removed
+            if removed == 0:
+                return total
+
+    async def count_logs(self) -> int:
+        async with self.db.engine.connect() as connection:
+            return await LogRepository(connection).count()
+
+
+def require_known(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        raise NotFound("No such request", field="id")
+    return row
+
+
+__all__ = ["LogFilter", "RequestLogService", "to_ms", "utcnow"]

@@ -1,0 +1,94 @@
+"""Live tail: new log records reach subscribers as they are flushed, across replicas.
+
+The writer hands each flushed batch to ``publish``: local subscribers get the records at once,
+and other replicas get only the request IDs (over Redis or PostgreSQL NOTIFY) and read the
+rows themselves, so no log content travels through the message bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from app.api_key.invalidation import Backend
+from app.request_log.record import LogRecord
+from app.security import random_base62
+
+logger = logging.getLogger("portal.tail")
+CHANNEL = "portal_request_logs"
+Fetch = Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
+
+
+class TailBroker:
+    def __init__(self, backend: Backend, fetch: Fetch, queue_size: int = 1000) -> None:
+        self.backend = backend
+        self.fetch = fetch
+        self.origin = random_base62(8)
+        self.queue_size = queue_size
+        self._subscribers: dict[tuple[str, str], set[asyncio.Queue[dict[str, Any]]]] = defaultdict(
+            set
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.backend.start(self._on_message)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.backend.stop()
+
+    async def publish(self, batch: list[LogRecord]) -> None:
+        by_scope: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for record in batch:
+            if record.entity_id is None:
+                continue
+            scope = (record.entity_id, record.mode)
+            by_scope[scope].append(record.id)
+            for queue in self._subscribers.get(scope, ()):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(record.row())
+        for (entity_id, mode), ids in by_scope.items():
+            for start in range(0, len(ids), 200):  # NOTIFY payloads stay well under 8 KB
+                chunk = ",".join(ids[start : start + 200])
+                await self.backend.publish(f"{self.origin}|{entity_id}|{mode}|{chunk}")
+
+    def _on_message(self, message: str) -> None:
+        origin, _, rest = message.partition("|")
+        if origin == self.origin or origin == "all":
+            return
+        entity_id, mode, ids = [*rest.split("|", 2), "", ""][:3]
+        if not self._subscribers.get((entity_id, mode)) or not ids:
+            return
+        task = asyncio.create_task(self._deliver(entity_id, mode, ids.split(",")))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, entity_id: str, mode: str, ids: list[str]) -> None:
+        try:
+            rows = await self.fetch(ids)
+        except Exception:
+            logger.exception("live tail could not read flushed rows")
+            return
+        for row in sorted(rows, key=lambda r: (r["ts_ms"], r["id"])):
+            if row["entity_id"] != entity_id or row["mode"] != mode:
+                continue
+            for queue in self._subscribers.get((entity_id, mode), ()):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(row)
+
+    async def subscribe(self, entity_id: str, mode: str) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
+        scope = (entity_id, mode)
+        self._subscribers[scope].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers[scope].discard(queue)
+            if not self._subscribers[scope]:
+                del self._subscribers[scope]
