@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
                     "written": writer.written,
                     "dropped": writer.dropped,
                     "failed_flushes": writer.failed_flushes,
+                    "rejected": writer.rejected,
                 },
             }
         )
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             f"portal_request_log_dropped_total {writer.dropped}",
             "# TYPE portal_request_log_failed_flushes_total counter",
             f"portal_request_log_failed_flushes_total {writer.failed_flushes}",
+            "# TYPE portal_request_log_rejected_total counter",
+            f"portal_request_log_rejected_total {writer.rejected}",
             "# TYPE portal_api_key_cache_hits_total counter",
             f"portal_api_key_cache_hits_total {cache.hits}",
             "# TYPE portal_api_key_cache_misses_total counter",

@@ -113,17 +113,17 @@ def _record(
         mode=record.mode if record else _mode_hint(headers),
         api_key_id=record.id if record else None,
         method=scope["method"],
-        path=scope["path"][:2048],
+        path=_text(scope["path"], 2048) or "/",
         route=str(state.get("route") or "(unmatched)"),
-        query=redact_query(scope.get("query_string", b"").decode("latin-1"))[:2048],
+        query=_text(redact_query(scope.get("query_string", b"").decode("latin-1")), 2048) or "",
         status=status,
-        error_code=str(error_code)[:64] if error_code else None,
+        error_code=_text(str(error_code), 64) if error_code else None,
         latency_ms=round(latency_ms, 3),
         ip=str(state.get("client_ip") or (scope.get("client") or ("",))[0]) or None,
-        user_agent=(headers.get("user-agent") or "")[:512] or None,
+        user_agent=_text(headers.get("user-agent"), 512) or None,
         request_size=received,
         response_size=sent,
-        idempotency_key=(headers.get("idempotency-key") or "")[:255] or None,
+        idempotency_key=_text(headers.get("idempotency-key"), 255) or None,
         request_headers=[list(p) for p in redact_headers(headers.items())] if capture else None,
         response_headers=[list(p) for p in redact_headers(response_header_pairs)]
         if capture
@@ -133,6 +133,14 @@ def _record(
         if capture
         else None,
     )
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Storable text: no NUL (PostgreSQL refuses it), no lone surrogates, bounded length."""
+    if value is None:
+        return None
+    cleaned = value.replace("\x00", "\ufffd")[:limit]
+    return cleaned.encode("utf-8", "replace").decode("utf-8")
 
 
 def _mode_hint(headers: Headers) -> str:

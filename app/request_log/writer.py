@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from app.db import Database
 from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, WATERMARKS
@@ -40,6 +41,7 @@ class LogWriter:
         self.dropped = 0
         self.written = 0
         self.failed_flushes = 0
+        self.rejected = 0
         self._task: asyncio.Task[None] | None = None
         self._flushing: asyncio.Future[None] | None = None
         self._batch: list[LogRecord] = []
@@ -112,18 +114,38 @@ class LogWriter:
         return items
 
     async def _flush_with_retry(self, batch: list[LogRecord]) -> None:
+        """Transient failures (the database is away) are retried with backoff; a batch the
+        database refuses is split until the record it cannot store is found and counted."""
         delay = 0.2
         while True:
             try:
                 await self.flush(batch)
                 return
+            except DBAPIError as exc:
+                if _refused(exc):
+                    await self._isolate(batch)
+                    return
+                self._note_failure(len(batch))
             except Exception:
-                self.failed_flushes += 1
-                logger.exception(
-                    "request log flush failed; retrying", extra={"fields": {"batch": len(batch)}}
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                self._note_failure(len(batch))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _isolate(self, batch: list[LogRecord]) -> None:
+        if len(batch) == 1:
+            self.rejected += 1
+            logger.exception(
+                "request log record refused by the database",
+                extra={"fields": {"request_id": batch[0].id}},
+            )
+            return
+        half = len(batch) // 2
+        await self._flush_with_retry(batch[:half])
+        await self._flush_with_retry(batch[half:])
+
+    def _note_failure(self, size: int) -> None:
+        self.failed_flushes += 1
+        logger.exception("request log flush failed; retrying", extra={"fields": {"batch": size}})
 
     async def flush(self, batch: list[LogRecord]) -> None:
         """Raw rows, minute rollups and histograms in one transaction. A record older than a
@@ -155,3 +177,14 @@ class LogWriter:
     @property
     def pending(self) -> int:
         return self.queue.qsize()
+
+
+def _refused(exc: DBAPIError) -> bool:
+    """The database rejected the data itself (SQLSTATE class 22 or 23), so retrying is useless;
+    anything else (a lost connection, a restart) is worth retrying."""
+    if isinstance(exc, DataError | IntegrityError | ProgrammingError):
+        return True
+    if exc.connection_invalidated:
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in ("22", "23")

@@ -2,6 +2,8 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { EntitySummary } from './queries';
 import { TeamTab } from './TeamTab';
 import { ApiKeysTab } from './ApiKeysTab';
+import { LogsTab } from './LogsTab';
+import { AnalyticsTab } from './AnalyticsTab';
 
 interface TabDef {
   id: string;
@@ -14,8 +16,8 @@ const TABS: TabDef[] = [
   { id: 'team', label: 'Team', placeholder: false },
   { id: 'api-keys', label: 'API keys', placeholder: false },
   { id: 'webhooks', label: 'Webhooks', placeholder: true },
-  { id: 'logs', label: 'Logs', placeholder: true },
-  { id: 'analytics', label: 'Analytics', placeholder: true },
+  { id: 'logs', label: 'Logs', placeholder: false },
+  { id: 'analytics', label: 'Analytics', placeholder: false },
   { id: 'audit-log', label: 'Audit log', placeholder: true },
 ];
 
@@ -106,6 +108,10 @@ export function DevelopersSettings({ entity }: { entity: EntitySummary }) {
           </div>
         ) : active.id === 'api-keys' ? (
           <ApiKeysTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'logs' ? (
+          <LogsTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'analytics' ? (
+          <AnalyticsTab key={entity.id} entityId={entity.id} />
         ) : (
           <TeamTab key={entity.id} entityId={entity.id} />
         )}

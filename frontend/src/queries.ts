@@ -314,3 +314,276 @@ mutation RevokeApiKey($input: RevokeApiKeyInput!) {
 }
 ${API_KEY_FIELDS}`;
 export type RevokeApiKeyResult = { revokeApiKey: { apiKey: ApiKey } };
+
+// Request logs ---------------------------------------------------------------------------------
+
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+/** The columns of the logs table (no PII). */
+export interface RequestLogSummary {
+  id: string;
+  timestamp: string;
+  mode: Mode;
+  method: string;
+  path: string;
+  route: string;
+  status: number;
+  errorCode: string | null;
+  latencyMs: number;
+  apiKeyId: string | null;
+}
+
+/** One request in full. The PII fields are only asked for when the viewer has `pii.read`. */
+export interface RequestLogDetail extends RequestLogSummary {
+  query: string;
+  requestSize: number;
+  responseSize: number;
+  idempotencyKey: string | null;
+  curlCommand: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestHeaders?: HttpHeader[] | null;
+  responseHeaders?: HttpHeader[] | null;
+  requestBody?: string | null;
+  responseBody?: string | null;
+}
+
+export interface RequestLogFilter {
+  mode: Mode;
+  from: string;
+  to: string;
+  statusClass?: number | null;
+  method?: string | null;
+  pathPrefix?: string | null;
+  requestId?: string | null;
+  apiKeyId?: string | null;
+}
+
+export interface TailFilter {
+  statusClass?: number | null;
+  method?: string | null;
+  pathPrefix?: string | null;
+  apiKeyId?: string | null;
+}
+
+const REQUEST_LOG_SUMMARY_FIELDS = `
+fragment RequestLogSummaryFields on RequestLog {
+  id
+  timestamp
+  mode
+  method
+  path
+  route
+  status
+  errorCode
+  latencyMs
+  apiKeyId
+}`;
+
+export const ENTITY_REQUEST_LOGS_QUERY = `
+query EntityRequestLogs($id: ID!, $filter: RequestLogFilter!, $first: Int, $after: String) {
+  entity(id: $id) {
+    id
+    requestLogs(filter: $filter, first: $first, after: $after) {
+      edges { cursor node { ...RequestLogSummaryFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+${REQUEST_LOG_SUMMARY_FIELDS}`;
+export type EntityRequestLogsResult = {
+  entity: {
+    id: string;
+    requestLogs: {
+      edges: { cursor: string; node: RequestLogSummary }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
+  } | null;
+};
+
+/** `$pii` must be true only when the viewer has `pii.read`: otherwise the server answers FORBIDDEN. */
+export const ENTITY_REQUEST_LOG_QUERY = `
+query EntityRequestLog($id: ID!, $requestId: ID!, $pii: Boolean!) {
+  entity(id: $id) {
+    id
+    requestLog(id: $requestId) {
+      ...RequestLogSummaryFields
+      query
+      requestSize
+      responseSize
+      idempotencyKey
+      curlCommand
+      ip @include(if: $pii)
+      userAgent @include(if: $pii)
+      requestHeaders @include(if: $pii) { name value }
+      responseHeaders @include(if: $pii) { name value }
+      requestBody @include(if: $pii)
+      responseBody @include(if: $pii)
+    }
+  }
+}
+${REQUEST_LOG_SUMMARY_FIELDS}`;
+export type EntityRequestLogResult = { entity: { id: string; requestLog: RequestLogDetail | null } | null };
+
+export const REQUEST_LOG_TAIL_SUBSCRIPTION = `
+subscription RequestLogTail($entityId: ID!, $mode: Mode!, $filter: TailFilter) {
+  requestLogTail(entityId: $entityId, mode: $mode, filter: $filter) { ...RequestLogSummaryFields }
+}
+${REQUEST_LOG_SUMMARY_FIELDS}`;
+export type RequestLogTailResult = { requestLogTail: RequestLogSummary };
+
+/** What the viewer may do in the entity, and (best effort) the names of its keys. */
+export const ENTITY_PERMISSIONS_QUERY = `
+query EntityPermissions($id: ID!) {
+  entity(id: $id) { id viewerPermissions }
+}`;
+export type EntityPermissionsResult = { entity: { id: string; viewerPermissions: string[] } | null };
+
+export interface KeyLabel {
+  id: string;
+  name: string;
+  mode: Mode;
+  start: string;
+  last4: string;
+}
+
+export const ENTITY_KEY_LABELS_QUERY = `
+query EntityKeyLabels($id: ID!, $first: Int) {
+  entity(id: $id) {
+    id
+    apiKeys(first: $first) { edges { node { id name mode start last4 } } }
+  }
+}`;
+export type EntityKeyLabelsResult = { entity: { id: string; apiKeys: { edges: { node: KeyLabel }[] } } | null };
+
+// Log exports ----------------------------------------------------------------------------------
+
+export type ExportFormat = 'CSV' | 'NDJSON';
+export type LogExportStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+
+export interface LogExport {
+  id: string;
+  format: ExportFormat;
+  status: LogExportStatus | string;
+  rowCount: number;
+  sizeBytes: number;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  downloadUrl: string | null;
+}
+
+const LOG_EXPORT_FIELDS = `
+fragment LogExportFields on LogExport {
+  id
+  format
+  status
+  rowCount
+  sizeBytes
+  error
+  createdAt
+  finishedAt
+  downloadUrl
+}`;
+
+export const ENTITY_LOG_EXPORTS_QUERY = `
+query EntityLogExports($id: ID!) {
+  entity(id: $id) { id logExports { ...LogExportFields } }
+}
+${LOG_EXPORT_FIELDS}`;
+export type EntityLogExportsResult = { entity: { id: string; logExports: LogExport[] } | null };
+
+export const CREATE_LOG_EXPORT_MUTATION = `
+mutation CreateLogExport($input: CreateLogExportInput!) {
+  createLogExport(input: $input) { logExport { ...LogExportFields } }
+}
+${LOG_EXPORT_FIELDS}`;
+export interface CreateLogExportInput {
+  entityId: string;
+  filter: RequestLogFilter;
+  format: ExportFormat;
+}
+export type CreateLogExportResult = { createLogExport: { logExport: LogExport } };
+
+// Analytics ------------------------------------------------------------------------------------
+
+export type Granularity = 'MINUTE' | 'FIVE_MINUTES' | 'FIFTEEN_MINUTES' | 'HOUR' | 'SIX_HOURS' | 'DAY';
+
+export interface AnalyticsTotals {
+  requests: number;
+  ok2xx: number;
+  redirects3xx: number;
+  errors4xx: number;
+  errors5xx: number;
+  errorRate: number;
+  avgLatencyMs: number | null;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  p99LatencyMs: number | null;
+  activeKeys: number;
+}
+
+export interface AnalyticsPoint {
+  timestamp: string;
+  requests: number;
+  errors: number;
+  avgLatencyMs: number | null;
+}
+
+export interface AnalyticsGroup {
+  key: string;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  avgLatencyMs: number | null;
+}
+
+export interface Analytics {
+  from: string;
+  to: string;
+  granularitySeconds: number;
+  totals: AnalyticsTotals;
+  previousPeriod: AnalyticsTotals;
+  series: AnalyticsPoint[];
+  topEndpoints: AnalyticsGroup[];
+  usageByKey: AnalyticsGroup[];
+  topErrorCodes: AnalyticsGroup[];
+}
+
+const ANALYTICS_TOTALS_FIELDS = `
+fragment AnalyticsTotalsFields on AnalyticsTotals {
+  requests
+  ok2xx
+  redirects3xx
+  errors4xx
+  errors5xx
+  errorRate
+  avgLatencyMs
+  p50LatencyMs
+  p95LatencyMs
+  p99LatencyMs
+  activeKeys
+}`;
+
+export const ENTITY_ANALYTICS_QUERY = `
+query EntityAnalytics($id: ID!, $mode: Mode!, $from: DateTime!, $to: DateTime!, $granularity: Granularity) {
+  entity(id: $id) {
+    id
+    analytics(mode: $mode, from: $from, to: $to, granularity: $granularity) {
+      from
+      to
+      granularitySeconds
+      totals { ...AnalyticsTotalsFields }
+      previousPeriod { ...AnalyticsTotalsFields }
+      series { timestamp requests errors avgLatencyMs }
+      topEndpoints { key requests errors errorRate avgLatencyMs }
+      usageByKey { key requests errors errorRate avgLatencyMs }
+      topErrorCodes { key requests errors errorRate avgLatencyMs }
+    }
+  }
+}
+${ANALYTICS_TOTALS_FIELDS}`;
+export type EntityAnalyticsResult = { entity: { id: string; analytics: Analytics } | null };

@@ -94,6 +94,11 @@ class TestServer:
     ) -> None:
         run_browser_script("api_keys.mjs", server, tmp_path)
 
+    def test_logs_and_analytics_pages_show_live_requests_in_chromium(
+        self, server: Server, tmp_path: Path
+    ) -> None:
+        run_browser_script("logs.mjs", server, tmp_path)
+
 
 def run_browser_script(script: str, server: Server, tmp_path: Path) -> None:
     """Drive the built portal in headless Chromium with a playwright-core script."""

@@ -257,3 +257,34 @@ def synthetic_one() -> LogRecord:
         response_size=0,
         idempotency_key=None,
     )
+
+
+class TestPoisonRecords:
+    async def test_a_record_the_database_refuses_does_not_block_the_others(
+        self, container: Container
+    ) -> None:
+        from dataclasses import replace
+
+        from app.request_log.writer import LogWriter
+        from tests.conftest import backend
+
+        writer = LogWriter(container.db)
+        good = [synthetic_one() for _ in range(4)]
+        poison = replace(synthetic_one(), path="/v1/\x00")  # PostgreSQL text cannot hold NUL
+        await writer._flush_with_retry([good[0], good[1], poison, good[2], good[3]])
+        expected_rejected = 1 if backend() == "postgresql" else 0
+        assert writer.rejected == expected_rejected
+        assert writer.written == 5 - expected_rejected
+        assert await container.request_logs.count_logs() == 5 - expected_rejected
+
+    async def test_nul_in_a_request_path_is_logged(
+        self, http: httpx.AsyncClient, world: World, live: Container
+    ) -> None:
+        response = await http.get(
+            f"/v1/entities/{world.acme.id}/orders/%00", headers={"X-API-Key": world.api_key_secret}
+        )
+        assert response.status_code == 404
+        await live.log_writer.stop()
+        live.log_writer.start()
+        assert live.log_writer.rejected == 0
+        assert await live.request_logs.count_logs() == 2  # the world's row and this one
