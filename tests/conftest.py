@@ -95,6 +95,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "argon2_memory_cost_kib": 1024,
         "login_slowdown_seconds": 0.01,
         "base_url": "http://testserver",
+        "maintenance_interval_seconds": 0,  # tests run compaction and retention themselves
     }
     values.update(overrides)
     return Settings(**values)

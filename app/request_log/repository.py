@@ -284,7 +284,7 @@ class LogRepository:
                 continue
             await self.connection.execute(
                 sa.text(
-                    f"CREATE TABLE {name} PARTITION OF request_logs "
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF request_logs "
                     f"FOR VALUES FROM ({start}) TO ({start + day})"
                 )
             )
