@@ -46,6 +46,7 @@ test: install lint
 bench: install
 	$(BIN)/pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/bench_keys.py
+	$(BIN)/python bench/bench_logs.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .portal

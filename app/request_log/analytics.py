@@ -135,11 +135,18 @@ def _where(
     api_key_id: str | None,
 ) -> list[sa.ColumnElement[bool]]:
     c = table.c
+    # entity and mode repeated inside every span so each OR term can use the scan index
     spans = [
-        sa.and_(c.tier == tier, c.bucket_ms >= start, c.bucket_ms < end)
+        sa.and_(
+            c.entity_id == entity_id,
+            c.mode == mode,
+            c.tier == tier,
+            c.bucket_ms >= start,
+            c.bucket_ms < end,
+        )
         for tier, start, end in segments
     ]
-    conditions = [c.entity_id == entity_id, c.mode == mode, sa.or_(*spans) if spans else sa.false()]
+    conditions = [sa.or_(*spans) if spans else sa.false()]
     if route:
         conditions.append(c.route == route)
     if api_key_id:

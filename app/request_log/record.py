@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -31,4 +31,8 @@ class LogRecord:
     response_body: str | None = None
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        # a shallow dict: dataclasses.asdict deep-copies and costs ~10x more per record
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+FIELDS = tuple(f.name for f in fields(LogRecord))

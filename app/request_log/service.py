@@ -27,6 +27,7 @@ ENTITIES: sa.Table = SQLModel.metadata.tables["entities"]
 MAX_LOG_RANGE = timedelta(days=31)
 MAX_ANALYTICS_RANGE = timedelta(days=400)
 COMPACTION_LAG_MS = 2 * 60_000  # a minute bucket is final once the writer has moved on
+COMPACTION_STEP_MS = {MINUTE: TIER_MS[DAY], HOUR: 7 * TIER_MS[DAY]}  # per transaction
 
 
 def to_ms(value: datetime) -> int:
@@ -157,25 +158,28 @@ class RequestLogService:
         """Fold complete minutes into hours and complete hours into days. Idempotent: each step
         moves its watermark in the same transaction as the rows it writes."""
         now_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
-        done = {}
+        done: dict[str, int] = {}
         for tier in (MINUTE, HOUR):
-            upper = tier + 1
-            size = TIER_MS[upper]
-            async with self.db.engine.begin() as connection:
-                repo = LogRepository(connection)
-                mark = await repo.lock_watermark(tier)
-                if mark is None:
-                    oldest = await repo.oldest_bucket(tier)
-                    if oldest is None:
-                        continue
-                    mark = oldest - oldest % size
-                end = (now_ms - COMPACTION_LAG_MS) - (now_ms - COMPACTION_LAG_MS) % size
-                if tier == HOUR:  # days only from hours that minutes have fully reached
-                    minute_mark = (await repo.watermarks()).get(MINUTE, 0)
-                    end = min(end, minute_mark - minute_mark % size)
-                if end <= mark:
-                    continue
-                done[("minute", "hour")[tier]] = await repo.compact(tier, mark, end)
+            size = TIER_MS[tier + 1]
+            step = COMPACTION_STEP_MS[tier]
+            while True:  # bounded chunks: no transaction holds the write lock for long
+                async with self.db.engine.begin() as connection:
+                    repo = LogRepository(connection)
+                    mark = await repo.lock_watermark(tier)
+                    if mark is None:
+                        oldest = await repo.oldest_bucket(tier)
+                        if oldest is None:
+                            break
+                        mark = oldest - oldest % size
+                    end = (now_ms - COMPACTION_LAG_MS) - (now_ms - COMPACTION_LAG_MS) % size
+                    if tier == HOUR:  # days only from hours that minutes have fully reached
+                        minute_mark = (await repo.watermarks()).get(MINUTE, 0)
+                        end = min(end, minute_mark - minute_mark % size)
+                    end = min(end, mark + step)
+                    if end <= mark:
+                        break
+                    name = ("minute", "hour")[tier]
+                    done[name] = done.get(name, 0) + await repo.compact(tier, mark, end)
         return done
 
     async def retention(self, now_ms: int | None = None) -> int:
