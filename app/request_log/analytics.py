@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.request_log.models import DAY, HISTOGRAMS, HOUR, MINUTE, ROLLUPS, TIER_MS
+from app.request_log.rollups import ALL
 from app.request_log.sketch import quantile
 
 GRANULARITIES_MS = (60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000)
@@ -201,11 +202,16 @@ async def report(
         active_keys=int(row[7] or 0),
     )
     h = HISTOGRAMS.c
+    if route is None and api_key_id is None:
+        histogram_where = [*_where(HISTOGRAMS, entity_id, mode, segments, ALL, ALL)]
+    else:
+        histogram_where = [
+            *_where(HISTOGRAMS, entity_id, mode, segments, route, api_key_id),
+            h.route != ALL,
+        ]
     bins = (
         await connection.execute(
-            sa.select(h.bin, sa.func.sum(h.count))
-            .where(*_where(HISTOGRAMS, entity_id, mode, segments, route, api_key_id))
-            .group_by(h.bin)
+            sa.select(h.bin, sa.func.sum(h.count)).where(*histogram_where).group_by(h.bin)
         )
     ).all()
     counts = [(int(b), int(c)) for b, c in bins]

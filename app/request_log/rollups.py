@@ -16,6 +16,7 @@ from app.request_log.models import HISTOGRAMS, ROLLUPS, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.sketch import bin_of
 
+ALL = "*"  # route and key of the entity-wide histogram rows
 RollupKey = tuple[int, str, str, int, str, str, int, str]
 HistogramKey = tuple[int, str, str, int, str, str, int]
 
@@ -47,7 +48,12 @@ class Increments:
                 current[0] += 1
                 current[1] += record.latency_ms
                 current[2] = max(current[2], record.latency_ms)
-            self.histograms[(*dims, bin_of(record.latency_ms))] += 1
+            latency_bin = bin_of(record.latency_ms)
+            self.histograms[(*dims, latency_bin)] += 1
+            # the entity-wide histogram, so unfiltered percentiles read ~1/15 of the rows
+            self.histograms[
+                (tier, record.entity_id, record.mode, bucket, ALL, ALL, latency_bin)
+            ] += 1
 
 
 def _insert(dialect: str) -> Any:
