@@ -13,6 +13,13 @@ from app.api_key.usage import UsageRecorder
 from app.api_key.verifier import KeyCache, KeyVerifier
 from app.audit.service import AuditService
 from app.auth.service import AuthService
+from app.auth.throttle import (
+    FallbackThrottleStore,
+    LoginThrottle,
+    RedisThrottleStore,
+    SqlThrottleStore,
+    ThrottleStore,
+)
 from app.db import Database
 from app.net import IPNetwork, parse_networks
 from app.request_log.exports import ExportService
@@ -40,7 +47,16 @@ class Container:
         self.tenancy = TenancyService(
             self.db, self.audit_key, self.hasher, frozenset(self.catalog.scopes)
         )
-        self.auth = AuthService(self.db, settings, self.secret, self.audit_key, self.hasher)
+        throttle_store: ThrottleStore = SqlThrottleStore(self.db)
+        if settings.redis_url:
+            throttle_store = FallbackThrottleStore(
+                RedisThrottleStore(settings.redis_url, settings.login_throttle_redis_prefix),
+                throttle_store,
+            )
+        self.login_throttle = LoginThrottle(throttle_store, settings, self.secret)
+        self.auth = AuthService(
+            self.db, settings, self.secret, self.audit_key, self.hasher, self.login_throttle
+        )
         self.audit = AuditService(self.db, self.audit_key)
 
         self.key_cache = KeyCache(settings.api_key_cache_size, settings.api_key_cache_ttl_seconds)
@@ -92,4 +108,5 @@ class Container:
         await self.limiter.close()
 
     async def close(self) -> None:
+        await self.login_throttle.close()
         await self.db.dispose()

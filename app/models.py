@@ -156,6 +156,19 @@ class LoginAttempt(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
+class LoginThrottle(SQLModel, table=True):
+    """One sign-in counter (a keyed digest of scope, window and email and/or IP): attempts in
+    the current fixed window and the one before it, for a sliding-window estimate."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    window_index: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    hits: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
+    previous_hits: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+
+
 class AuditChainHead(SQLModel, table=True):
     """One row per chain; appends lock it so concurrent writers cannot fork the chain."""
 

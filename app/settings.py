@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     login_slowdown_after: int = Field(default=3, ge=1)
     login_slowdown_seconds: float = Field(default=0.5, ge=0, le=10)
-    login_max_failures_per_email: int = Field(default=10, ge=1)
+    login_max_failures_per_email: int = Field(default=50, ge=1)
     login_max_failures_per_ip: int = Field(default=50, ge=1)
 
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -87,6 +87,17 @@ class Settings(BaseSettings):
 
     demo_password: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Sign-in throttling (app/auth/throttle.py). Every attempt is counted before its password is
+    # checked, in Redis when set, else in the database. Per (email, client IP) pair: refused
+    # after this many failures in the window (never looser than the per-email limit).
+    login_max_failures_per_email_ip: int = Field(default=5, ge=1)
+    # Past login_max_failures_per_email (all IPs together) an account is slowed, not locked:
+    # one attempt per this interval is still evaluated, whoever sends it.
+    login_locked_email_interval_seconds: int = Field(default=10, ge=1, le=3600)
+    login_throttle_redis_prefix: str = Field(
+        default="portal:login", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
+    )
 
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod

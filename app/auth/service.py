@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from app.actor import Actor
 from app.audit.repository import AuditRepository
 from app.auth.repository import AuthRepository
+from app.auth.throttle import LoginThrottle, SqlThrottleStore
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from app.models import LoginAttempt, PortalSession, User, utcnow
 from app.security import Digester, PasswordHasher, new_session_token
 from app.settings import Settings
 from app.tenancy.repository import TenancyRepository
+
+logger = logging.getLogger("portal.auth")
 
 INVALID_CREDENTIALS = "Invalid email or password"
 
@@ -40,19 +44,36 @@ class AuthService:
         secret: bytes,
         audit_key: bytes,
         hasher: PasswordHasher,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.secret = secret
         self.audit_key = audit_key
         self.hasher = hasher
+        self.throttle = throttle or LoginThrottle(SqlThrottleStore(db), settings, secret)
         self._digest = Digester(secret, "portal-session")
 
     async def login(self, email: str, password: str, request: RequestInfo) -> SignIn:
         email = email.strip().lower()[:320]
         if not email or not password:
             raise BadUserInput(INVALID_CREDENTIALS, field="email")
-        await self._throttle(email, request.ip)
+        # Counted before anything is looked up or hashed, whether or not the email exists; a
+        # refused attempt costs no hash.
+        decision = await self.throttle.reserve(email, request.ip)
+        if not decision.allowed:
+            logger.info(
+                "sign-in throttled",
+                extra={"fields": {"ip": request.ip, "limit": decision.refused_by}},
+            )
+            raise RateLimited(
+                "Too many failed sign-in attempts. Try again later.",
+                retry_after_seconds=decision.retry_after_seconds,
+            )
+        extra = decision.prior_failures - self.settings.login_slowdown_after
+        if extra >= 0:
+            delay = self.settings.login_slowdown_seconds * (2 ** min(extra, 4))
+            await asyncio.sleep(min(delay, 8.0))
 
         async with self.db.reader() as session:
             user = await TenancyRepository(session).user_by_email(email)
@@ -82,7 +103,6 @@ class AuthService:
                 user_agent=(request.user_agent or "")[:512] or None,
             )
             await repo.add(portal_session)
-            await repo.clear_failures(email)
             await audit.append(
                 attempt_actor,
                 "auth.login",
@@ -91,26 +111,8 @@ class AuthService:
                 target_id=portal_session.id,
             )
             await session.commit()
-            return SignIn(token=token, user=user, session=portal_session)
-
-    async def _throttle(self, email: str, ip: str) -> None:
-        since = utcnow() - timedelta(seconds=self.settings.login_window_seconds)
-        async with self.db.reader() as session:
-            by_email, by_ip = await AuthRepository(session).recent_failures(
-                email=email, ip=ip, since=since
-            )
-        if (
-            by_email >= self.settings.login_max_failures_per_email
-            or by_ip >= self.settings.login_max_failures_per_ip
-        ):
-            raise RateLimited(
-                "Too many failed sign-in attempts. Try again later.",
-                retry_after_seconds=self.settings.login_window_seconds,
-            )
-        extra = max(by_email, by_ip) - self.settings.login_slowdown_after
-        if extra >= 0:
-            delay = self.settings.login_slowdown_seconds * (2 ** min(extra, 4))
-            await asyncio.sleep(min(delay, 8.0))
+        await self.throttle.succeeded(decision)
+        return SignIn(token=token, user=user, session=portal_session)
 
     async def authenticate(self, token: str, request: RequestInfo) -> Actor | None:
         """The actor behind a session token, or None when it is unknown, expired or revoked."""
