@@ -1,7 +1,7 @@
 // The Logs tab's filters, kept in the URL:
 //   ?mode=live|test&range=1h|24h|7d|30d&status=2xx|4xx|5xx&method=GET&path=…&request=…&key=…
 
-import type { RequestLogFilter, TailFilter } from '../gql/graphql';
+import type { Mode, RequestLogFilter, TailFilter } from '../gql/graphql';
 import { oneOf, text, type Values } from '../shared/url/searchState';
 import { rangeEndingNow } from '../shared/timeRange';
 import { LOG_RANGES, logRange } from './logUtils';
@@ -14,7 +14,7 @@ export const STATUS_CLASSES = [
 ] as const;
 
 export const LOG_FILTERS = {
-  mode: oneOf('mode', ['LIVE', 'TEST'], 'LIVE'),
+  mode: oneOf('mode', ['LIVE', 'TEST'] as const satisfies readonly Mode[], 'LIVE'),
   range: oneOf(
     'range',
     LOG_RANGES.map((r) => r.id),

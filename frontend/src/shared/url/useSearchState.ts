@@ -25,7 +25,7 @@ export function useSearchState<S extends Spec>(spec: S) {
   // Stable while the spec's own parameters stay the same (others, e.g. an open dialog's, may change).
   const parsed = parseSearch(spec, new URLSearchParams(search));
   const identity = formatSearch(spec, parsed).toString();
-  // eslint-disable-next-line react-hooks/exhaustive-deps -- `identity` stands for `parsed`
+  // `identity` stands for `parsed` (the deps rule cannot see that).
   const values = useMemo(() => parsed, [spec, identity]);
 
   const latest = useRef({ search, pathname: location.pathname, hash: location.hash });
