@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := frontend/dist/index.html
-FE_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+# The build generates src/gql/ from schema.graphql (GraphQL Code Generator) first, so a schema change rebuilds.
+FE_SOURCES := $(shell find frontend/src -type f -not -path 'frontend/src/gql/*' 2>/dev/null) \
+	frontend/index.html frontend/graphiql.html frontend/vite.config.ts frontend/codegen.ts \
+	frontend/tsconfig.json frontend/tsconfig.node.json schema.graphql
 
 export PORTAL_HOST ?= 127.0.0.1
 export PORTAL_PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint frontend-test bench clean
 
 install: $(PY_STAMP) $(FE_BUILD)
 
@@ -40,7 +43,12 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
 
-test: install lint
+# Type-checks the frontend (documents against schema.graphql, src/ and e2e/) and runs its vitest unit
+# tests; the Playwright end-to-end suite runs inside pytest (tests/e2e/test_server.py).
+frontend-test: $(FE_STAMP)
+	cd frontend && npm run --silent typecheck && npm run --silent test
+
+test: install lint frontend-test
 	bash scripts/test.sh
 
 bench: install
@@ -49,4 +57,4 @@ bench: install
 	$(BIN)/python bench/bench_logs.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist .portal
+	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal

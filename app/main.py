@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -173,11 +174,20 @@ class AnyPathMount(Mount):
 
 
 class SpaStaticFiles(StaticFiles):
-    """Static files with a fallback to index.html for client-side routes."""
+    """Static files with a fallback to index.html for client-side routes. GraphiQL's page is only
+    served through ``GET /graphql`` (which applies the production sign-in check)."""
 
     async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override,type-arg]
-        response = await super().get_response(path, scope)
-        if response.status_code == 404 and "." not in Path(path).name:
+        name = Path(path).name
+        if name == "graphiql.html":
+            return PlainTextResponse("Not Found", status_code=404)
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:  # StaticFiles raises (not returns) its 404
+            if exc.status_code != 404 or "." in name:
+                raise
+            return FileResponse(Path(str(self.directory)) / "index.html")
+        if response.status_code == 404 and "." not in name:
             return FileResponse(Path(str(self.directory)) / "index.html")
         return response
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -14,21 +16,41 @@ from app.container import Container
 from app.gql.context import Context, Loaders
 from app.net import client_ip
 
+# GraphiQL as bundled by the portal build (frontend/graphiql.html + src/graphiql/): its scripts,
+# styles, fonts and editor workers are same-origin files, so it works without internet access.
+GRAPHIQL_PAGE = Path(__file__).resolve().parents[2] / "frontend" / "dist" / "graphiql.html"
+
+GRAPHIQL_NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>GraphiQL</title></head><body>
+<h1>GraphiQL is not built</h1>
+<p>GraphiQL is bundled with the portal frontend. Build it with <code>make install</code>
+(or <code>npm ci &amp;&amp; npm run build</code> in <code>frontend/</code>), then reload.</p>
+<p>The GraphQL API itself works: POST queries to <code>/graphql</code>.</p>
+</body></html>
+"""
+
 
 class PortalGraphQL(GraphQL[Context, None]):
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, graphiql_page: Path | None = None) -> None:
         from app.gql.schema import schema_for
 
         super().__init__(schema_for(container.settings))
         self.container = container
+        self.graphiql_page = graphiql_page or GRAPHIQL_PAGE
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """GraphiQL; in production only for signed-in users."""
+        """The bundled GraphiQL (never Strawberry's CDN page); in production only for signed-in
+        users."""
         if self.container.settings.env == "production":
             context = await self.get_context(request, Response())
             if context.actor is None:
                 return PlainTextResponse("Sign in to the portal to use GraphiQL", status_code=401)
-        return await super().render_graphql_ide(request)
+        headers = {"Cache-Control": "no-cache"}
+        try:
+            page = self.graphiql_page.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return HTMLResponse(GRAPHIQL_NOT_BUILT, status_code=503, headers=headers)
+        return HTMLResponse(page, headers=headers)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """WebSocket sign-in: the session cookie (same-origin pages only) or

@@ -1,27 +1,32 @@
-import { useCallback, useEffect, useState } from 'react';
-import { GraphQLRequestError, gqlRequest, setUnauthenticatedHandler } from './graphql';
-import { VIEWER_QUERY, type Viewer, type ViewerQueryResult } from './queries';
-import { SignIn } from './SignIn';
-import { Shell } from './Shell';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Outlet } from 'react-router';
+import { GraphQLRequestError, errorMessage, gqlRequest, setUnauthenticatedHandler } from './shared/api/client';
+import { ViewerDocument } from './gql/graphql';
+import { SignIn } from './auth/SignIn';
+import { ViewerContext, type Viewer } from './auth/viewer';
 
 type LoadState =
   | { status: 'loading' }
   | { status: 'error'; message: string }
   | { status: 'ready'; viewer: Viewer | null };
 
+/**
+ * The root route: finds out who is signed in. Signed out, any URL shows the sign-in form and, once
+ * signed in, the view the URL names.
+ */
 export function App() {
   const [state, setState] = useState<LoadState>({ status: 'loading' });
 
   const loadViewer = useCallback(async () => {
     setState({ status: 'loading' });
     try {
-      const data = await gqlRequest<ViewerQueryResult>(VIEWER_QUERY, undefined, { notifyUnauthenticated: false });
+      const data = await gqlRequest(ViewerDocument, {}, { notifyUnauthenticated: false });
       setState({ status: 'ready', viewer: data.viewer });
     } catch (err) {
       if (err instanceof GraphQLRequestError && err.has('UNAUTHENTICATED')) {
         setState({ status: 'ready', viewer: null });
       } else {
-        setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+        setState({ status: 'error', message: errorMessage(err) });
       }
     }
   }, []);
@@ -37,6 +42,8 @@ export function App() {
   }, []);
 
   const setViewer = useCallback((viewer: Viewer | null) => setState({ status: 'ready', viewer }), []);
+  const viewer = state.status === 'ready' ? state.viewer : null;
+  const context = useMemo(() => (viewer ? { viewer, setViewer } : null), [viewer, setViewer]);
 
   if (state.status === 'loading') {
     return (
@@ -62,9 +69,13 @@ export function App() {
     );
   }
 
-  if (!state.viewer) {
+  if (!context) {
     return <SignIn onSignedIn={loadViewer} />;
   }
 
-  return <Shell viewer={state.viewer} onViewerChange={setViewer} />;
+  return (
+    <ViewerContext.Provider value={context}>
+      <Outlet />
+    </ViewerContext.Provider>
+  );
 }

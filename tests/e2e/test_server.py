@@ -1,5 +1,5 @@
 """A real `portal serve` process: readiness, request IDs, JSON logs, sign-in, graceful stop,
-and the portal frontend driven in headless Chromium."""
+and the portal frontend driven in headless Chromium by the Playwright suite (frontend/e2e)."""
 
 from __future__ import annotations
 
@@ -86,45 +86,49 @@ class TestServer:
         logs = server.logs()
         assert "portal stopped" in logs and "Application shutdown complete" in logs
 
-    def test_portal_sign_in_in_chromium(self, server: Server, tmp_path: Path) -> None:
-        run_browser_script("login.mjs", server, tmp_path)
-
-    def test_api_keys_page_creates_uses_and_revokes_a_key_in_chromium(
-        self, server: Server, tmp_path: Path
-    ) -> None:
-        run_browser_script("api_keys.mjs", server, tmp_path)
-
-    def test_logs_and_analytics_pages_show_live_requests_in_chromium(
-        self, server: Server, tmp_path: Path
-    ) -> None:
-        run_browser_script("logs.mjs", server, tmp_path)
+    def test_portal_frontend_in_chromium(self, server: Server, tmp_path: Path) -> None:
+        run_playwright(server, tmp_path)
 
 
-def run_browser_script(script: str, server: Server, tmp_path: Path) -> None:
-    """Drive the built portal in headless Chromium with a playwright-core script."""
+FRONTEND = ROOT / "frontend"
+PLAYWRIGHT = FRONTEND / "node_modules" / ".bin" / "playwright"
+# Every spec of frontend/e2e must run and pass; none may be skipped or missing.
+SPECS = {"login.spec.ts", "api-keys.spec.ts", "logs.spec.ts", "routing.spec.ts", "graphiql.spec.ts"}
+
+
+def run_playwright(server: Server, tmp_path: Path) -> None:
+    """Run the Playwright suite (frontend/e2e) in headless Chromium against the running server."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is required in CI (apt-get install -y chromium)")
         pytest.skip("chromium is not installed: apt-get install -y chromium")
-    assert (ROOT / "frontend" / "dist" / "index.html").exists(), "run `make install` first"
-    shot = tmp_path / f"{script}.png"
+    for built in ("index.html", "graphiql.html"):
+        assert (FRONTEND / "dist" / built).exists(), "run `make install` first"
+    assert PLAYWRIGHT.exists(), "run `make install` first (frontend/node_modules)"
+    output = tmp_path / "playwright"
     result = subprocess.run(
-        [
-            "node",
-            str(ROOT / "frontend" / "e2e" / script),
-            server.url,
-            "owner@acme.example",
-            DEMO_PASSWORD,
-            "Acme",
-            str(shot),
-        ],
+        [str(PLAYWRIGHT), "test"],
+        cwd=FRONTEND,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=900,
         check=False,
-        env={**os.environ, "CHROMIUM_PATH": chromium},
+        env={
+            **os.environ,
+            "CHROMIUM_PATH": chromium,
+            "E2E_BASE_URL": server.url,
+            "E2E_EMAIL": "owner@acme.example",
+            "E2E_PASSWORD": DEMO_PASSWORD,
+            "E2E_ENTITY": "Acme",
+            "E2E_OUTPUT_DIR": str(output),
+        },
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "E2E PASSED" in result.stdout
-    assert shot.exists() and shot.stat().st_size > 1000
+    transcript = f"{result.stdout[-12000:]}\n{result.stderr[-4000:]}\n(artifacts in {output})"
+    assert result.returncode == 0, transcript
+    report = json.loads((output / "report.json").read_text())
+    stats = report["stats"]
+    assert stats["unexpected"] == 0 and stats["flaky"] == 0 and stats["skipped"] == 0, transcript
+    ran = {suite["file"] for suite in report["suites"]}
+    assert ran == SPECS, f"specs run: {sorted(ran)}\n{transcript}"
+    assert stats["expected"] >= len(SPECS), transcript

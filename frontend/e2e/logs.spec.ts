@@ -1,0 +1,170 @@
+// Settings › Developers › Logs and Analytics. From Node: a bearer session and a LIVE key "logs e2e"
+// (orders:read). In the browser: Logs with Live on; 3 data-plane requests made from Node reach the
+// table through the live tail within 5 s; a row's details (in the URL, so a reload reopens them) show
+// a curl command with $API_KEY and not the key; a CSV export's signed link downloads a file holding
+// one of the request IDs; Analytics' Requests card shows at least 3. The key is revoked at the end.
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
+
+const KEY_NAME = 'logs e2e';
+const REQUEST_COUNT = 3;
+const LIVE_DEADLINE_MS = 5_000;
+const EXPORT_TIMEOUT_MS = 30_000;
+
+test('shows live requests, their details, a CSV export and analytics', async ({ page }, testInfo) => {
+  const { token, entityId } = await apiSession();
+  let secret = '';
+  let keyId = '';
+  const redact = (text: string) => (secret ? text.split(secret).join('<secret>') : text);
+
+  try {
+    await test.step(`GraphQL: create a LIVE key "${KEY_NAME}" (orders:read)`, async () => {
+      const data = await gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        `mutation CreateApiKey($input: CreateApiKeyInput!) {
+          createApiKey(input: $input) { secret apiKey { id start last4 } }
+        }`,
+        { input: { entityId, name: KEY_NAME, mode: 'LIVE', scopes: ['orders:read'] } },
+        token,
+      );
+      secret = data.createApiKey.secret;
+      keyId = data.createApiKey.apiKey.id;
+      expect(secret && keyId, 'createApiKey returned no secret or id').toBeTruthy();
+    });
+
+    const panel = page.getByRole('tabpanel');
+    const logsTable = panel.getByRole('table', { name: 'Request logs' });
+    const liveSwitch = panel.getByRole('switch', { name: 'Live', exact: true });
+    const detailDialog = page.getByRole('dialog', { name: 'Request details' });
+    const exportDialog = page.getByRole('dialog', { name: 'Export logs' });
+
+    await test.step(`sign in and select "${env.entity}"`, async () => {
+      await openPortal(page);
+      await selectEntity(page, env.entity, entityId);
+    });
+
+    await test.step('open the Logs tab (Live mode)', async () => {
+      await page.getByRole('tab', { name: 'Logs', exact: true }).click();
+      await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/logs`));
+      await expectInPanel(panel, liveSwitch, 'the Live switch');
+      await expect(panel.getByText('Coming soon'), 'the Logs tab still shows "Coming soon"').toBeHidden();
+      const liveMode = panel.getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name: 'Live', exact: true });
+      if ((await liveMode.getAttribute('aria-checked')) !== 'true') await liveMode.click();
+      await expect(panel.getByRole('status').filter({ hasText: 'live mode' })).toBeVisible();
+    });
+
+    await test.step('switch on Live; the tail connects', async () => {
+      await liveSwitch.click();
+      await expect(liveSwitch, 'the Live switch is not on').toHaveAttribute('aria-checked', 'true');
+      await expectInPanel(panel, panel.locator('[data-testid="live-status"][data-status="live"]'), 'the live tail');
+    });
+
+    const requestIds: string[] = [];
+    await test.step(`make ${REQUEST_COUNT} data-plane requests; their IDs appear within ${LIVE_DEADLINE_MS / 1000} s`, async () => {
+      const started = Date.now();
+      for (let i = 0; i < REQUEST_COUNT; i++) {
+        const response = await fetch(`${env.baseUrl}/v1/entities/${entityId}/orders`, { headers: { 'X-API-Key': secret } });
+        const body = await response.text();
+        expect(response.status, redact(`GET /v1/entities/${entityId}/orders: ${body.slice(0, 200)}`)).toBe(200);
+        const id = response.headers.get('x-request-id');
+        expect(id, 'no X-Request-Id response header').toBeTruthy();
+        requestIds.push(id!);
+      }
+      for (const id of requestIds) {
+        const remaining = Math.max(1, LIVE_DEADLINE_MS - (Date.now() - started));
+        const row = logsTable.locator(`tr[data-request-id="${id}"]`);
+        await expect(row.getByText(id, { exact: true }), `request ${id} did not arrive through the tail in time`).toBeVisible({
+          timeout: remaining,
+        });
+      }
+      // Rows delivered by the subscription are marked "fresh" (a page reload would not mark them).
+      for (const id of requestIds) {
+        await expect(logsTable.locator(`tr[data-request-id="${id}"]`), `row ${id} did not come through the live tail`).toHaveClass(
+          /(^|\s)fresh(\s|$)/,
+          { timeout: 1 },
+        );
+      }
+    });
+
+    await test.step('open a row: the curl command uses $API_KEY, not the key', async () => {
+      const id = requestIds[0];
+      await logsTable.locator(`tr[data-request-id="${id}"]`).getByText(id, { exact: true }).click();
+      await expect(detailDialog).toBeVisible();
+      await expect(detailDialog.getByText(id, { exact: true }).first()).toBeVisible();
+      const curl = detailDialog.getByTestId('curl-command');
+      const alert = detailDialog.getByRole('alert');
+      await expect(curl.or(alert).first()).toBeVisible();
+      expect(await alert.count(), `details failed: ${await alert.allInnerTexts()}`).toBe(0);
+      const command = (await curl.innerText()).trim();
+      expect(command).toContain('$API_KEY');
+      expect(command.includes(secret), 'the curl command contains the API key').toBe(false);
+      expect((await page.content()).includes(secret), 'the page contains the API key').toBe(false);
+      await expect(detailDialog.getByRole('button', { name: 'Copy', exact: true })).toBeVisible();
+    });
+
+    await test.step('the open request is in the URL: a reload reopens it, Close returns to the list', async () => {
+      const id = requestIds[0];
+      await expect(page).toHaveURL(new RegExp(`[?&]log=${id}(&|$)`));
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await expect(detailDialog).toBeVisible();
+      await expect(detailDialog.getByTestId('curl-command')).toContainText('$API_KEY');
+      await detailDialog.getByRole('button', { name: 'Close', exact: true }).first().click();
+      await expect(detailDialog).toBeHidden();
+      await expect(page).not.toHaveURL(/[?&]log=/);
+      await expect(logsTable.locator(`tr[data-request-id="${id}"]`)).toBeVisible();
+    });
+
+    await test.step('export CSV: the download link appears and the file holds a request ID', async () => {
+      await panel.getByRole('button', { name: 'Export', exact: true }).click();
+      await expect(exportDialog).toBeVisible();
+      await exportDialog.getByRole('radio', { name: /^CSV/ }).check();
+      const created = page.waitForResponse(
+        (r) => r.url().endsWith('/graphql') && (r.request().postData() || '').includes('createLogExport'),
+      );
+      await exportDialog.getByRole('button', { name: 'Start export', exact: true }).click();
+      const body = await (await created).json();
+      expect(body.errors, `createLogExport failed: ${JSON.stringify(body.errors)}`).toBeFalsy();
+      const exportId: string = body.data.createLogExport.logExport.id;
+      await expect(exportDialog).toBeHidden();
+      const link = panel.locator(`tr[data-export-id="${exportId}"]`).getByRole('link', { name: 'Download CSV' });
+      await expect(link).toBeVisible({ timeout: EXPORT_TIMEOUT_MS });
+      const downloadUrl = await link.getAttribute('href');
+      expect(downloadUrl, 'the download link has no href').toBeTruthy();
+      const response = await fetch(new URL(downloadUrl!, env.baseUrl));
+      const text = await response.text();
+      expect(response.status, `download: ${text.slice(0, 200)}`).toBe(200);
+      expect(response.headers.get('content-type') || '').toMatch(/text\/csv/);
+      expect(text.split('\n')[0].startsWith('id,'), `not the expected CSV header: ${text.slice(0, 120)}`).toBe(true);
+      const found = requestIds.filter((id) => text.includes(id));
+      expect(found.length, `the CSV holds none of ${requestIds.join(', ')}`).toBeGreaterThan(0);
+      expect(text.includes(secret), 'the CSV contains the API key').toBe(false);
+    });
+
+    await test.step(`Analytics tab: the Requests card shows at least ${REQUEST_COUNT}`, async () => {
+      await page.getByRole('tab', { name: 'Analytics', exact: true }).click();
+      await expect(page).toHaveURL(/\/developers\/analytics/);
+      const card = panel.getByTestId('stat-requests');
+      await expectInPanel(panel, card, 'the Requests card');
+      const text = (await card.innerText()).trim();
+      const value = Number(text.replace(/[^\d]/g, ''));
+      expect(value, `the Requests card shows ${JSON.stringify(text)}`).toBeGreaterThanOrEqual(REQUEST_COUNT);
+      const chart = panel.getByRole('img', { name: /Requests and errors over time/ });
+      await expect(chart).toBeVisible();
+      // The chart (uPlot) drew the requests: its canvas is there and its data holds them.
+      await expect(chart.locator('canvas')).toBeVisible();
+      expect(Number(await chart.getAttribute('data-total'))).toBeGreaterThanOrEqual(REQUEST_COUNT);
+    });
+
+    await test.step('screenshot', async () => {
+      await screenshot(page, testInfo, 'logs');
+    });
+  } finally {
+    // Leave no live key behind, and end the bearer session.
+    if (keyId) {
+      await gql(
+        'mutation Revoke($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { apiKey { id status } } }',
+        { input: { id: keyId } },
+        token,
+      ).catch((e) => console.error(`warning: could not revoke ${keyId}: ${e instanceof Error ? e.message : e}`));
+    }
+    await endSession(token);
+  }
+});

@@ -1,0 +1,298 @@
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { gqlRequest } from '../shared/api/client';
+import { EntityAnalyticsDocument, type AnalyticsGroupFieldsFragment } from '../gql/graphql';
+import { formatLatency, formatNumber, formatPercent } from '../shared/format';
+import { rangeEndingNow } from '../shared/timeRange';
+import { useKeyLabels, useViewerPermissions, type KeyLabel } from '../shared/entityInfo';
+import { Segmented } from '../shared/ui/Segmented';
+import { StatusBlock, failureState } from '../shared/ui/StatusBlock';
+import { useSearchState } from '../shared/url/useSearchState';
+import {
+  ANALYTICS_FILTERS,
+  ANALYTICS_RANGES,
+  analyticsRange,
+  change,
+  type Analytics,
+  type AnalyticsRange,
+  type AnalyticsTotals,
+  type Better,
+} from './analyticsUtils';
+import { SeriesChart } from './SeriesChart';
+
+type AnalyticsGroup = AnalyticsGroupFieldsFragment;
+
+type State =
+  | { status: 'loading' }
+  | { status: 'forbidden' }
+  | { status: 'error'; message: string }
+  | { status: 'ready'; analytics: Analytics; refreshing: boolean };
+
+export function AnalyticsTab({ entityId }: { entityId: string }) {
+  const [{ mode, range: rangeId }, setFilters] = useSearchState(ANALYTICS_FILTERS);
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const seqRef = useRef(0);
+  const range = analyticsRange(rangeId);
+
+  const { permissions } = useViewerPermissions(entityId);
+  const keys = useKeyLabels(entityId, permissions?.includes('api_keys.manage') ?? false);
+
+  const load = useCallback(() => {
+    const seq = ++seqRef.current;
+    setState((s) => (s.status === 'ready' ? { ...s, refreshing: true } : { status: 'loading' }));
+    gqlRequest(EntityAnalyticsDocument, {
+      id: entityId,
+      mode,
+      ...rangeEndingNow(range.ms),
+      granularity: range.granularity,
+    }).then(
+      (data) => {
+        if (seq !== seqRef.current) return;
+        if (!data.entity) {
+          setState({ status: 'error', message: 'Entity not found.' });
+          return;
+        }
+        setState({ status: 'ready', analytics: data.entity.analytics, refreshing: false });
+      },
+      (err) => {
+        if (seq !== seqRef.current) return;
+        setState(failureState(err));
+      },
+    );
+  }, [entityId, mode, range]);
+
+  useEffect(() => {
+    load();
+    return () => {
+      seqRef.current++;
+    };
+  }, [load]);
+
+  const blocked = (
+    <StatusBlock
+      state={state.status === 'ready' ? { status: 'loading' } : state}
+      title="Analytics"
+      loadingText="Loading analytics…"
+      forbiddenTestId="analytics-forbidden"
+      onRetry={() => load()}
+    />
+  );
+  if (state.status === 'forbidden') return blocked;
+
+  return (
+    <div className="analytics">
+      <div className="section-head">
+        <div>
+          <h2>Analytics</h2>
+          <p className="muted">API traffic for this entity, compared with the period before.</p>
+        </div>
+        <div className="head-actions">
+          <button
+            type="button"
+            className="button"
+            onClick={() => load()}
+            disabled={state.status === 'loading' || (state.status === 'ready' && state.refreshing)}
+          >
+            Refresh
+          </button>
+        </div>
+      </div>
+
+      <div className="filters" role="group" aria-label="Analytics period">
+        <Segmented
+          label="Range"
+          options={ANALYTICS_RANGES.map((r) => ({ value: r.id, label: r.label }))}
+          value={rangeId}
+          onChange={(range) => setFilters({ range })}
+        />
+        <Segmented
+          label="Mode"
+          options={[
+            { value: 'LIVE', label: 'Live' },
+            { value: 'TEST', label: 'Test' },
+          ]}
+          value={mode}
+          onChange={(next) => setFilters({ mode: next })}
+        />
+        {state.status === 'ready' && state.refreshing && (
+          <span className="muted filter-status" role="status">
+            Updating…
+          </span>
+        )}
+      </div>
+
+      {state.status !== 'ready' && blocked}
+      {state.status === 'ready' && <AnalyticsBody analytics={state.analytics} range={range} keys={keys} />}
+    </div>
+  );
+}
+
+// Cards --------------------------------------------------------------------------------------------
+
+interface CardDef {
+  id: string;
+  label: string;
+  value: (t: AnalyticsTotals) => number | null;
+  format: (v: number | null) => string;
+  /** Which direction of change is good. */
+  better: Better;
+  /** Rates change in percentage points, not percent. */
+  points?: boolean;
+}
+
+const count = (v: number | null) => (v === null ? '—' : formatNumber(v));
+
+const CARDS: CardDef[] = [
+  { id: 'requests', label: 'Requests', value: (t) => t.requests, format: count, better: 'neutral' },
+  {
+    id: 'error-rate',
+    label: 'Error rate',
+    value: (t) => (t.requests > 0 ? t.errorRate : null),
+    format: (v) => (v === null ? '—' : formatPercent(v)),
+    better: 'down',
+    points: true,
+  },
+  { id: 'active-keys', label: 'Active keys', value: (t) => t.activeKeys, format: count, better: 'neutral' },
+  { id: 'avg-latency', label: 'Avg latency', value: (t) => t.avgLatencyMs, format: formatLatency, better: 'down' },
+  { id: 'p50-latency', label: 'p50 latency', value: (t) => t.p50LatencyMs, format: formatLatency, better: 'down' },
+  { id: 'p95-latency', label: 'p95 latency', value: (t) => t.p95LatencyMs, format: formatLatency, better: 'down' },
+  { id: 'p99-latency', label: 'p99 latency', value: (t) => t.p99LatencyMs, format: formatLatency, better: 'down' },
+];
+
+function AnalyticsBody({
+  analytics,
+  range,
+  keys,
+}: {
+  analytics: Analytics;
+  range: AnalyticsRange;
+  keys: ReadonlyMap<string, KeyLabel>;
+}) {
+  const t = analytics.totals;
+  const p = analytics.previousPeriod;
+  return (
+    <>
+      <ul className="stat-cards" aria-label="Totals">
+        {CARDS.map((card) => {
+          const value = card.value(t);
+          const delta = change(card.better, value, card.value(p), card.points);
+          return (
+            <li key={card.id} className="stat-card" data-card={card.id}>
+              <span className="stat-label">{card.label}</span>
+              <span className="stat-value" data-testid={`stat-${card.id}`}>
+                {card.format(value)}
+              </span>
+              <span className={`stat-change ${delta.tone}`}>{delta.text}</span>
+            </li>
+          );
+        })}
+      </ul>
+      <p className="hint status-breakdown">
+        {formatNumber(t.ok2xx)} 2xx · {formatNumber(t.redirects3xx)} 3xx · {formatNumber(t.errors4xx)} 4xx ·{' '}
+        {formatNumber(t.errors5xx)} 5xx
+      </p>
+
+      <section className="chart-section" aria-labelledby="chart-title">
+        <div className="chart-head">
+          <h3 id="chart-title">Requests over time</h3>
+        </div>
+        <SeriesChart analytics={analytics} range={range} />
+      </section>
+
+      <div className="breakdowns">
+        <GroupTable
+          wide
+          title="Top endpoints"
+          keyHeader="Endpoint"
+          groups={analytics.topEndpoints}
+          renderKey={(g) => <span className="mono break">{g.key}</span>}
+          showLatency
+        />
+        <GroupTable
+          title="Usage by key"
+          keyHeader="Key"
+          groups={analytics.usageByKey}
+          renderKey={(g) => {
+            const key = keys.get(g.key);
+            return key ? (
+              <span title={g.key}>
+                {key.name} <span className="mono muted small-text nowrap">{`${key.start}…${key.last4}`}</span>
+              </span>
+            ) : (
+              <span className="mono">{g.key}</span>
+            );
+          }}
+          showLatency
+        />
+        <GroupTable
+          title="Top error codes"
+          keyHeader="Error code"
+          groups={analytics.topErrorCodes}
+          renderKey={(g) => <span className="mono">{g.key}</span>}
+          countOnly
+        />
+      </div>
+    </>
+  );
+}
+
+// Tables -------------------------------------------------------------------------------------------
+
+function GroupTable({
+  title,
+  keyHeader,
+  groups,
+  renderKey,
+  showLatency,
+  countOnly,
+  wide,
+}: {
+  title: string;
+  keyHeader: string;
+  groups: AnalyticsGroup[];
+  renderKey: (g: AnalyticsGroup) => ReactNode;
+  showLatency?: boolean;
+  countOnly?: boolean;
+  wide?: boolean;
+}) {
+  return (
+    <section className={wide ? 'breakdown wide' : 'breakdown'} aria-label={title}>
+      <h3>{title}</h3>
+      {groups.length === 0 ? (
+        <p className="muted small-text">Nothing in this period.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="table compact-table" aria-label={title}>
+            <thead>
+              <tr>
+                <th scope="col">{keyHeader}</th>
+                <th scope="col" className="num">
+                  {countOnly ? 'Count' : 'Requests'}
+                </th>
+                {!countOnly && (
+                  <th scope="col" className="num">
+                    Error rate
+                  </th>
+                )}
+                {showLatency && (
+                  <th scope="col" className="num">
+                    Avg latency
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {groups.map((g) => (
+                <tr key={g.key}>
+                  <td>{renderKey(g)}</td>
+                  <td className="num">{formatNumber(g.requests)}</td>
+                  {!countOnly && <td className="num">{formatPercent(g.errorRate)}</td>}
+                  {showLatency && <td className="num">{formatLatency(g.avgLatencyMs)}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,457 @@
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { GraphQLRequestError, errorMessage, gqlRequest } from '../shared/api/client';
+import {
+  EntityApiKeysDocument,
+  ScopeCatalogDocument,
+  type EntityApiKeysQuery,
+  type RotateApiKeyMutation,
+} from '../gql/graphql';
+import { formatDateTime, formatExpiry, formatRelative } from '../shared/format';
+import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
+import { Flash } from '../shared/ui/Flash';
+import { LoadMore } from '../shared/ui/LoadMore';
+import { ActionsMenu, type MenuAction } from '../shared/ui/ActionsMenu';
+import { useSearchState } from '../shared/url/useSearchState';
+import { useDebouncedField } from '../shared/url/useDebouncedField';
+import { maskedKey, matchingPreset, type ApiKey, type ScopePreset } from './keyUtils';
+import { KEY_FILTERS, isFiltered, keysVariables, type KeyFilters } from './filters';
+import { CreateApiKeyDialog, type CatalogState } from './CreateApiKeyDialog';
+import { EditApiKeyDialog, ModeBadge, RevokeDialog, RotateDialog, SecretDialog } from './ApiKeyDialogs';
+
+const SEARCH_DEBOUNCE_MS = 300;
+
+type EntityApiSettings = NonNullable<EntityApiKeysQuery['entity']>['apiSettings'];
+
+type ListState =
+  | BlockedState
+  | {
+      status: 'ready';
+      keys: ApiKey[];
+      settings: EntityApiSettings;
+      endCursor: string | null;
+      hasNextPage: boolean;
+      loadingMore: boolean;
+      refreshing: boolean;
+      moreError: string | null;
+    };
+
+type DialogState =
+  | { kind: 'none' }
+  | { kind: 'create' }
+  | { kind: 'edit'; key: ApiKey }
+  | { kind: 'rotate'; key: ApiKey }
+  | { kind: 'revoke'; key: ApiKey };
+
+/** A secret that was just issued. Held only here, in memory, until "Done". */
+interface IssuedSecret {
+  secret: string;
+  key: ApiKey;
+  note?: string;
+}
+
+export function ApiKeysTab({ entityId }: { entityId: string }) {
+  const uid = useId();
+  const [state, setState] = useState<ListState>({ status: 'loading' });
+  const [filters, setFilters] = useSearchState(KEY_FILTERS);
+  const [searchInput, setSearchInput] = useDebouncedField(
+    filters.search,
+    (search) => setFilters({ search }, { coalesce: 'search' }),
+    SEARCH_DEBOUNCE_MS,
+  );
+  const [catalog, setCatalog] = useState<CatalogState>({ status: 'loading' });
+  const [dialog, setDialog] = useState<DialogState>({ kind: 'none' });
+  const [issued, setIssued] = useState<IssuedSecret | null>(null);
+  const [flash, setFlash] = useState<string | null>(null);
+  const requestSeq = useRef(0);
+
+  const fetchPage = useCallback(
+    async (after: string | null) => {
+      const data = await gqlRequest(EntityApiKeysDocument, keysVariables(entityId, filters, after));
+      if (!data.entity) throw new GraphQLRequestError('Entity not found.', 'NOT_FOUND');
+      return data.entity;
+    },
+    [entityId, filters],
+  );
+
+  /** (Re)loads the first page; keeps the current rows on screen while it does. */
+  const reload = useCallback(() => {
+    const seq = ++requestSeq.current;
+    setState((s) => (s.status === 'ready' ? { ...s, refreshing: true, moreError: null } : { status: 'loading' }));
+    fetchPage(null).then(
+      (entity) => {
+        if (seq !== requestSeq.current) return;
+        setState({
+          status: 'ready',
+          keys: entity.apiKeys.edges.map((e) => e.node),
+          settings: entity.apiSettings,
+          endCursor: entity.apiKeys.pageInfo.endCursor,
+          hasNextPage: entity.apiKeys.pageInfo.hasNextPage,
+          loadingMore: false,
+          refreshing: false,
+          moreError: null,
+        });
+      },
+      (err) => {
+        if (seq !== requestSeq.current) return;
+        setState(failureState(err));
+      },
+    );
+  }, [fetchPage]);
+
+  useEffect(() => {
+    reload();
+    return () => {
+      requestSeq.current++; // ignore answers that arrive after unmount / a filter change
+    };
+  }, [reload]);
+
+  const loadCatalog = useCallback(() => {
+    setCatalog({ status: 'loading' });
+    gqlRequest(ScopeCatalogDocument).then(
+      (data) => setCatalog({ status: 'ready', resources: data.scopeCatalog, presets: data.scopePresets }),
+      (err) => setCatalog({ status: 'error', message: errorMessage(err) }),
+    );
+  }, []);
+
+  useEffect(() => loadCatalog(), [loadCatalog]);
+
+  async function loadMore() {
+    if (state.status !== 'ready' || !state.hasNextPage || state.loadingMore) return;
+    const seq = requestSeq.current;
+    setState({ ...state, loadingMore: true, moreError: null });
+    try {
+      const entity = await fetchPage(state.endCursor);
+      if (seq !== requestSeq.current) return;
+      setState((s) =>
+        s.status !== 'ready'
+          ? s
+          : {
+              ...s,
+              keys: [...s.keys, ...entity.apiKeys.edges.map((e) => e.node).filter((k) => !s.keys.some((x) => x.id === k.id))],
+              endCursor: entity.apiKeys.pageInfo.endCursor,
+              hasNextPage: entity.apiKeys.pageInfo.hasNextPage,
+              loadingMore: false,
+            },
+      );
+    } catch (err) {
+      if (seq !== requestSeq.current) return;
+      const failure = failureState(err);
+      if (failure.status === 'forbidden') setState(failure);
+      else setState((s) => (s.status === 'ready' ? { ...s, loadingMore: false, moreError: errorMessage(err) } : s));
+    }
+  }
+
+  function replaceKeys(...updated: ApiKey[]) {
+    setState((s) =>
+      s.status !== 'ready'
+        ? s
+        : { ...s, keys: s.keys.map((k) => updated.find((u) => u.id === k.id) ?? k) },
+    );
+  }
+
+  function onCreated(secret: string, key: ApiKey) {
+    setDialog({ kind: 'none' });
+    setIssued({ secret, key });
+    setFlash(null);
+    reload();
+  }
+
+  function onRotated(result: RotateApiKeyMutation['rotateApiKey'], graceSeconds: number) {
+    setDialog({ kind: 'none' });
+    const until = result.previous.expiresAt;
+    setIssued({
+      secret: result.secret,
+      key: result.apiKey,
+      note:
+        graceSeconds === 0 || !until
+          ? 'The previous key has stopped working.'
+          : `The previous key (${maskedKey(result.previous)}) keeps working until ${formatDateTime(until)}.`,
+    });
+    setFlash(null);
+    reload();
+  }
+
+  function onRevoked(key: ApiKey) {
+    setDialog({ kind: 'none' });
+    replaceKeys(key);
+    setFlash(`Revoked “${key.name}” (${maskedKey(key)}).`);
+  }
+
+  function onSaved(key: ApiKey) {
+    setDialog({ kind: 'none' });
+    replaceKeys(key);
+    setFlash(`Saved “${key.name}”.`);
+  }
+
+  function setFilter<K extends keyof KeyFilters>(name: K, value: KeyFilters[K]) {
+    setFilters({ [name]: value } as Partial<KeyFilters>);
+  }
+
+  if (state.status !== 'ready') {
+    return (
+      <StatusBlock
+        state={state}
+        title="API keys"
+        loadingText="Loading API keys…"
+        forbiddenTestId="api-keys-forbidden"
+        onRetry={() => reload()}
+      />
+    );
+  }
+
+  const filtered = isFiltered(filters);
+  const presets = catalog.status === 'ready' ? catalog.presets : [];
+
+  return (
+    <div className="api-keys">
+      <div className="section-head">
+        <div>
+          <h2>API keys</h2>
+          <p className="muted">
+            Keys let your integrations call the API for this entity. Rate limit {state.settings.rateLimitPerSecond}{' '}
+            requests/s, burst {state.settings.rateLimitBurst}
+            {state.settings.rateLimitOverridden ? ' (custom)' : ''}.
+          </p>
+        </div>
+        <button type="button" className="button primary" onClick={() => setDialog({ kind: 'create' })}>
+          Create API key
+        </button>
+      </div>
+
+      {!state.settings.apiAccessEnabled && (
+        <div className="warning-box" role="status">
+          API access is disabled for this entity: requests with these keys are refused (
+          <span className="mono">403 api_access_disabled</span>) until it is turned back on.
+        </div>
+      )}
+
+      <Flash message={flash} onDismiss={() => setFlash(null)} />
+
+      <div className="filters" role="search" aria-label="Filter API keys">
+        <div className="filter">
+          <label htmlFor={`${uid}-mode`}>Mode</label>
+          <select id={`${uid}-mode`} value={filters.mode} onChange={(e) => setFilter('mode', e.target.value as KeyFilters['mode'])}>
+            <option value="ALL">All</option>
+            <option value="LIVE">Live</option>
+            <option value="TEST">Test</option>
+          </select>
+        </div>
+        <div className="filter">
+          <label htmlFor={`${uid}-status`}>Status</label>
+          <select
+            id={`${uid}-status`}
+            value={filters.status}
+            onChange={(e) => setFilter('status', e.target.value as KeyFilters['status'])}
+          >
+            <option value="ALL">All</option>
+            <option value="ACTIVE">Active</option>
+            <option value="EXPIRING">Expiring soon</option>
+            <option value="EXPIRED">Expired</option>
+            <option value="REVOKED">Revoked</option>
+          </select>
+        </div>
+        <div className="filter filter-search">
+          <label htmlFor={`${uid}-search`}>Search</label>
+          <input
+            id={`${uid}-search`}
+            type="search"
+            placeholder="Name, description or key start"
+            value={searchInput}
+            onChange={(e) => setSearchInput(e.target.value)}
+          />
+        </div>
+        {state.refreshing && (
+          <span className="muted filter-status" role="status">
+            Updating…
+          </span>
+        )}
+      </div>
+
+      {state.keys.length === 0 ? (
+        <div className="empty-state">
+          {filtered ? (
+            <p className="muted">No API keys match these filters.</p>
+          ) : (
+            <>
+              <p>
+                <strong>No API keys yet</strong>
+              </p>
+              <p className="muted">Create a key to let an integration call the API on behalf of this entity.</p>
+            </>
+          )}
+        </div>
+      ) : (
+        <div className="table-scroll">
+          <table className="table keys-table" aria-label="API keys" aria-busy={state.refreshing || undefined}>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Status</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Created by</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {state.keys.map((key) => (
+                <KeyRow
+                  key={key.id}
+                  apiKey={key}
+                  presets={presets}
+                  onEdit={() => setDialog({ kind: 'edit', key })}
+                  onRotate={() => setDialog({ kind: 'rotate', key })}
+                  onRevoke={() => setDialog({ kind: 'revoke', key })}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <LoadMore
+        hasNextPage={state.hasNextPage}
+        loading={state.loadingMore}
+        error={state.moreError}
+        what="keys"
+        onLoad={() => void loadMore()}
+      />
+
+      {dialog.kind === 'create' && (
+        <CreateApiKeyDialog
+          entityId={entityId}
+          catalog={catalog}
+          onRetryCatalog={loadCatalog}
+          onCreated={onCreated}
+          onClose={() => setDialog({ kind: 'none' })}
+        />
+      )}
+      {dialog.kind === 'edit' && (
+        <EditApiKeyDialog apiKey={dialog.key} onSaved={onSaved} onClose={() => setDialog({ kind: 'none' })} />
+      )}
+      {dialog.kind === 'rotate' && (
+        <RotateDialog apiKey={dialog.key} onRotated={onRotated} onClose={() => setDialog({ kind: 'none' })} />
+      )}
+      {dialog.kind === 'revoke' && (
+        <RevokeDialog apiKey={dialog.key} onRevoked={onRevoked} onClose={() => setDialog({ kind: 'none' })} />
+      )}
+      {issued && (
+        <SecretDialog secret={issued.secret} apiKey={issued.key} note={issued.note} onDone={() => setIssued(null)} />
+      )}
+    </div>
+  );
+}
+
+// Rows ------------------------------------------------------------------------------------------
+
+interface RowProps {
+  apiKey: ApiKey;
+  presets: ScopePreset[];
+  onEdit: () => void;
+  onRotate: () => void;
+  onRevoke: () => void;
+}
+
+function KeyRow({ apiKey: key, presets, onEdit, onRotate, onRevoke }: RowProps) {
+  const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }];
+  if (key.status === 'ACTIVE' && !key.rotatedTo) actions.push({ label: 'Rotate', onSelect: onRotate });
+  if (key.status !== 'REVOKED') actions.push({ label: 'Revoke', onSelect: onRevoke, danger: true });
+
+  return (
+    <tr data-key-id={key.id} className={key.status === 'ACTIVE' ? undefined : 'inactive'}>
+      <td>
+        <div className="key-name">
+          <span className="key-name-text">{key.name}</span>
+          <ModeBadge mode={key.mode} />
+        </div>
+        {key.description && <div className="key-desc muted">{key.description}</div>}
+      </td>
+      <td>
+        <span className="mono key-token" title={`${maskedKey(key)} (only the start and the last 4 characters are stored)`}>
+          {maskedKey(key)}
+        </span>
+        {key.ipAllowlist.length > 0 && (
+          <div className="key-desc muted" title={key.ipAllowlist.join(', ')}>
+            {key.ipAllowlist.length === 1 ? key.ipAllowlist[0] : `${key.ipAllowlist.length} IP ranges`}
+          </div>
+        )}
+      </td>
+      <td>
+        <ScopesSummary scopes={key.scopes} presets={presets} />
+      </td>
+      <td>
+        <div className="status-cell">
+          <span className={`pill status-${key.status.toLowerCase()}`}>{key.status}</span>
+          {key.expiresSoon && <span className="pill expires-soon">Expires soon</span>}
+        </div>
+        {key.status === 'REVOKED' && key.revokedAt && (
+          <div className="status-note muted" title={formatDateTime(key.revokedAt)}>
+            Revoked {formatRelative(key.revokedAt)}
+            {key.revokedBy ? ` by ${key.revokedBy.name || key.revokedBy.email}` : ''}
+          </div>
+        )}
+        {key.rotatedTo && key.status !== 'REVOKED' && <div className="status-note muted">Rotated; replaced by a new key</div>}
+      </td>
+      <td>
+        {key.status === 'REVOKED' ? (
+          <span className="muted">—</span>
+        ) : key.expiresAt ? (
+          <span title={formatDateTime(key.expiresAt)}>{formatExpiry(key.expiresAt)}</span>
+        ) : (
+          <span className="muted">Never</span>
+        )}
+      </td>
+      <td>
+        {key.lastUsedAt ? (
+          <span title={`${formatDateTime(key.lastUsedAt)}${key.lastUsedIp ? ` from ${key.lastUsedIp}` : ''}`}>
+            {formatRelative(key.lastUsedAt)}
+          </span>
+        ) : (
+          <span className="muted">Never</span>
+        )}
+      </td>
+      <td>
+        {key.createdBy ? (
+          <span title={key.createdBy.email}>{key.createdBy.name || key.createdBy.email}</span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+        <div className="key-desc muted" title={formatDateTime(key.createdAt)}>
+          {formatRelative(key.createdAt)}
+        </div>
+      </td>
+      <td className="actions-cell">
+        <ActionsMenu label={`Actions for ${key.name}`} actions={actions} />
+      </td>
+    </tr>
+  );
+}
+
+function ScopesSummary({ scopes, presets }: { scopes: string[]; presets: ScopePreset[] }) {
+  if (scopes.length === 0) return <span className="muted">No scopes</span>;
+  const all = scopes.join('\n');
+  const preset = matchingPreset(scopes, presets);
+  if (preset) {
+    return (
+      <span className="scope-chip preset" title={all}>
+        {preset.name}
+      </span>
+    );
+  }
+  const shown = scopes.length <= 2 ? scopes : scopes.slice(0, 1);
+  const rest = scopes.length - shown.length;
+  return (
+    <span className="scope-summary" title={all}>
+      {shown.map((s) => (
+        <span key={s} className="scope-chip">
+          {s}
+        </span>
+      ))}
+      {rest > 0 && <span className="scope-chip more">+{rest}</span>}
+    </span>
+  );
+}

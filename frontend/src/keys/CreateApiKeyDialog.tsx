@@ -1,0 +1,411 @@
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import { gqlRequest } from '../shared/api/client';
+import { CreateApiKeyDocument, type CreateApiKeyInput, type Mode } from '../gql/graphql';
+import { formatDate } from '../shared/format';
+import { noErrors, toFormErrors, type FormErrors } from '../shared/forms';
+import { FieldError, FieldHint, fieldAria, focusFirst } from '../shared/ui/FormField';
+import { Modal } from '../shared/ui/Modal';
+import { EXPIRY_OPTIONS, parseAllowlist, sameScopes, type ApiKey, type ScopePreset, type ScopeResource } from './keyUtils';
+import { IpAllowlistField } from './IpAllowlistField';
+
+export type CatalogState =
+  | { status: 'loading' }
+  | { status: 'error'; message: string }
+  | { status: 'ready'; resources: ScopeResource[]; presets: ScopePreset[] };
+
+type Field = 'name' | 'description' | 'mode' | 'scopes' | 'expiry' | 'ipAllowlist';
+
+/** Server `extensions.field` → form field. */
+const FIELD_MAP: Record<string, Field> = {
+  name: 'name',
+  description: 'description',
+  mode: 'mode',
+  scopes: 'scopes',
+  preset: 'scopes',
+  expiresInDays: 'expiry',
+  expiresAt: 'expiry',
+  ipAllowlist: 'ipAllowlist',
+};
+
+const CUSTOM = 'custom';
+
+interface Props {
+  entityId: string;
+  catalog: CatalogState;
+  onRetryCatalog: () => void;
+  onCreated: (secret: string, key: ApiKey) => void;
+  onClose: () => void;
+}
+
+export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreated, onClose }: Props) {
+  const uid = useId();
+  const ids = {
+    name: `${uid}-name`,
+    description: `${uid}-description`,
+    mode: `${uid}-mode`,
+    scopes: `${uid}-scopes`,
+    expiry: `${uid}-expiry`,
+    ipAllowlist: `${uid}-allowlist`,
+  } satisfies Record<Field, string>;
+
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [mode, setMode] = useState<Mode>('TEST');
+  /** A preset id, CUSTOM, or null before anything is chosen. */
+  const [choice, setChoice] = useState<string | null>(null);
+  const [scopes, setScopes] = useState<ReadonlySet<string>>(() => new Set());
+  const [expiry, setExpiry] = useState('never');
+  const [allowlistText, setAllowlistText] = useState('');
+  const [errors, setErrors] = useState<FormErrors<Field>>(noErrors);
+  const [submitting, setSubmitting] = useState(false);
+
+  const resources = catalog.status === 'ready' ? catalog.resources : [];
+  const presets = catalog.status === 'ready' ? catalog.presets : [];
+  const allScopeNames = useMemo(() => resources.flatMap((r) => r.scopes.map((s) => s.name)), [resources]);
+  const accessColumns = useMemo(() => {
+    const columns: string[] = [];
+    for (const r of resources) for (const s of r.scopes) if (!columns.includes(s.access)) columns.push(s.access);
+    return columns;
+  }, [resources]);
+  const selectedPreset = presets.find((p) => p.id === choice) ?? null;
+  const expiryOption = EXPIRY_OPTIONS.find((o) => o.value === expiry) ?? EXPIRY_OPTIONS[0];
+
+  function clearError(field: Field) {
+    if (errors.fields[field]) setErrors((e) => ({ ...e, fields: { ...e.fields, [field]: undefined } }));
+  }
+
+  function choosePreset(id: string) {
+    clearError('scopes');
+    if (id === CUSTOM) {
+      setChoice(CUSTOM);
+      return;
+    }
+    const preset = presets.find((p) => p.id === id);
+    if (!preset) return;
+    setChoice(preset.id);
+    setScopes(new Set(preset.scopes));
+    if (preset.suggestedExpiryDays && expiry === 'never') {
+      const suggested = EXPIRY_OPTIONS.find((o) => o.days === preset.suggestedExpiryDays);
+      if (suggested) setExpiry(suggested.value);
+    }
+  }
+
+  function updateScopes(next: Set<string>) {
+    clearError('scopes');
+    setScopes(next);
+    // A preset stays selected only while the grid still matches it exactly.
+    if (!selectedPreset || !sameScopes(selectedPreset.scopes, [...next])) setChoice(CUSTOM);
+  }
+
+  function toggleScope(scope: string, checked: boolean) {
+    const next = new Set(scopes);
+    if (checked) next.add(scope);
+    else next.delete(scope);
+    updateScopes(next);
+  }
+
+  function toggleColumn(access: string, checked: boolean) {
+    const next = new Set(scopes);
+    for (const r of resources)
+      for (const s of r.scopes)
+        if (s.access === access) {
+          if (checked) next.add(s.name);
+          else next.delete(s.name);
+        }
+    updateScopes(next);
+  }
+
+  function validate(): FormErrors<Field> {
+    const fields: Partial<Record<Field, string>> = {};
+    if (!name.trim()) fields.name = 'Enter a name for this key.';
+    else if (name.trim().length > 100) fields.name = 'Name must be at most 100 characters.';
+    if (description.length > 500) fields.description = 'Description must be at most 500 characters.';
+    if (catalog.status === 'ready' && scopes.size === 0) fields.scopes = 'Choose a preset or select at least one scope.';
+    return { general: catalog.status === 'ready' ? null : 'Scopes are not loaded yet.', fields };
+  }
+
+  function showErrors(next: FormErrors<Field>) {
+    setErrors(next);
+    const order: Field[] = ['name', 'description', 'mode', 'scopes', 'expiry', 'ipAllowlist'];
+    const firstField = order.find((f) => next.fields[f]);
+    if (firstField) {
+      const target = firstField === 'scopes' ? `${ids.scopes}-first` : firstField === 'mode' ? `${ids.mode}-TEST` : ids[firstField];
+      focusFirst([target]);
+    } else if (next.general) {
+      focusFirst([`${uid}-alert`]);
+    }
+  }
+
+  async function handleSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const local = validate();
+    if (local.general || Object.values(local.fields).some(Boolean)) {
+      showErrors(local);
+      return;
+    }
+    setErrors(noErrors());
+    setSubmitting(true);
+    const ordered = allScopeNames.filter((s) => scopes.has(s));
+    const usePreset = selectedPreset !== null && sameScopes(selectedPreset.scopes, ordered);
+    const input: CreateApiKeyInput = {
+      entityId,
+      name: name.trim(),
+      mode,
+      description: description.trim(),
+      ipAllowlist: parseAllowlist(allowlistText),
+      expiresInDays: expiryOption.days,
+      ...(usePreset ? { preset: selectedPreset.id } : { scopes: ordered }),
+    };
+    try {
+      const data = await gqlRequest(CreateApiKeyDocument, { input });
+      onCreated(data.createApiKey.secret, data.createApiKey.apiKey);
+    } catch (err) {
+      setSubmitting(false);
+      showErrors(toFormErrors(err, FIELD_MAP));
+    }
+  }
+
+  const expiryHint =
+    expiryOption.days === null
+      ? 'The key never expires. Rotate it regularly.'
+      : `Expires on ${formatDate(new Date(Date.now() + expiryOption.days * 86_400_000).toISOString())}.`;
+
+  return (
+    <Modal title="Create API key" onClose={submitting ? undefined : onClose} className="modal-wide">
+      <form onSubmit={handleSubmit} noValidate className="form">
+        {errors.general && (
+          <div role="alert" className="alert" id={`${uid}-alert`} tabIndex={-1}>
+            {errors.general}
+          </div>
+        )}
+
+        <div className="field">
+          <label htmlFor={ids.name}>Name</label>
+          <input
+            {...fieldAria(ids.name, true, errors.fields.name)}
+            name="name"
+            required
+            maxLength={100}
+            autoComplete="off"
+            autoFocus
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              clearError('name');
+            }}
+          />
+          <FieldHint id={ids.name}>Something that tells you where the key is used, e.g. “Warehouse sync”.</FieldHint>
+          <FieldError id={ids.name} error={errors.fields.name} />
+        </div>
+
+        <div className="field">
+          <label htmlFor={ids.description}>
+            Description <span className="optional">(optional)</span>
+          </label>
+          <textarea
+            {...fieldAria(ids.description, false, errors.fields.description)}
+            name="description"
+            rows={2}
+            maxLength={500}
+            value={description}
+            onChange={(e) => {
+              setDescription(e.target.value);
+              clearError('description');
+            }}
+          />
+          <FieldError id={ids.description} error={errors.fields.description} />
+        </div>
+
+        <fieldset className="fieldset" aria-describedby={errors.fields.mode ? `${ids.mode}-error` : undefined}>
+          <legend>Mode</legend>
+          <div className="radio-row">
+            {(['TEST', 'LIVE'] as const).map((m) => (
+              <label key={m} className={mode === m ? 'radio-card selected' : 'radio-card'}>
+                <input
+                  type="radio"
+                  id={`${ids.mode}-${m}`}
+                  name="mode"
+                  value={m}
+                  checked={mode === m}
+                  onChange={() => {
+                    setMode(m);
+                    clearError('mode');
+                  }}
+                />
+                <span className="radio-card-title">{m === 'TEST' ? 'Test' : 'Live'}</span>
+              </label>
+            ))}
+          </div>
+          <p className="hint">
+            {mode === 'TEST'
+              ? 'Test keys are for building and trying out an integration.'
+              : 'Live keys are for production traffic. Treat them like a password.'}
+          </p>
+          <FieldError id={ids.mode} error={errors.fields.mode} />
+        </fieldset>
+
+        <fieldset
+          className="fieldset"
+          aria-describedby={errors.fields.scopes ? `${ids.scopes}-error` : undefined}
+          aria-invalid={errors.fields.scopes ? true : undefined}
+        >
+          <legend>Scopes</legend>
+          <FieldError id={ids.scopes} error={errors.fields.scopes} />
+          {catalog.status === 'loading' && (
+            <p className="muted" role="status">
+              Loading scopes…
+            </p>
+          )}
+          {catalog.status === 'error' && (
+            <div className="inline-error">
+              <p className="field-error">Could not load scopes: {catalog.message}</p>
+              <button type="button" className="button small" onClick={onRetryCatalog}>
+                Retry
+              </button>
+            </div>
+          )}
+          {catalog.status === 'ready' && (
+            <>
+              <div className="preset-grid" role="radiogroup" aria-label="Scope preset">
+                {[...presets, null].map((preset, index) => {
+                  const value = preset?.id ?? CUSTOM;
+                  const checked = choice === value;
+                  const optionId = index === 0 ? `${ids.scopes}-first` : `${ids.scopes}-${value}`;
+                  return (
+                    <label key={value} className={checked ? 'radio-card selected' : 'radio-card'}>
+                      <input
+                        type="radio"
+                        id={optionId}
+                        name="preset"
+                        value={value}
+                        checked={checked}
+                        aria-labelledby={`${optionId}-name`}
+                        aria-describedby={`${optionId}-desc`}
+                        onChange={() => choosePreset(value)}
+                      />
+                      <span>
+                        <span id={`${optionId}-name`} className="radio-card-title">
+                          {preset ? preset.name : 'Custom'}
+                        </span>
+                        <span id={`${optionId}-desc`} className="radio-card-desc">
+                          {preset
+                            ? `${preset.description}${preset.suggestedExpiryDays ? ` · expires in ${preset.suggestedExpiryDays} days` : ''}`
+                            : 'Pick scopes below'}
+                        </span>
+                      </span>
+                    </label>
+                  );
+                })}
+              </div>
+
+              <table className="scope-grid" aria-label="Scopes by resource">
+                <thead>
+                  <tr>
+                    <th scope="col">Resource</th>
+                    {accessColumns.map((access) => {
+                      const inColumn = resources.flatMap((r) => r.scopes.filter((s) => s.access === access));
+                      const count = inColumn.filter((s) => scopes.has(s.name)).length;
+                      return (
+                        <th scope="col" key={access}>
+                          <label className="check">
+                            <input
+                              type="checkbox"
+                              checked={count > 0 && count === inColumn.length}
+                              ref={(el) => {
+                                if (el) el.indeterminate = count > 0 && count < inColumn.length;
+                              }}
+                              aria-label={`All ${access}`}
+                              onChange={(e) => toggleColumn(access, e.target.checked)}
+                            />
+                            <span aria-hidden="true">{access}</span>
+                          </label>
+                        </th>
+                      );
+                    })}
+                  </tr>
+                </thead>
+                <tbody>
+                  {resources.map((resource) => (
+                    <tr key={resource.resource}>
+                      <th scope="row">{resource.resource}</th>
+                      {accessColumns.map((access) => {
+                        const scope = resource.scopes.find((s) => s.access === access);
+                        return (
+                          <td key={access}>
+                            {scope && (
+                              <label className="check" title={scope.description}>
+                                <input
+                                  type="checkbox"
+                                  name="scopes"
+                                  value={scope.name}
+                                  aria-label={scope.name}
+                                  aria-describedby={`${uid}-scope-${scope.name}`}
+                                  checked={scopes.has(scope.name)}
+                                  onChange={(e) => toggleScope(scope.name, e.target.checked)}
+                                />
+                                <span className="scope-desc" id={`${uid}-scope-${scope.name}`}>
+                                  {scope.description}
+                                </span>
+                              </label>
+                            )}
+                          </td>
+                        );
+                      })}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="hint" aria-live="polite">
+                {scopes.size} of {allScopeNames.length} scopes selected
+                {selectedPreset ? ` · preset: ${selectedPreset.name}` : choice === CUSTOM ? ' · custom' : ''}
+              </p>
+            </>
+          )}
+        </fieldset>
+
+        <div className="field">
+          <label htmlFor={ids.expiry}>Expiry</label>
+          <select
+            {...fieldAria(ids.expiry, true, errors.fields.expiry)}
+            name="expiry"
+            value={expiry}
+            onChange={(e) => {
+              setExpiry(e.target.value);
+              clearError('expiry');
+            }}
+          >
+            {EXPIRY_OPTIONS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+          <FieldHint id={ids.expiry}>
+            {expiryHint}
+            {selectedPreset?.suggestedExpiryDays ? ` Suggested for this preset: ${selectedPreset.suggestedExpiryDays} days.` : ''}
+          </FieldHint>
+          <FieldError id={ids.expiry} error={errors.fields.expiry} />
+        </div>
+
+        <IpAllowlistField
+          id={ids.ipAllowlist}
+          value={allowlistText}
+          error={errors.fields.ipAllowlist}
+          onChange={(value) => {
+            setAllowlistText(value);
+            clearError('ipAllowlist');
+          }}
+        />
+
+        <div className="form-actions">
+          <button type="button" className="button" onClick={onClose} disabled={submitting}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={submitting || catalog.status !== 'ready'}>
+            {submitting ? 'Creating…' : 'Create key'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

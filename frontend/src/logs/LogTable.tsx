@@ -1,0 +1,160 @@
+import type { KeyLabel } from '../shared/entityInfo';
+import type { SubscriptionStatus } from '../shared/api/subscribe';
+import { formatFullTime, formatLatency, formatLogTime } from '../shared/format';
+import { MethodLabel, StatusBadge } from './LogBadges';
+import { clean, type LogFilters } from './filters';
+import type { Row } from './logUtils';
+
+export function LogTable({
+  rows,
+  keys,
+  busy,
+  onOpen,
+}: {
+  rows: Row[];
+  keys: ReadonlyMap<string, KeyLabel>;
+  busy: boolean;
+  onOpen: (row: Row) => void;
+}) {
+  return (
+    <div className="table-scroll">
+      <table className="table logs-table" aria-label="Request logs" aria-busy={busy || undefined}>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Method</th>
+            <th scope="col">Path</th>
+            <th scope="col">Status</th>
+            <th scope="col">Error code</th>
+            <th scope="col" className="num">
+              Latency
+            </th>
+            <th scope="col">Key</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <LogRow key={row.id} row={row} keys={keys} onOpen={() => onOpen(row)} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function LogRow({ row, keys, onOpen }: { row: Row; keys: ReadonlyMap<string, KeyLabel>; onOpen: () => void }) {
+  const key = row.apiKeyId ? keys.get(row.apiKeyId) : undefined;
+  // The whole row opens the details on click; the time button is the keyboard-accessible way in.
+  return (
+    <tr data-request-id={row.id} className={row.fresh ? 'log-row fresh' : 'log-row'} onClick={onOpen}>
+      <td className="nowrap">
+        <button
+          type="button"
+          className="link-button"
+          title={formatFullTime(row.timestamp)}
+          aria-label={`${formatLogTime(row.timestamp)}: view request ${row.id}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onOpen();
+          }}
+        >
+          {formatLogTime(row.timestamp)}
+        </button>
+      </td>
+      <td>
+        <MethodLabel method={row.method} />
+      </td>
+      <td className="path-cell">
+        <div className="mono path" title={row.path}>
+          {row.path}
+        </div>
+        <div className="mono request-id muted">{row.id}</div>
+      </td>
+      <td>
+        <StatusBadge status={row.status} />
+      </td>
+      <td>{row.errorCode ? <span className="mono error-code">{row.errorCode}</span> : <span className="muted">—</span>}</td>
+      <td className="num nowrap">{formatLatency(row.latencyMs)}</td>
+      <td>
+        {row.apiKeyId ? (
+          <span className={key ? 'key-label' : 'mono key-label'} title={row.apiKeyId}>
+            {key ? key.name : row.apiKeyId}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function LiveSwitch({
+  live,
+  status,
+  onChange,
+}: {
+  live: boolean;
+  status: SubscriptionStatus | null;
+  onChange: (live: boolean) => void;
+}) {
+  const label =
+    !live || status === null
+      ? live
+        ? 'Connecting…'
+        : 'Off'
+      : status === 'live'
+        ? 'Streaming'
+        : status === 'reconnecting'
+          ? 'Reconnecting…'
+          : status === 'connecting'
+            ? 'Connecting…'
+            : 'Off';
+  return (
+    <div className="live-switch">
+      <button
+        type="button"
+        role="switch"
+        aria-checked={live}
+        aria-describedby="live-switch-status"
+        className={live ? 'switch on' : 'switch'}
+        onClick={() => onChange(!live)}
+      >
+        <span className="switch-track" aria-hidden="true">
+          <span className="switch-thumb" />
+        </span>
+        Live
+      </button>
+      <span
+        id="live-switch-status"
+        className={`live-status ${live && status === 'live' ? 'streaming' : ''}`}
+        data-testid="live-status"
+        data-status={live ? (status ?? 'connecting') : 'off'}
+        aria-live="polite"
+      >
+        {label}
+      </span>
+    </div>
+  );
+}
+
+export function FilterSummary({ filters, rangeLabel }: { filters: LogFilters; rangeLabel: string }) {
+  const items: [string, string][] = [
+    ['Mode', filters.mode === 'LIVE' ? 'Live' : 'Test'],
+    ['Time range', `${rangeLabel} (ending now)`],
+  ];
+  if (filters.statusClass) items.push(['Status', `${filters.statusClass}xx`]);
+  if (filters.method) items.push(['Method', filters.method]);
+  if (clean(filters.pathPrefix)) items.push(['Path prefix', filters.pathPrefix.trim()]);
+  if (clean(filters.requestId)) items.push(['Request ID', filters.requestId.trim()]);
+  if (clean(filters.apiKeyId)) items.push(['API key ID', filters.apiKeyId.trim()]);
+  return (
+    <dl className="detail-grid compact">
+      {items.map(([k, v]) => (
+        <div key={k} className="detail-pair">
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
