@@ -21,11 +21,19 @@ from app.gql.permissions import HasPermission
 from app.gql.relay import Connection, Edge, PageInfo
 from app.request_log.analytics import Group, Report
 from app.request_log.curl import curl_command
+from app.request_log.exports import may_download, visible_filter
 from app.request_log.models import LogExport
 from app.request_log.repository import LogFilter, ip_matches
-from app.request_log.service import MAX_LOG_RANGE, to_ms, validate_range
+from app.request_log.service import (
+    MAX_LOG_RANGE,
+    PII_PERMISSION,
+    pii_view,
+    require_pii_for_ip_filter,
+    to_ms,
+    validate_range,
+)
 
-PII: list[FieldExtension] = [PermissionExtension([HasPermission("pii.read")])]
+PII: list[FieldExtension] = [PermissionExtension([HasPermission(PII_PERMISSION)])]
 
 
 def _time(ts_ms: int) -> datetime:
@@ -105,10 +113,11 @@ class RequestLogType:
     response_size: int
     idempotency_key: str | None
     entity_id: strawberry.Private[str]
-    row: strawberry.Private[dict[str, Any]]
+    row: strawberry.Private[dict[str, Any]]  # as the viewer may see it (``pii_view``)
+    live: strawberry.Private[bool]  # from the live tail
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> RequestLogType:
+    def from_row(cls, row: dict[str, Any], *, live: bool = False) -> RequestLogType:
         return cls(
             id=strawberry.ID(row["id"]),
             timestamp=_time(row["ts_ms"]),
@@ -126,44 +135,53 @@ class RequestLogType:
             idempotency_key=row["idempotency_key"],
             entity_id=row["entity_id"],
             row=row,
+            live=live,
         )
 
+    async def _pii(self, info: Info[Context, Any], name: str) -> Any:
+        """A PII field (the permission extension has passed): the read is audited."""
+        await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
+        return self.row[name]
+
     @strawberry.field(extensions=PII)
-    def ip(self) -> str | None:
-        value: str | None = self.row["ip"]
+    async def ip(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "ip")
         return value
 
     @strawberry.field(extensions=PII)
-    def user_agent(self) -> str | None:
-        value: str | None = self.row["user_agent"]
+    async def user_agent(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "user_agent")
         return value
 
     @strawberry.field(extensions=PII, description="Redacted; only when the entity captures them.")
-    def request_headers(self) -> list[HttpHeader] | None:
-        return _headers(self.row["request_headers"])
+    async def request_headers(self, info: Info[Context, Any]) -> list[HttpHeader] | None:
+        return _headers(await self._pii(info, "request_headers"))
 
     @strawberry.field(extensions=PII)
-    def response_headers(self) -> list[HttpHeader] | None:
-        return _headers(self.row["response_headers"])
+    async def response_headers(self, info: Info[Context, Any]) -> list[HttpHeader] | None:
+        return _headers(await self._pii(info, "response_headers"))
 
     @strawberry.field(extensions=PII, description="Redacted and truncated to 16 KB.")
-    def request_body(self) -> str | None:
-        value: str | None = self.row["request_body"]
+    async def request_body(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "request_body")
         return value
 
     @strawberry.field(extensions=PII)
-    def response_body(self) -> str | None:
-        value: str | None = self.row["response_body"]
+    async def response_body(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "response_body")
         return value
 
     @strawberry.field(
         description="A shell-safe curl command reproducing the request with $API_KEY in place "
-        "of any credential."
+        "of any credential. Captured headers and the body only for viewers with `pii.read`."
     )
-    def curl_command(self, info: Info[Context, Any]) -> str:
+    async def curl_command(self, info: Info[Context, Any]) -> str:
         base = info.context.container.settings.public_url
         query = f"?{self.query}" if self.query else ""
+        # ``row`` holds headers and body only when the viewer may read PII (``pii_view``).
         headers = [(n, v) for n, v in (self.row["request_headers"] or [])]
+        if headers or self.row["request_body"]:
+            await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
         if not headers and self.row["request_body"]:
             headers = [("content-type", "application/json")]
         return curl_command(
@@ -293,6 +311,11 @@ class ExportFormat(enum.Enum):
     NDJSON = "NDJSON"
 
 
+async def _export_filter(root: LogExportType, info: Info[Context, Any]) -> JSON:
+    access = await info.context.access(root.export.entity_id)
+    return visible_filter(root.export, access.permissions)  # type: ignore[return-value]
+
+
 @strawberry.type(name="LogExport")
 class LogExportType:
     id: strawberry.ID
@@ -301,7 +324,7 @@ class LogExportType:
     row_count: int
     size_bytes: int
     error: str | None
-    filter: JSON
+    filter: JSON = strawberry.field(resolver=_export_filter)
     created_at: datetime
     finished_at: datetime | None
     export: strawberry.Private[LogExport]
@@ -315,15 +338,21 @@ class LogExportType:
             row_count=row.row_count,
             size_bytes=row.size_bytes,
             error=row.error,
-            filter=row.filter,  # type: ignore[arg-type]
             created_at=row.created_at,
             finished_at=row.finished_at,
             export=row,
         )
 
-    @strawberry.field(description="A signed link, valid for 15 minutes, once COMPLETED.")
-    def download_url(self, info: Info[Context, Any]) -> str | None:
+    @strawberry.field(
+        description="A signed link, valid for 15 minutes, once COMPLETED, for viewers allowed "
+        "to download it (an export with PII needs `pii.read`). The download needs the "
+        "viewer's session too (the portal cookie or `Authorization: Bearer`)."
+    )
+    async def download_url(self, info: Info[Context, Any]) -> str | None:
         if self.export.status != "COMPLETED":
+            return None
+        access = await info.context.access(self.export.entity_id)
+        if not may_download(self.export, access.permissions):
             return None
         container = info.context.container
         return container.exports.link(self.export, container.settings.public_url)
@@ -446,9 +475,19 @@ class RequestLogSubscription:
         mode: Mode,
         filter: TailFilter | None = None,
     ) -> AsyncGenerator[RequestLogType, None]:
+        """The session and the viewer's access are re-read before each batch of rows is
+        delivered, and at least every ``live_access_check_seconds`` while none arrive: the
+        subscription ends (UNAUTHENTICATED, the socket closed with 4401; NOT_FOUND; FORBIDDEN)
+        as soon as the viewer loses access, and delivers nothing after that."""
         ctx = info.context
-        (await ctx.access(str(entity_id))).require("logs.read")
+        entity = str(entity_id)
         wanted = filter or TailFilter()
-        async for row in ctx.container.tail.subscribe(str(entity_id), mode.value):
-            if wanted.matches(row):
-                yield RequestLogType.from_row(row)
+        access = await ctx.recheck(entity, "logs.read")
+        require_pii_for_ip_filter(wanted.ip, access.permissions)
+        idle = ctx.container.settings.live_access_check_seconds
+        async for batch in ctx.container.tail.batches(entity, mode.value, idle_seconds=idle):
+            access = await ctx.recheck(entity, "logs.read")
+            require_pii_for_ip_filter(wanted.ip, access.permissions)
+            for row in batch:
+                if wanted.matches(row):
+                    yield RequestLogType.from_row(pii_view(row, access.permissions), live=True)
