@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,12 +22,10 @@ from app.request_log.analytics import Group, Report
 from app.request_log.curl import curl_command
 from app.request_log.exports import may_download, visible_filter
 from app.request_log.models import LogExport
-from app.request_log.repository import LogFilter, ip_matches
+from app.request_log.repository import LogFilter
 from app.request_log.service import (
     MAX_LOG_RANGE,
     PII_PERMISSION,
-    pii_view,
-    require_pii_for_ip_filter,
     to_ms,
     validate_range,
 )
@@ -139,9 +136,11 @@ class RequestLogType:
         )
 
     async def _pii(self, info: Info[Context, Any], name: str) -> Any:
-        """A PII field (the permission extension has passed): the read is audited."""
-        await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
-        return self.row[name]
+        """A PII field (the permission extension has passed): reading a value is audited."""
+        value = self.row[name]
+        if value is not None:
+            await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
+        return value
 
     @strawberry.field(extensions=PII)
     async def ip(self, info: Info[Context, Any]) -> str | None:
@@ -439,55 +438,3 @@ class RequestLogMutation:
             ctx.require_actor(), str(input.entity_id), input.filter.to_domain(), input.format.value
         )
         return CreateLogExportPayload(log_export=LogExportType.from_row(row))
-
-
-@strawberry.input
-class TailFilter:
-    status_class: int | None = None
-    method: str | None = None
-    route: str | None = None
-    path_prefix: str | None = None
-    api_key_id: strawberry.ID | None = None
-    ip: str | None = None
-
-    def matches(self, row: dict[str, Any]) -> bool:
-        status = int(row["status"])
-        return (
-            (self.status_class is None or status // 100 == self.status_class)
-            and (self.method is None or row["method"] == self.method.upper())
-            and (self.route is None or row["route"] == self.route)
-            and (self.path_prefix is None or str(row["path"]).startswith(self.path_prefix))
-            and (self.api_key_id is None or row["api_key_id"] == str(self.api_key_id))
-            and ip_matches(row["ip"], self.ip)
-        )
-
-
-@strawberry.type
-class RequestLogSubscription:
-    @strawberry.subscription(
-        description="New request logs as they are written (within about a second).",
-        extensions=[PermissionExtension([HasPermission("logs.read")])],
-    )
-    async def request_log_tail(
-        self,
-        info: Info[Context, Any],
-        entity_id: strawberry.ID,
-        mode: Mode,
-        filter: TailFilter | None = None,
-    ) -> AsyncGenerator[RequestLogType, None]:
-        """The session and the viewer's access are re-read before each batch of rows is
-        delivered, and at least every ``live_access_check_seconds`` while none arrive: the
-        subscription ends (UNAUTHENTICATED, the socket closed with 4401; NOT_FOUND; FORBIDDEN)
-        as soon as the viewer loses access, and delivers nothing after that."""
-        ctx = info.context
-        entity = str(entity_id)
-        wanted = filter or TailFilter()
-        access = await ctx.recheck(entity, "logs.read")
-        require_pii_for_ip_filter(wanted.ip, access.permissions)
-        idle = ctx.container.settings.live_access_check_seconds
-        async for batch in ctx.container.tail.batches(entity, mode.value, idle_seconds=idle):
-            access = await ctx.recheck(entity, "logs.read")
-            require_pii_for_ip_filter(wanted.ip, access.permissions)
-            for row in batch:
-                if wanted.matches(row):
-                    yield RequestLogType.from_row(pii_view(row, access.permissions), live=True)
