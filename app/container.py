@@ -70,7 +70,7 @@ class Container:
             RedisRateLimiter(settings.redis_url) if settings.redis_url else LocalRateLimiter()
         )
         self.usage = UsageRecorder(self.db, settings.api_key_usage_flush_seconds)
-        self.request_logs = RequestLogService(self.db, settings)
+        self.request_logs = RequestLogService(self.db, settings, self.audit_key)
         self.tail = TailBroker(
             make_backend(settings.redis_url, settings.resolved_database_url, TAIL_CHANNEL),
             self.request_logs.fetch,

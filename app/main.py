@@ -26,10 +26,11 @@ from starlette.types import ASGIApp
 
 from app.api.app import build_internal, build_v1
 from app.container import Container
-from app.errors import NotFound
-from app.gql.view import PortalGraphQL
+from app.errors import Forbidden, NotFound
+from app.gql.view import PortalGraphQL, authenticate_request
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
+from app.request_log.exports import InvalidLink
 from app.settings import Settings, load_settings
 
 logger = logging.getLogger("portal")
@@ -109,21 +110,27 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def download_export(request: Request) -> Response:
+        """A signed export link, for a signed-in member of the export's entity (the portal
+        cookie or ``Authorization: Bearer``) who may read it. Every download is audited."""
+
+        def _error(status: int, code: str, message: str) -> JSONResponse:
+            return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
         export_id = request.path_params["export_id"]
         query = request.query_params
-        if not container.exports.check_link(
-            export_id, query.get("expires", ""), query.get("signature", "")
-        ):
-            return JSONResponse(
-                {"error": {"code": "invalid_link", "message": "This link is invalid or expired"}},
-                status_code=403,
-            )
+        actor = (await authenticate_request(container, request)).actor
+        if actor is None:
+            return _error(401, "unauthenticated", "Sign in to the portal to download this export")
         try:
-            export, chunks = await container.exports.download(export_id)
-        except NotFound:
-            return JSONResponse(
-                {"error": {"code": "not_found", "message": "No such export"}}, status_code=404
+            export, chunks = await container.exports.download(
+                actor, export_id, query.get("expires", ""), query.get("signature", "")
             )
+        except InvalidLink:
+            return _error(403, "invalid_link", "This link is invalid or expired")
+        except NotFound:
+            return _error(404, "not_found", "No such export")
+        except Forbidden as exc:
+            return _error(403, "forbidden", exc.message)
         kind = "text/csv" if export.format == "CSV" else "application/x-ndjson"
         extension = "csv" if export.format == "CSV" else "ndjson"
         return StreamingResponse(

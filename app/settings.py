@@ -87,6 +87,9 @@ class Settings(BaseSettings):
 
     demo_password: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How often a live subscription with no traffic re-checks the session and the viewer's
+    # access (it also re-checks before delivering each batch).
+    live_access_check_seconds: float = Field(default=5.0, gt=0, le=300)
 
     # Sign-in throttling (app/auth/throttle.py). Every attempt is counted before its password is
     # checked, in Redis when set, else in the database. Per (email, client IP) pair: refused

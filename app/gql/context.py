@@ -1,9 +1,16 @@
-"""The typed per-request GraphQL context: who is calling, the services, and DataLoaders."""
+"""The typed GraphQL context: who is calling, the services, and DataLoaders.
+
+One context per operation: an HTTP request builds one, and a WebSocket builds one per
+``subscribe`` message from the socket's context (``for_operation``), re-reading the session, so
+no access decision or loaded row outlives the operation it was made for. Long-lived operations
+(subscriptions) call ``recheck`` to re-read the session and the viewer's access while they run.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from starlette.requests import HTTPConnection
@@ -11,10 +18,14 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from app.actor import Actor
+from app.auth.service import RequestInfo
 from app.container import Container
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
+from app.request_log.service import PiiRead
 from app.tenancy.access import Access
+
+SESSION_ENDED = "Your session has ended. Sign in again."
 
 
 def _loader(fetch: object) -> DataLoader[str, object]:
@@ -61,7 +72,11 @@ class Context:
     user_agent: str | None
     loaders: Loaders
     connection_params: dict[str, object] | None = None
+    session_token: str | None = field(default=None, repr=False)
+    # Set on WebSocket operations: closes the socket (4401) when the session has ended.
+    on_session_ended: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
     _access: dict[str, asyncio.Future[Access]] = field(default_factory=dict)
+    _pii_reads: DataLoader[PiiRead, None] | None = field(default=None, repr=False)
 
     def require_actor(self) -> Actor:
         if self.actor is None:
@@ -69,10 +84,69 @@ class Context:
         return self.actor
 
     async def access(self, entity_id: str) -> Access:
-        """The viewer's access to an entity, resolved once per request."""
+        """The viewer's access to an entity, resolved once per operation."""
         actor = self.require_actor()
         if entity_id not in self._access:
             self._access[entity_id] = asyncio.ensure_future(
                 self.container.tenancy.access(actor, entity_id)
             )
         return await self._access[entity_id]
+
+    async def _current_actor(self) -> Actor | None:
+        if self.session_token is None:
+            return None
+        info = RequestInfo(ip=self.client_ip, user_agent=self.user_agent)
+        return await self.container.auth.authenticate(self.session_token, info)
+
+    async def for_operation(
+        self, on_session_ended: Callable[[], Awaitable[None]] | None = None
+    ) -> Context | None:
+        """A fresh context for one operation on a long-lived connection: the session read
+        again (None when it has been revoked or has expired), empty access caches and loaders."""
+        actor = await self._current_actor()
+        if actor is None:
+            return None
+        return replace(
+            self,
+            actor=actor,
+            loaders=Loaders.build(self.container),
+            on_session_ended=on_session_ended,
+            _access={},
+            _pii_reads=None,
+        )
+
+    async def recheck(self, entity_id: str, permission: str) -> Access:
+        """Re-read the session and the viewer's access now, for an operation that outlives a
+        request (a subscription). The fresh access replaces every cached one, so the fields
+        resolved next (PII fields included) are checked against it. A session that has ended
+        closes the WebSocket (4401) and raises UNAUTHENTICATED; lost access raises NOT_FOUND or
+        FORBIDDEN."""
+        actor = await self._current_actor()
+        if actor is None:
+            self.actor = None
+            self._access = {}
+            if self.on_session_ended is not None:
+                await self.on_session_ended()
+            raise Unauthenticated(SESSION_ENDED, reason="session_ended")
+        self.actor = actor
+        future: asyncio.Future[Access] = asyncio.ensure_future(
+            self.container.tenancy.access(actor, entity_id)
+        )
+        self._access = {entity_id: future}
+        access = await future
+        access.require(permission)
+        return access
+
+    async def note_pii_read(self, entity_id: str, request_id: str | None) -> None:
+        """Record that the viewer read PII of a request log (``request_id`` None: of the live
+        tail). The reads of one operation are batched into one audit event per entity."""
+        if self._pii_reads is None:
+            actor = self.require_actor()
+            service = self.container.request_logs
+
+            async def audit(reads: list[PiiRead]) -> list[None]:
+                await service.audit_pii_reads(actor, reads)
+                return [None for _ in reads]
+
+            self._pii_reads = DataLoader(load_fn=audit)
+        await self._pii_reads.load(PiiRead(entity_id, request_id))

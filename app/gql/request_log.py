@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,11 +20,17 @@ from app.gql.permissions import HasPermission
 from app.gql.relay import Connection, Edge, PageInfo
 from app.request_log.analytics import Group, Report
 from app.request_log.curl import curl_command
+from app.request_log.exports import may_download, visible_filter
 from app.request_log.models import LogExport
-from app.request_log.repository import LogFilter, ip_matches
-from app.request_log.service import MAX_LOG_RANGE, to_ms, validate_range
+from app.request_log.repository import LogFilter
+from app.request_log.service import (
+    MAX_LOG_RANGE,
+    PII_PERMISSION,
+    to_ms,
+    validate_range,
+)
 
-PII: list[FieldExtension] = [PermissionExtension([HasPermission("pii.read")])]
+PII: list[FieldExtension] = [PermissionExtension([HasPermission(PII_PERMISSION)])]
 
 
 def _time(ts_ms: int) -> datetime:
@@ -105,10 +110,11 @@ class RequestLogType:
     response_size: int
     idempotency_key: str | None
     entity_id: strawberry.Private[str]
-    row: strawberry.Private[dict[str, Any]]
+    row: strawberry.Private[dict[str, Any]]  # as the viewer may see it (``pii_view``)
+    live: strawberry.Private[bool]  # from the live tail
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> RequestLogType:
+    def from_row(cls, row: dict[str, Any], *, live: bool = False) -> RequestLogType:
         return cls(
             id=strawberry.ID(row["id"]),
             timestamp=_time(row["ts_ms"]),
@@ -126,44 +132,55 @@ class RequestLogType:
             idempotency_key=row["idempotency_key"],
             entity_id=row["entity_id"],
             row=row,
+            live=live,
         )
 
-    @strawberry.field(extensions=PII)
-    def ip(self) -> str | None:
-        value: str | None = self.row["ip"]
+    async def _pii(self, info: Info[Context, Any], name: str) -> Any:
+        """A PII field (the permission extension has passed): reading a value is audited."""
+        value = self.row[name]
+        if value is not None:
+            await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
         return value
 
     @strawberry.field(extensions=PII)
-    def user_agent(self) -> str | None:
-        value: str | None = self.row["user_agent"]
+    async def ip(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "ip")
+        return value
+
+    @strawberry.field(extensions=PII)
+    async def user_agent(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "user_agent")
         return value
 
     @strawberry.field(extensions=PII, description="Redacted; only when the entity captures them.")
-    def request_headers(self) -> list[HttpHeader] | None:
-        return _headers(self.row["request_headers"])
+    async def request_headers(self, info: Info[Context, Any]) -> list[HttpHeader] | None:
+        return _headers(await self._pii(info, "request_headers"))
 
     @strawberry.field(extensions=PII)
-    def response_headers(self) -> list[HttpHeader] | None:
-        return _headers(self.row["response_headers"])
+    async def response_headers(self, info: Info[Context, Any]) -> list[HttpHeader] | None:
+        return _headers(await self._pii(info, "response_headers"))
 
     @strawberry.field(extensions=PII, description="Redacted and truncated to 16 KB.")
-    def request_body(self) -> str | None:
-        value: str | None = self.row["request_body"]
+    async def request_body(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "request_body")
         return value
 
     @strawberry.field(extensions=PII)
-    def response_body(self) -> str | None:
-        value: str | None = self.row["response_body"]
+    async def response_body(self, info: Info[Context, Any]) -> str | None:
+        value: str | None = await self._pii(info, "response_body")
         return value
 
     @strawberry.field(
         description="A shell-safe curl command reproducing the request with $API_KEY in place "
-        "of any credential."
+        "of any credential. Captured headers and the body only for viewers with `pii.read`."
     )
-    def curl_command(self, info: Info[Context, Any]) -> str:
+    async def curl_command(self, info: Info[Context, Any]) -> str:
         base = info.context.container.settings.public_url
         query = f"?{self.query}" if self.query else ""
+        # ``row`` holds headers and body only when the viewer may read PII (``pii_view``).
         headers = [(n, v) for n, v in (self.row["request_headers"] or [])]
+        if headers or self.row["request_body"]:
+            await info.context.note_pii_read(self.entity_id, None if self.live else str(self.id))
         if not headers and self.row["request_body"]:
             headers = [("content-type", "application/json")]
         return curl_command(
@@ -293,6 +310,11 @@ class ExportFormat(enum.Enum):
     NDJSON = "NDJSON"
 
 
+async def _export_filter(root: LogExportType, info: Info[Context, Any]) -> JSON:
+    access = await info.context.access(root.export.entity_id)
+    return visible_filter(root.export, access.permissions)  # type: ignore[return-value]
+
+
 @strawberry.type(name="LogExport")
 class LogExportType:
     id: strawberry.ID
@@ -301,7 +323,7 @@ class LogExportType:
     row_count: int
     size_bytes: int
     error: str | None
-    filter: JSON
+    filter: JSON = strawberry.field(resolver=_export_filter)
     created_at: datetime
     finished_at: datetime | None
     export: strawberry.Private[LogExport]
@@ -315,15 +337,21 @@ class LogExportType:
             row_count=row.row_count,
             size_bytes=row.size_bytes,
             error=row.error,
-            filter=row.filter,  # type: ignore[arg-type]
             created_at=row.created_at,
             finished_at=row.finished_at,
             export=row,
         )
 
-    @strawberry.field(description="A signed link, valid for 15 minutes, once COMPLETED.")
-    def download_url(self, info: Info[Context, Any]) -> str | None:
+    @strawberry.field(
+        description="A signed link, valid for 15 minutes, once COMPLETED, for viewers allowed "
+        "to download it (an export with PII needs `pii.read`). The download needs the "
+        "viewer's session too (the portal cookie or `Authorization: Bearer`)."
+    )
+    async def download_url(self, info: Info[Context, Any]) -> str | None:
         if self.export.status != "COMPLETED":
+            return None
+        access = await info.context.access(self.export.entity_id)
+        if not may_download(self.export, access.permissions):
             return None
         container = info.context.container
         return container.exports.link(self.export, container.settings.public_url)
@@ -410,45 +438,3 @@ class RequestLogMutation:
             ctx.require_actor(), str(input.entity_id), input.filter.to_domain(), input.format.value
         )
         return CreateLogExportPayload(log_export=LogExportType.from_row(row))
-
-
-@strawberry.input
-class TailFilter:
-    status_class: int | None = None
-    method: str | None = None
-    route: str | None = None
-    path_prefix: str | None = None
-    api_key_id: strawberry.ID | None = None
-    ip: str | None = None
-
-    def matches(self, row: dict[str, Any]) -> bool:
-        status = int(row["status"])
-        return (
-            (self.status_class is None or status // 100 == self.status_class)
-            and (self.method is None or row["method"] == self.method.upper())
-            and (self.route is None or row["route"] == self.route)
-            and (self.path_prefix is None or str(row["path"]).startswith(self.path_prefix))
-            and (self.api_key_id is None or row["api_key_id"] == str(self.api_key_id))
-            and ip_matches(row["ip"], self.ip)
-        )
-
-
-@strawberry.type
-class RequestLogSubscription:
-    @strawberry.subscription(
-        description="New request logs as they are written (within about a second).",
-        extensions=[PermissionExtension([HasPermission("logs.read")])],
-    )
-    async def request_log_tail(
-        self,
-        info: Info[Context, Any],
-        entity_id: strawberry.ID,
-        mode: Mode,
-        filter: TailFilter | None = None,
-    ) -> AsyncGenerator[RequestLogType, None]:
-        ctx = info.context
-        (await ctx.access(str(entity_id))).require("logs.read")
-        wanted = filter or TailFilter()
-        async for row in ctx.container.tail.subscribe(str(entity_id), mode.value):
-            if wanted.matches(row):
-                yield RequestLogType.from_row(row)

@@ -20,7 +20,8 @@ from app.gql.extensions import (
     RejectNulCharacters,
     masked_errors,
 )
-from app.gql.request_log import RequestLogMutation, RequestLogSubscription
+from app.gql.log_tail import RequestLogSubscription
+from app.gql.request_log import RequestLogMutation
 from app.gql.tenancy import TenancyMutation, TenancyQuery
 from app.settings import Settings
 

@@ -1,8 +1,11 @@
-"""The Starlette-mounted GraphQL endpoint: builds the typed context for each request."""
+"""The Starlette-mounted GraphQL endpoint: builds the typed context for each request (and for
+each WebSocket operation, see app/gql/websocket.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -14,6 +17,7 @@ from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.container import Container
 from app.gql.context import Context, Loaders
+from app.gql.websocket import SessionCheckedGraphQLWSHandler, SessionCheckedTransportWSHandler
 from app.net import client_ip
 
 # GraphiQL as bundled by the portal build (frontend/graphiql.html + src/graphiql/): its scripts,
@@ -30,7 +34,38 @@ GRAPHIQL_NOT_BUILT = """<!doctype html>
 """
 
 
+@dataclass(frozen=True, slots=True)
+class RequestSession:
+    """Who sent an HTTP request or opened a WebSocket: the portal session, if any."""
+
+    actor: Actor | None
+    token: str | None
+    auth_via: Literal["cookie", "bearer"] | None
+    info: RequestInfo
+
+
+async def authenticate_request(container: Container, request: HTTPConnection) -> RequestSession:
+    """``Authorization: Bearer <session token>``, else the session cookie."""
+    peer = request.client.host if request.client else None
+    ip = client_ip(peer, request.headers.get("x-forwarded-for"), container.trusted_proxies)
+    info = RequestInfo(ip=ip, user_agent=request.headers.get("user-agent"))
+    authorization = request.headers.get("authorization", "")
+    cookie = request.cookies.get(container.settings.session_cookie_name)
+    via: Literal["cookie", "bearer"]
+    if authorization.lower().startswith("bearer "):
+        token, via = authorization[7:].strip(), "bearer"
+    elif cookie:
+        token, via = cookie, "cookie"
+    else:
+        return RequestSession(None, None, None, info)
+    return RequestSession(await container.auth.authenticate(token, info), token, via, info)
+
+
 class PortalGraphQL(GraphQL[Context, None]):
+    # Every WebSocket operation re-reads the session and gets its own context.
+    graphql_transport_ws_handler_class = SessionCheckedTransportWSHandler
+    graphql_ws_handler_class = SessionCheckedGraphQLWSHandler
+
     def __init__(self, container: Container, graphiql_page: Path | None = None) -> None:
         from app.gql.schema import schema_for
 
@@ -59,7 +94,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         token = str(params.get("authorization") or params.get("Authorization") or "")
         if token.lower().startswith("bearer "):
             info = RequestInfo(ip=context.client_ip, user_agent=context.user_agent)
-            context.actor = await self.container.auth.authenticate(token[7:].strip(), info)
+            context.session_token = token[7:].strip()
+            context.actor = await self.container.auth.authenticate(context.session_token, info)
             context.auth_via = "bearer"
         elif context.auth_via == "cookie":
             origin = context.request.headers.get("origin", "").lower()
@@ -75,29 +111,17 @@ class PortalGraphQL(GraphQL[Context, None]):
         return None
 
     async def get_context(self, request: HTTPConnection, response: Response | WebSocket) -> Context:
-        container = self.container
-        peer = request.client.host if request.client else None
-        ip = client_ip(peer, request.headers.get("x-forwarded-for"), container.trusted_proxies)
-        user_agent = request.headers.get("user-agent")
-        info = RequestInfo(ip=ip, user_agent=user_agent)
-
-        actor: Actor | None = None
-        auth_via = None
-        authorization = request.headers.get("authorization", "")
-        cookie = request.cookies.get(container.settings.session_cookie_name)
-        if authorization.lower().startswith("bearer "):
-            auth_via = "bearer"
-            actor = await container.auth.authenticate(authorization[7:].strip(), info)
-        elif cookie:
-            auth_via = "cookie"
-            actor = await container.auth.authenticate(cookie, info)
+        """A fresh context per HTTP request; for a WebSocket, the socket's context, from which
+        each operation derives its own (``Context.for_operation``)."""
+        session = await authenticate_request(self.container, request)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
-            container=container,
-            actor=actor,
-            auth_via=auth_via,  # type: ignore[arg-type]
-            client_ip=ip,
-            user_agent=user_agent,
-            loaders=Loaders.build(container),
+            container=self.container,
+            actor=session.actor,
+            auth_via=session.auth_via,
+            client_ip=session.info.ip,
+            user_agent=session.info.user_agent,
+            loaders=Loaders.build(self.container),
+            session_token=session.token,
         )

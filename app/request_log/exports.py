@@ -1,6 +1,11 @@
 """Log exports: created by a mutation, written in the background by any replica (claimed with
 ``SKIP LOCKED`` on PostgreSQL), stored in the database in chunks, downloaded through a signed
-link that expires. CSV cells that a spreadsheet would run as a formula are neutralised."""
+link that expires. CSV cells that a spreadsheet would run as a formula are neutralised.
+
+An export holds PII (IP, user agent) only when its creator held ``pii.read``; that is recorded
+on the export (``filter.pii``). The link is tied to the tenant: its signature covers the entity,
+and a download also needs the session of a member with ``logs.read`` there (and ``pii.read``
+for an export with PII). Every download is audited."""
 
 from __future__ import annotations
 
@@ -22,11 +27,16 @@ from sqlmodel import SQLModel, col, select
 from app.actor import Actor
 from app.audit.repository import AuditRepository
 from app.db import Database
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import utcnow
 from app.request_log.models import LogExport, LogExportChunk
 from app.request_log.repository import LogFilter, LogRepository
-from app.request_log.service import MAX_LOG_RANGE
+from app.request_log.service import (
+    MAX_LOG_RANGE,
+    PII_FIELDS,
+    PII_PERMISSION,
+    require_pii_for_ip_filter,
+)
 from app.security import Digester
 from app.tenancy.access import entity_access
 from app.tenancy.repository import TenancyRepository
@@ -52,7 +62,7 @@ COLUMNS = (
     "response_size",
     "idempotency_key",
 )
-PII_COLUMNS = frozenset({"ip", "user_agent"})
+PII_COLUMNS = frozenset(COLUMNS) & PII_FIELDS
 CHUNK_BYTES = 256 * 1024
 LINK_TTL = timedelta(minutes=15)
 STALE_RUN = timedelta(minutes=10)
@@ -83,6 +93,26 @@ def _row(row: dict[str, Any], pii: bool) -> dict[str, Any]:
     return out
 
 
+class InvalidLink(Forbidden):
+    """A download link that was tampered with, has expired, or names no export."""
+
+
+def has_pii(export: LogExport) -> bool:
+    return bool(export.filter.get("pii", False))
+
+
+def may_download(export: LogExport, permissions: frozenset[str]) -> bool:
+    return "logs.read" in permissions and (not has_pii(export) or PII_PERMISSION in permissions)
+
+
+def visible_filter(export: LogExport, permissions: frozenset[str]) -> dict[str, Any]:
+    """The export's filter as a viewer may see it: an IP filter is PII."""
+    spec = dict(export.filter)
+    if PII_PERMISSION not in permissions and spec.get("ip") is not None:
+        spec["ip"] = "[REDACTED]"
+    return spec
+
+
 class ExportService:
     def __init__(self, db: Database, secret: bytes, audit_key: bytes) -> None:
         self.db = db
@@ -101,11 +131,12 @@ class ExportService:
         async with self.db.session() as session:
             access = await entity_access(TenancyRepository(session), actor, entity_id)
             access.require("logs.read")
+            require_pii_for_ip_filter(filters.ip, access.permissions)
             export = LogExport(
                 entity_id=entity_id,
                 mode=filters.mode,
                 format=export_format,
-                filter={**_filter_to_json(filters), "pii": "pii.read" in access.permissions},
+                filter={**_filter_to_json(filters), "pii": PII_PERMISSION in access.permissions},
                 created_by_user_id=actor.user_id,
             )
             session.add(export)
@@ -137,19 +168,46 @@ class ExportService:
 
     def link(self, export: LogExport, base_url: str, now: datetime | None = None) -> str:
         expires = int(((now or utcnow()) + LINK_TTL).timestamp())
-        signature = self._sign(f"{export.id}.{expires}")
+        signature = self._signature(export.entity_id, export.id, expires)
         return f"{base_url}/exports/{export.id}/download?expires={expires}&signature={signature}"
 
-    def check_link(self, export_id: str, expires: str, signature: str) -> bool:
+    def _signature(self, entity_id: str, export_id: str, expires: int) -> str:
+        return self._sign(f"{entity_id}.{export_id}.{expires}")
+
+    def check_link(self, export: LogExport, expires: str, signature: str) -> bool:
         if not expires.isdigit() or int(expires) < time.time():
             return False
-        return hmac.compare_digest(self._sign(f"{export_id}.{expires}"), signature)
+        expected = self._signature(export.entity_id, export.id, int(expires))
+        return hmac.compare_digest(expected, signature)
 
-    async def download(self, export_id: str) -> tuple[LogExport, AsyncIterator[bytes]]:
+    async def download(
+        self, actor: Actor, export_id: str, expires: str, signature: str
+    ) -> tuple[LogExport, AsyncIterator[bytes]]:
+        """A signed link used by a member of the export's entity who may read it; audited.
+
+        Raises InvalidLink (tampered, expired, unknown export), NOT_FOUND (not a member of
+        the entity, or the export is not ready) or FORBIDDEN (no ``logs.read``, or an export
+        with PII and no ``pii.read``)."""
         async with self.db.reader() as session:
             export = await session.get(LogExport, export_id)
-        if export is None or export.status != "COMPLETED":
+            if export is None or not self.check_link(export, expires, signature):
+                raise InvalidLink("This link is invalid or expired")
+            access = await entity_access(TenancyRepository(session), actor, export.entity_id)
+        access.require("logs.read")
+        if has_pii(export):
+            access.require(PII_PERMISSION)
+        if export.status != "COMPLETED":
             raise NotFound("No such export", field="id")
+        async with self.db.session() as session:
+            await AuditRepository(session, self.audit_key).append(
+                actor,
+                "log_export.downloaded",
+                entity_id=export.entity_id,
+                target_type="log_export",
+                target_id=export.id,
+                details={"format": export.format, "pii": has_pii(export)},
+            )
+            await session.commit()
 
         async def chunks() -> AsyncIterator[bytes]:
             seq = 0

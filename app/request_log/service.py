@@ -1,5 +1,11 @@
 """Use cases for request logs and analytics: list, detail, analytics, key usage, compaction,
-retention. Exports live in exports.py."""
+retention. Exports live in exports.py.
+
+PII (client IP, user agent, captured headers and bodies) leaves this module only for viewers
+holding ``pii.read``: every other viewer gets rows with those fields emptied (``pii_view``), so
+whatever is built from a row (copy-as-curl, exports, the live tail) cannot carry them. Filtering
+by IP needs ``pii.read`` too, or the filter would reveal the address. PII reads are audited.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from app.actor import Actor
+from app.audit.repository import AuditRepository
 from app.db import Database
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import utcnow
 from app.pagination import decode_cursor, encode_cursor, page_size
 from app.request_log.analytics import GRANULARITIES_MS, Report, report
@@ -28,6 +35,34 @@ MAX_LOG_RANGE = timedelta(days=31)
 MAX_ANALYTICS_RANGE = timedelta(days=400)
 COMPACTION_LAG_MS = 2 * 60_000  # a minute bucket is final once the writer has moved on
 COMPACTION_STEP_MS = {MINUTE: TIER_MS[DAY], HOUR: 7 * TIER_MS[DAY]}  # per transaction
+
+
+PII_PERMISSION = "pii.read"
+PII_FIELDS = frozenset(
+    {"ip", "user_agent", "request_headers", "response_headers", "request_body", "response_body"}
+)
+MAX_AUDITED_IDS = 100  # request IDs listed in one pii_viewed event (the count is exact)
+
+
+@dataclass(frozen=True, slots=True)
+class PiiRead:
+    """A viewer read PII of one request log, or (``request_id`` None) of the live tail."""
+
+    entity_id: str
+    request_id: str | None
+
+
+def pii_view(row: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
+    """The row as a viewer with ``permissions`` may see it: PII emptied without ``pii.read``."""
+    if PII_PERMISSION in permissions:
+        return row
+    return {**row, **{name: None for name in PII_FIELDS if name in row}}
+
+
+def require_pii_for_ip_filter(ip: str | None, permissions: frozenset[str]) -> None:
+    """Filtering by IP reveals each row's IP (bisect the CIDR), so it is a PII read."""
+    if ip is not None and PII_PERMISSION not in permissions:
+        raise Forbidden(f"Filtering by IP needs '{PII_PERMISSION}'", field="ip")
 
 
 def to_ms(value: datetime) -> int:
@@ -56,9 +91,10 @@ def validate_range(since: datetime, until: datetime, limit: timedelta) -> None:
 
 
 class RequestLogService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, audit_key: bytes) -> None:
         self.db = db
         self.settings = settings
+        self.audit_key = audit_key
 
     async def _access(self, actor: Actor, entity_id: str, permission: str) -> Access:
         async with self.db.reader() as session:
@@ -75,7 +111,8 @@ class RequestLogService:
         first: int | None,
         after: str | None,
     ) -> LogPage:
-        await self._access(actor, entity_id, "logs.read")
+        access = await self._access(actor, entity_id, "logs.read")
+        require_pii_for_ip_filter(filters.ip, access.permissions)
         limit = page_size(first)
         before = None
         cursor = decode_cursor(after)
@@ -90,14 +127,45 @@ class RequestLogService:
             )
         visible = rows[:limit]
         return LogPage(
-            rows=[(encode_cursor(f"{r['ts_ms']}_{r['id']}"), r) for r in visible],
+            rows=[
+                (encode_cursor(f"{r['ts_ms']}_{r['id']}"), pii_view(r, access.permissions))
+                for r in visible
+            ],
             has_next_page=len(rows) > limit,
         )
 
     async def get_log(self, actor: Actor, entity_id: str, request_id: str) -> dict[str, Any] | None:
-        await self._access(actor, entity_id, "logs.read")
+        access = await self._access(actor, entity_id, "logs.read")
         async with self.db.engine.connect() as connection:
-            return await LogRepository(connection).get(entity_id, request_id)
+            row = await LogRepository(connection).get(entity_id, request_id)
+        return pii_view(row, access.permissions) if row is not None else None
+
+    async def audit_pii_reads(self, actor: Actor, reads: list[PiiRead]) -> None:
+        """One ``request_log.pii_viewed`` event per entity for the PII one operation read."""
+        by_entity: dict[str, list[str | None]] = {}
+        for read in reads:
+            ids = by_entity.setdefault(read.entity_id, [])
+            if read.request_id not in ids:
+                ids.append(read.request_id)
+        async with self.db.session() as session:
+            audit = AuditRepository(session, self.audit_key)
+            for entity_id, ids in by_entity.items():
+                request_ids = [i for i in ids if i is not None]
+                details: dict[str, Any] = {
+                    "request_ids": request_ids[:MAX_AUDITED_IDS],
+                    "count": len(request_ids),
+                }
+                if None in ids:
+                    details["live_tail"] = True
+                await audit.append(
+                    actor,
+                    "request_log.pii_viewed",
+                    entity_id=entity_id,
+                    target_type="request_log",
+                    target_id=request_ids[0] if len(request_ids) == 1 else None,
+                    details=details,
+                )
+            await session.commit()
 
     async def analytics(
         self,

@@ -82,12 +82,30 @@ class TailBroker:
                     queue.put_nowait(row)
 
     async def subscribe(self, entity_id: str, mode: str) -> AsyncIterator[dict[str, Any]]:
+        async for batch in self.batches(entity_id, mode):
+            for row in batch:
+                yield row
+
+    async def batches(
+        self, entity_id: str, mode: str, *, idle_seconds: float | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """What has arrived since the last batch, at once (a subscriber checks its access once
+        per batch, not once per row); an empty batch after ``idle_seconds`` without rows, so an
+        idle subscriber still re-checks its access."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
         scope = (entity_id, mode)
         self._subscribers[scope].add(queue)
         try:
             while True:
-                yield await queue.get()
+                try:
+                    first = await asyncio.wait_for(queue.get(), idle_seconds)
+                except TimeoutError:
+                    yield []
+                    continue
+                batch = [first]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                yield batch
         finally:
             self._subscribers[scope].discard(queue)
             if not self._subscribers[scope]:

@@ -128,10 +128,15 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await expect(link).toBeVisible({ timeout: EXPORT_TIMEOUT_MS });
       const downloadUrl = await link.getAttribute('href');
       expect(downloadUrl, 'the download link has no href').toBeTruthy();
-      const response = await fetch(new URL(downloadUrl!, env.baseUrl));
+      // The link is tied to the tenant: it downloads with the browser's session cookie, as a click would,
+      // and not without a session.
+      const url = new URL(downloadUrl!, env.baseUrl).toString();
+      const anonymous = await fetch(url);
+      expect(anonymous.status, 'the link downloaded without a session').toBe(401);
+      const response = await page.request.get(url);
       const text = await response.text();
-      expect(response.status, `download: ${text.slice(0, 200)}`).toBe(200);
-      expect(response.headers.get('content-type') || '').toMatch(/text\/csv/);
+      expect(response.status(), `download: ${text.slice(0, 200)}`).toBe(200);
+      expect(response.headers()['content-type'] || '').toMatch(/text\/csv/);
       expect(text.split('\n')[0].startsWith('id,'), `not the expected CSV header: ${text.slice(0, 120)}`).toBe(true);
       const found = requestIds.filter((id) => text.includes(id));
       expect(found.length, `the CSV holds none of ${requestIds.join(', ')}`).toBeGreaterThan(0);

@@ -1,0 +1,69 @@
+"""GraphQL: the live tail of request logs, a subscription that stays authorized while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from strawberry.permission import PermissionExtension
+from strawberry.types import Info
+
+from app.gql.context import Context
+from app.gql.enums import Mode
+from app.gql.permissions import HasPermission
+from app.gql.request_log import RequestLogType
+from app.request_log.repository import ip_matches
+from app.request_log.service import pii_view, require_pii_for_ip_filter
+
+
+@strawberry.input
+class TailFilter:
+    status_class: int | None = None
+    method: str | None = None
+    route: str | None = None
+    path_prefix: str | None = None
+    api_key_id: strawberry.ID | None = None
+    ip: str | None = None
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        status = int(row["status"])
+        return (
+            (self.status_class is None or status // 100 == self.status_class)
+            and (self.method is None or row["method"] == self.method.upper())
+            and (self.route is None or row["route"] == self.route)
+            and (self.path_prefix is None or str(row["path"]).startswith(self.path_prefix))
+            and (self.api_key_id is None or row["api_key_id"] == str(self.api_key_id))
+            and ip_matches(row["ip"], self.ip)
+        )
+
+
+@strawberry.type
+class RequestLogSubscription:
+    @strawberry.subscription(
+        description="New request logs as they are written (within about a second).",
+        extensions=[PermissionExtension([HasPermission("logs.read")])],
+    )
+    async def request_log_tail(
+        self,
+        info: Info[Context, Any],
+        entity_id: strawberry.ID,
+        mode: Mode,
+        filter: TailFilter | None = None,
+    ) -> AsyncGenerator[RequestLogType, None]:
+        """The session and the viewer's access are re-read before each batch of rows is
+        delivered, and at least every ``live_access_check_seconds`` while none arrive: the
+        subscription ends (UNAUTHENTICATED, the socket closed with 4401; NOT_FOUND; FORBIDDEN)
+        as soon as the viewer loses access, and delivers nothing after that."""
+        ctx = info.context
+        entity = str(entity_id)
+        wanted = filter or TailFilter()
+        access = await ctx.recheck(entity, "logs.read")
+        require_pii_for_ip_filter(wanted.ip, access.permissions)
+        idle = ctx.container.settings.live_access_check_seconds
+        async for batch in ctx.container.tail.batches(entity, mode.value, idle_seconds=idle):
+            access = await ctx.recheck(entity, "logs.read")
+            require_pii_for_ip_filter(wanted.ip, access.permissions)
+            for row in batch:
+                if wanted.matches(row):
+                    yield RequestLogType.from_row(pii_view(row, access.permissions), live=True)
