@@ -41,5 +41,5 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0003_request_logs"
+        assert version == "0004_invitations"
         assert differences == []
