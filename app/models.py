@@ -127,6 +127,40 @@ class Membership(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
+class InvitationState(enum.StrEnum):
+    """Stored state; a PENDING invitation past ``expires_at`` reads as expired."""
+
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    REVOKED = "REVOKED"
+
+
+class Invitation(SQLModel, table=True):
+    """A pending membership: the invited email's user accepts or declines it.
+
+    Kept whether or not a portal user has the email, so the answer never tells who exists and a
+    user created later can still accept it.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.Index("ix_invitations_entity_state", "entity_id", "state", "id"),)
+
+    id: str = Field(default_factory=lambda: new_id("inv"), primary_key=True, max_length=40)
+    entity_id: str = _fk("entities.id", index=False)
+    email: str = Field(max_length=320, index=True)
+    role: str = Field(max_length=16)
+    # A deleted custom role leaves the invitation unacceptable (no role to grant).
+    custom_role_id: str | None = _fk("custom_roles.id", nullable=True, ondelete="SET NULL")
+    invited_by_user_id: str | None = Field(default=None, max_length=40)
+    state: str = Field(default=InvitationState.PENDING, max_length=16)
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = _ts(nullable=True)
+    closed_by_user_id: str | None = Field(default=None, max_length=40)
+    membership_id: str | None = Field(default=None, max_length=40)
+
+
 class PortalSession(SQLModel, table=True):
     __tablename__ = "portal_sessions"
 

@@ -19,7 +19,7 @@ from app.api_key.scopes import ScopeCatalog
 from app.api_key.verifier import API_KEY_DIGEST
 from app.audit.repository import AuditRepository
 from app.db import Database
-from app.errors import BadUserInput, Forbidden, NotFound
+from app.errors import BadUserInput, NotFound
 from app.models import ApiKey, Entity, utcnow
 from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester
@@ -151,7 +151,7 @@ class ApiKeyService:
             tenancy = TenancyRepository(session)
             access = await entity_access(tenancy, actor, new.entity_id)
             access.require("api_keys.manage")
-            await self._check_grantable(tenancy, access, scopes)
+            access.require_grantable(scopes)
             secret = generate_key(self.settings.key_prefix, mode, access.entity.code)
             key = ApiKey(
                 entity_id=new.entity_id,
@@ -172,9 +172,30 @@ class ApiKeyService:
         return CreatedKey(key, secret)
 
     async def update_key(self, actor: Actor, key_id: str, changes: KeyChanges) -> ApiKey:
+        """Change a key's name, description, allowlist or expiry.
+
+        Any change needs the right to grant every scope the key carries. The allowlist and the
+        expiry of a revoked or expired key stay as they are (such a key never works again), and
+        a rotated key's expiry (its grace deadline) can only be brought forward.
+        """
+        if changes.clear_expiry and changes.expires_at is not None:
+            raise BadUserInput("Give expiresAt or clearExpiry, not both", field="clearExpiry")
         async with self.db.session() as session:
             repo = ApiKeyRepository(session)
-            key = await self._key_for_change(session, actor, key_id)
+            key, access = await self._key_for_change(session, actor, key_id)
+            access.require_grantable(key.scopes)
+            now = utcnow()
+            touches_access = (
+                changes.ip_allowlist is not None
+                or changes.clear_expiry
+                or changes.expires_at is not None
+            )
+            if touches_access and key_status(key, now) != "ACTIVE":
+                raise BadUserInput(
+                    "A revoked or expired key stays dead: its allowlist and expiry cannot change;"
+                    " create a new key",
+                    field="id",
+                )
             before = _summary(key)
             if changes.name is not None:
                 key.name = _name(changes.name)
@@ -185,9 +206,16 @@ class ApiKeyService:
             if changes.clear_expiry:
                 if self.settings.api_key_expiry_required:
                     raise BadUserInput("This deployment requires an expiry", field="expiresAt")
+                if key.rotated_to_id is not None:
+                    raise _rotated_expiry_error("clearExpiry")
                 key.expires_at = None
             elif changes.expires_at is not None:
-                key.expires_at = self._expiry(changes.expires_at, None, utcnow())
+                expires_at = self._expiry(changes.expires_at, None, now)
+                if key.rotated_to_id is not None and (
+                    key.expires_at is None or expires_at is None or expires_at > key.expires_at
+                ):
+                    raise _rotated_expiry_error("expiresAt")
+                key.expires_at = expires_at
             await repo.add(key)
             after = _summary(key)
             changed = {
@@ -206,15 +234,13 @@ class ApiKeyService:
             )
         now = utcnow()
         async with self.db.session() as session:
-            tenancy = TenancyRepository(session)
             repo = ApiKeyRepository(session)
-            old = await self._key_for_change(session, actor, key_id)
+            old, access = await self._key_for_change(session, actor, key_id)
             if key_status(old, now) != "ACTIVE":
                 raise BadUserInput("Only an active key can be rotated", field="id")
             if old.rotated_to_id is not None:
                 raise BadUserInput("This key was already rotated", field="id")
-            access = await entity_access(tenancy, actor, old.entity_id)
-            await self._check_grantable(tenancy, access, frozenset(old.scopes))
+            access.require_grantable(old.scopes)
             secret = generate_key(self.settings.key_prefix, old.mode, access.entity.code)
             successor = ApiKey(
                 entity_id=old.entity_id,
@@ -227,7 +253,7 @@ class ApiKeyService:
                 scopes=list(old.scopes),
                 ip_allowlist=list(old.ip_allowlist),
                 created_by_user_id=actor.user_id,
-                expires_at=_successor_expiry(old, now),
+                expires_at=self._successor_expiry(old, now),
                 rotated_from_id=old.id,
             )
             await repo.add(successor)
@@ -249,7 +275,8 @@ class ApiKeyService:
 
     async def revoke_key(self, actor: Actor, key_id: str) -> ApiKey:
         async with self.db.session() as session:
-            key = await self._key_for_change(session, actor, key_id)
+            # Revoking only takes access away: api_keys.manage is enough, whatever the key's scopes.
+            key, _ = await self._key_for_change(session, actor, key_id)
             if key.revoked_at is None:
                 key.revoked_at = utcnow()
                 key.revoked_by_user_id = actor.user_id
@@ -322,6 +349,7 @@ class ApiKeyService:
             tenancy = TenancyRepository(session)
             access = await entity_access(tenancy, actor, entity_id)
             access.require("api_keys.manage")
+            access.require_every_scope()  # switches and limits act on every key, of any scope
             entity = access.entity
             before = _entity_api_settings(entity)
             if api_access_enabled is not None:
@@ -352,7 +380,9 @@ class ApiKeyService:
 
     # Helpers ----------------------------------------------------------------------------------
 
-    async def _key_for_change(self, session: AsyncSession, actor: Actor, key_id: str) -> ApiKey:
+    async def _key_for_change(
+        self, session: AsyncSession, actor: Actor, key_id: str
+    ) -> tuple[ApiKey, Access]:
         key = await ApiKeyRepository(session).get(key_id)
         not_found = NotFound("API key not found", field="id")
         if key is None:
@@ -362,22 +392,21 @@ class ApiKeyService:
         except NotFound:
             raise not_found from None
         access.require("api_keys.manage")
-        return key
+        return key, access
 
-    async def _check_grantable(
-        self, tenancy: TenancyRepository, access: Access, scopes: frozenset[str]
-    ) -> None:
-        """A key never carries more than its creator's role may grant."""
-        if access.membership is None or access.membership.custom_role_id is None:
-            return  # OWNER and ADMIN (and impersonating site admins) may grant every scope
-        role = await tenancy.custom_role(access.membership.custom_role_id)
-        if role is None or role.grantable_scopes is None:
-            return
-        refused = sorted(scopes - set(role.grantable_scopes))
-        if refused:
-            raise Forbidden(
-                f"Your role may not grant: {', '.join(refused)}", field="scopes", scopes=refused
-            )
+    def _successor_expiry(self, old: ApiKey, now: datetime) -> datetime | None:
+        """Keep the old key's lifetime length, counted from now, within today's policy: never
+        beyond the deployment's cap (a key whose expiry was pushed out does not hand a longer
+        life to its successor), and with an expiry when one is required (the cap, else the
+        longest preset)."""
+        limit = self.settings.api_key_max_lifetime_days
+        cap = now + timedelta(days=limit) if limit is not None else None
+        if old.expires_at is None:
+            if cap is None and self.settings.api_key_expiry_required:
+                return now + timedelta(days=max(EXPIRY_PRESETS))
+            return cap
+        expires_at = now + (old.expires_at - old.created_at)
+        return min(expires_at, cap) if cap is not None else expires_at
 
     def _scopes(self, scopes: Sequence[str] | None, preset: str | None) -> frozenset[str]:
         if scopes is not None and preset is not None:
@@ -474,16 +503,16 @@ def _allowlist(entries: Sequence[str]) -> list[str]:
     return sorted(set(networks), key=networks.index)
 
 
+def _rotated_expiry_error(field: str) -> BadUserInput:
+    return BadUserInput(
+        "A rotated key stops at its grace deadline: its expiry can only be brought forward",
+        field=field,
+    )
+
+
 def _start(secret: str) -> str:
     prefix, mode, code, rest = secret.split("_", 3)
     return f"{prefix}_{mode}_{code}_{rest[:4]}"
-
-
-def _successor_expiry(old: ApiKey, now: datetime) -> datetime | None:
-    """Keep the old key's lifetime length, counted from now."""
-    if old.expires_at is None:
-        return None
-    return now + (old.expires_at - old.created_at)
 
 
 def _entity_api_settings(entity: Entity) -> dict[str, object]:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.gql.context import Context
+from app.gql.invitations import InvitationType, viewer_invitations
 from app.gql.permissions import IsAuthenticated, IsSiteAdmin
 from app.gql.tenancy import EntityType, MembershipType
 from app.gql.users import UserType
@@ -34,6 +35,10 @@ class ViewerType:
     async def memberships(self, info: Info[Context, Any]) -> list[MembershipType]:
         rows = await info.context.container.tenancy.memberships_of(self.actor)
         return [MembershipType.from_row(row) for row in rows]
+
+    @strawberry.field(description="Invitations waiting for your answer (none while impersonating).")
+    async def invitations(self, info: Info[Context, Any]) -> list[InvitationType]:
+        return await viewer_invitations(info, self.actor)
 
     @strawberry.field(description="The entity a site admin is impersonating, if any.")
     async def impersonating(self, info: Info[Context, Any]) -> EntityType | None:

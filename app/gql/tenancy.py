@@ -19,8 +19,15 @@ from app.gql.api_key import (
 )
 from app.gql.audit import AuditEventFilter, AuditEventType, entity_audit_events
 from app.gql.context import Context
+from app.gql.custom_roles import CustomRoleMutation, CustomRoleType
 from app.gql.directives import RoleEnum
 from app.gql.enums import Mode
+from app.gql.invitations import (
+    InvitationMutation,
+    InvitationStatus,
+    InvitationType,
+    entity_invitations,
+)
 from app.gql.permissions import HasPermission, IsAuthenticated, IsMember, IsSiteAdmin
 from app.gql.relay import Connection, to_connection
 from app.gql.request_log import (
@@ -35,7 +42,7 @@ from app.gql.request_log import (
     entity_request_logs,
 )
 from app.gql.users import UserType
-from app.models import CustomRole, Entity, Membership, Organization, Role
+from app.models import Entity, Invitation, Membership, Organization, Role
 from app.tenancy.permissions import PERMISSIONS
 
 
@@ -53,25 +60,6 @@ class OrganizationType:
 class PermissionType:
     name: str
     description: str
-
-
-@strawberry.type(name="CustomRole")
-class CustomRoleType:
-    id: strawberry.ID
-    name: str
-    permissions: list[str]
-    grantable_scopes: list[str] | None
-
-    @classmethod
-    def from_row(cls, row: CustomRole) -> CustomRoleType:
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            permissions=list(row.permissions),
-            grantable_scopes=list(row.grantable_scopes)
-            if row.grantable_scopes is not None
-            else None,
-        )
 
 
 @strawberry.type(name="Membership")
@@ -154,6 +142,14 @@ class EntityType:
     async def viewer_permissions(self, info: Info[Context, Any]) -> list[str]:
         return sorted((await info.context.access(self.id)).permissions)
 
+    @strawberry.field(
+        description="API scopes the viewer may put on keys here; null: every scope.",
+        extensions=[PermissionExtension([IsAuthenticated()])],
+    )
+    async def viewer_grantable_scopes(self, info: Info[Context, Any]) -> list[str] | None:
+        scopes = (await info.context.access(self.id)).grantable_scopes
+        return sorted(scopes) if scopes is not None else None
+
     @strawberry.field(extensions=[PermissionExtension([HasPermission("members.manage")])])
     async def members(
         self, info: Info[Context, Any], first: int | None = None, after: str | None = None
@@ -163,6 +159,19 @@ class EntityType:
             ctx.require_actor(), self.id, first=first, after=after
         )
         return to_connection(page, MembershipType.from_row)
+
+    @strawberry.field(
+        description="Invitations, newest first (default: the pending ones).",
+        extensions=[PermissionExtension([HasPermission("members.manage")])],
+    )
+    async def invitations(
+        self,
+        info: Info[Context, Any],
+        status: list[InvitationStatus] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[InvitationType]:
+        return await entity_invitations(info, self.id, status, first, after)
 
     @strawberry.field(extensions=[PermissionExtension([HasPermission("members.manage")])])
     async def custom_roles(self, info: Info[Context, Any]) -> list[CustomRoleType]:
@@ -322,41 +331,24 @@ class RemoveMemberInput:
     membership_id: strawberry.ID
 
 
-@strawberry.input
-class CreateCustomRoleInput:
-    entity_id: strawberry.ID
-    name: str
-    permissions: list[str]
-    grantable_scopes: list[str] | None = strawberry.field(
-        default=None,
-        description="API scopes members may put on keys they create; null: every scope.",
-    )
-
-
-@strawberry.input
-class DeleteCustomRoleInput:
-    entity_id: strawberry.ID
-    id: strawberry.ID
-
-
 @strawberry.type
 class MembershipPayload:
     membership: MembershipType
 
 
 @strawberry.type
+class AddMemberPayload:
+    membership: MembershipType | None = strawberry.field(
+        description="Set when the user, already in this organization, was added directly."
+    )
+    invitation: InvitationType | None = strawberry.field(
+        description="Set otherwise: the invitee accepts it (unknown emails are invited too)."
+    )
+
+
+@strawberry.type
 class RemoveMemberPayload:
     membership_id: strawberry.ID
-
-
-@strawberry.type
-class CreateCustomRolePayload:
-    custom_role: CustomRoleType
-
-
-@strawberry.type
-class DeleteCustomRolePayload:
-    id: strawberry.ID
 
 
 def _optional(value: strawberry.ID | None) -> str | None:
@@ -367,11 +359,13 @@ MEMBERS: list[FieldExtension] = [PermissionExtension([HasPermission("members.man
 
 
 @strawberry.type
-class TenancyMutation:
-    @strawberry.mutation(extensions=MEMBERS)
-    async def add_member(
-        self, info: Info[Context, Any], input: AddMemberInput
-    ) -> MembershipPayload:
+class TenancyMutation(CustomRoleMutation, InvitationMutation):
+    @strawberry.mutation(
+        description="Add a member of another entity of this organization, or invite anyone "
+        "else by email (the answer does not tell whether the email has a portal account).",
+        extensions=MEMBERS,
+    )
+    async def add_member(self, info: Info[Context, Any], input: AddMemberInput) -> AddMemberPayload:
         ctx = info.context
         row = await ctx.container.tenancy.add_member(
             ctx.require_actor(),
@@ -380,7 +374,9 @@ class TenancyMutation:
             Role(input.role),
             _optional(input.custom_role_id),
         )
-        return MembershipPayload(membership=MembershipType.from_row(row))
+        if isinstance(row, Invitation):
+            return AddMemberPayload(membership=None, invitation=InvitationType.from_row(row))
+        return AddMemberPayload(membership=MembershipType.from_row(row), invitation=None)
 
     @strawberry.mutation(extensions=MEMBERS)
     async def change_member_role(
@@ -404,27 +400,3 @@ class TenancyMutation:
             ctx.require_actor(), str(input.membership_id)
         )
         return RemoveMemberPayload(membership_id=strawberry.ID(row.id))
-
-    @strawberry.mutation(extensions=MEMBERS)
-    async def create_custom_role(
-        self, info: Info[Context, Any], input: CreateCustomRoleInput
-    ) -> CreateCustomRolePayload:
-        ctx = info.context
-        row = await ctx.container.tenancy.create_custom_role(
-            ctx.require_actor(),
-            str(input.entity_id),
-            input.name,
-            input.permissions,
-            grantable_scopes=input.grantable_scopes,
-        )
-        return CreateCustomRolePayload(custom_role=CustomRoleType.from_row(row))
-
-    @strawberry.mutation(extensions=MEMBERS)
-    async def delete_custom_role(
-        self, info: Info[Context, Any], input: DeleteCustomRoleInput
-    ) -> DeleteCustomRolePayload:
-        ctx = info.context
-        row = await ctx.container.tenancy.delete_custom_role(
-            ctx.require_actor(), str(input.entity_id), str(input.id)
-        )
-        return DeleteCustomRolePayload(id=strawberry.ID(row.id))

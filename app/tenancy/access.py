@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.actor import Actor
 from app.errors import Forbidden, NotFound, Unauthenticated
 from app.models import Entity, Membership, Role
-from app.tenancy.permissions import PERMISSIONS, role_permissions
+from app.tenancy.permissions import PERMISSIONS, Grant
 from app.tenancy.repository import TenancyRepository
 
 
@@ -15,8 +16,17 @@ from app.tenancy.repository import TenancyRepository
 class Access:
     entity: Entity
     role: Role
-    permissions: frozenset[str]
+    grant: Grant
     membership: Membership | None
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return self.grant.permissions
+
+    @property
+    def grantable_scopes(self) -> frozenset[str] | None:
+        """API scopes the actor may put on keys here; None: every scope."""
+        return self.grant.scopes
 
     def require(self, permission: str) -> None:
         if permission not in PERMISSIONS:
@@ -27,6 +37,26 @@ class Access:
     def require_owner(self) -> None:
         if self.role is not Role.OWNER:
             raise Forbidden("Only an owner can do this")
+
+    def require_grantable(self, scopes: Iterable[str]) -> None:
+        """Creating, rotating or changing a key needs the right to grant each of its scopes."""
+        refused = self.grant.refused_scopes(scopes)
+        if refused:
+            raise Forbidden(
+                f"Your role may not grant: {', '.join(refused)}", field="scopes", scopes=refused
+            )
+
+    def require_every_scope(self) -> None:
+        """Settings that act on every key of the entity need a grant without a scope limit."""
+        if self.grant.scopes is not None:
+            raise Forbidden("Your role is limited to some API scopes; this affects every key")
+
+    def require_covers(self, other: Grant, message: str) -> None:
+        if not self.grant.covers(other):
+            raise Forbidden(message)
+
+    def is_own(self, membership: Membership) -> bool:
+        return self.membership is not None and self.membership.id == membership.id
 
 
 async def entity_access(repo: TenancyRepository, actor: Actor, entity_id: str) -> Access:
@@ -48,11 +78,10 @@ async def entity_access(repo: TenancyRepository, actor: Actor, entity_id: str) -
     if membership is None:
         if actor.is_impersonating and actor.user_id == actor.impersonator_user_id:
             # A site admin impersonating an entity that has no members acts as its owner.
-            return Access(entity, Role.OWNER, role_permissions(Role.OWNER), None)
+            return Access(entity, Role.OWNER, Grant.of(Role.OWNER), None)
         raise not_found
     role = Role(membership.role)
-    custom: list[str] | None = None
+    custom_role = None
     if role is Role.CUSTOM and membership.custom_role_id:
         custom_role = await repo.custom_role(membership.custom_role_id)
-        custom = custom_role.permissions if custom_role else []
-    return Access(entity, role, role_permissions(role, custom), membership)
+    return Access(entity, role, Grant.of(role, custom_role), membership)

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import CustomRole, Entity, Membership, Organization, Role, User
+from app.models import (
+    CustomRole,
+    Entity,
+    Invitation,
+    InvitationState,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
+
+EXPIRED = "EXPIRED"  # a listing filter: PENDING rows past their expiry
 
 
 class TenancyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, row: Organization | Entity | User | Membership | CustomRole) -> None:
+    async def add(
+        self, row: Organization | Entity | User | Membership | CustomRole | Invitation
+    ) -> None:
         self.session.add(row)
         await self.session.flush()
 
@@ -107,12 +121,23 @@ class TenancyRepository:
         return result.first()
 
     async def count_owners(self, entity_id: str) -> int:
+        """Owners of the entity, their rows locked (PostgreSQL) so that two owners demoting or
+        removing each other at the same time cannot leave the entity without one."""
         result = await self.session.exec(
-            select(sa.func.count())
-            .select_from(Membership)
+            select(Membership.id)
             .where(Membership.entity_id == entity_id, Membership.role == Role.OWNER)
+            .with_for_update()
         )
-        return int(result.one())
+        return len(result.all())
+
+    async def is_member_of_organization(self, user_id: str, organization_id: str) -> bool:
+        result = await self.session.exec(
+            select(Membership.id)
+            .join(Entity, col(Entity.id) == col(Membership.entity_id))
+            .where(Membership.user_id == user_id, Entity.organization_id == organization_id)
+            .limit(1)
+        )
+        return result.first() is not None
 
     async def custom_role(self, role_id: str) -> CustomRole | None:
         return await self.session.get(CustomRole, role_id)
@@ -144,3 +169,102 @@ class TenancyRepository:
             select(Membership.id).where(Membership.custom_role_id == role_id).limit(1)
         )
         return result.first() is not None
+
+    # Invitations --------------------------------------------------------------------------------
+
+    async def invitation(self, invitation_id: str) -> Invitation | None:
+        return await self.session.get(Invitation, invitation_id)
+
+    async def pending_invitation(
+        self, entity_id: str, email: str, now: datetime
+    ) -> Invitation | None:
+        result = await self.session.exec(
+            select(Invitation)
+            .where(
+                Invitation.entity_id == entity_id,
+                Invitation.email == email,
+                Invitation.state == InvitationState.PENDING,
+                col(Invitation.expires_at) > now,
+            )
+            .order_by(col(Invitation.id).desc())
+            .limit(1)
+        )
+        return result.first()
+
+    async def invitations(
+        self,
+        entity_id: str,
+        statuses: Collection[str],
+        now: datetime,
+        *,
+        limit: int,
+        before: str | None,
+    ) -> Sequence[Invitation]:
+        """Newest first. ``statuses``: InvitationState values and EXPIRED; empty: PENDING."""
+        wanted = set(statuses) or {InvitationState.PENDING.value}
+        conditions: list[sa.ColumnElement[bool]] = []
+        closed = sorted(wanted - {InvitationState.PENDING.value, EXPIRED})
+        if closed:
+            conditions.append(col(Invitation.state).in_(closed))
+        if InvitationState.PENDING.value in wanted:
+            conditions.append(
+                sa.and_(
+                    col(Invitation.state) == InvitationState.PENDING,
+                    col(Invitation.expires_at) > now,
+                )
+            )
+        if EXPIRED in wanted:
+            conditions.append(
+                sa.and_(
+                    col(Invitation.state) == InvitationState.PENDING,
+                    col(Invitation.expires_at) <= now,
+                )
+            )
+        query = select(Invitation).where(Invitation.entity_id == entity_id, sa.or_(*conditions))
+        if before:
+            query = query.where(col(Invitation.id) < before)
+        return (
+            await self.session.exec(query.order_by(col(Invitation.id).desc()).limit(limit))
+        ).all()
+
+    async def pending_invitations_for(self, email: str, now: datetime) -> Sequence[Invitation]:
+        result = await self.session.exec(
+            select(Invitation)
+            .where(
+                Invitation.email == email,
+                Invitation.state == InvitationState.PENDING,
+                col(Invitation.expires_at) > now,
+            )
+            .order_by(col(Invitation.id))
+        )
+        return result.all()
+
+    async def close_invitation(
+        self,
+        invitation: Invitation,
+        state: InvitationState,
+        *,
+        by_user_id: str | None,
+        at: datetime,
+        membership_id: str | None = None,
+    ) -> bool:
+        """Move a PENDING invitation to ``state``; False when someone else closed it first."""
+        connection = await self.session.connection()
+        result = await connection.execute(
+            sa.update(Invitation)
+            .where(
+                col(Invitation.id) == invitation.id,
+                col(Invitation.state) == InvitationState.PENDING,
+            )
+            .values(
+                state=state.value,
+                closed_at=at,
+                closed_by_user_id=by_user_id,
+                membership_id=membership_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return False
+        await self.session.refresh(invitation)
+        return True

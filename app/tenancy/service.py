@@ -1,4 +1,5 @@
-"""Use cases for organizations, entities, users, members and custom roles.
+"""Use cases for organizations, entities, users and members (custom roles: custom_roles.py,
+invitations: invitations.py).
 
 Each public method is one unit of work: it checks access, changes rows, appends the audit event
 in the same transaction, and commits once.
@@ -8,36 +9,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.repository import AuditRepository
 from app.db import Database
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
-from app.models import CustomRole, Entity, Membership, Organization, Role, User
+from app.models import CustomRole, Entity, Invitation, Membership, Organization, Role, User
 from app.pagination import Page, decode_cursor, page_size
 from app.security import PasswordHasher
 from app.tenancy.access import Access, entity_access
-from app.tenancy.permissions import PERMISSIONS, role_permissions
+from app.tenancy.custom_roles import CustomRoles
+from app.tenancy.invitations import InvitationService, invite
 from app.tenancy.repository import TenancyRepository
+from app.tenancy.roles import check_can_assign, requested_assignment, stored_assignment
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE_RE = re.compile(r"^[a-z0-9]{2,24}$")
 MIN_PASSWORD_LENGTH = 10
-
-
-@dataclass(frozen=True, slots=True)
-class RoleAssignment:
-    role: Role
-    custom_role: CustomRole | None
-
-    @property
-    def permissions(self) -> frozenset[str]:
-        return role_permissions(
-            self.role, self.custom_role.permissions if self.custom_role else None
-        )
 
 
 def normalize_email(email: str, field: str = "email") -> str:
@@ -47,7 +38,7 @@ def normalize_email(email: str, field: str = "email") -> str:
     return value
 
 
-class TenancyService:
+class TenancyService(CustomRoles):
     def __init__(
         self,
         db: Database,
@@ -59,6 +50,7 @@ class TenancyService:
         self.db = db
         self.audit_key = audit_key
         self.hasher = hasher
+        self.invitations = InvitationService(db, audit_key)
 
     # Reads ------------------------------------------------------------------------------------
 
@@ -84,13 +76,6 @@ class TenancyService:
             (await entity_access(repo, actor, entity_id)).require("members.manage")
             rows = await repo.members(entity_id, limit=limit + 1, after=decode_cursor(after))
         return Page.from_rows(list(rows), limit, "id")
-
-    async def list_custom_roles(self, actor: Actor, entity_id: str) -> Sequence[CustomRole]:
-        async with self.db.reader() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
-            access.require("members.manage")
-            return await repo.custom_roles_of(access.entity.organization_id)
 
     # Loaders for the GraphQL layer (batch by ID; callers already passed an access check).
 
@@ -131,19 +116,34 @@ class TenancyService:
         email: str,
         role: Role,
         custom_role_id: str | None = None,
-    ) -> Membership:
+    ) -> Membership | Invitation:
+        """Add a member of another entity of the same organization directly; invite anyone else.
+
+        Unknown emails, portal users of other organizations (or of none) and site admins get an
+        invitation they must accept, and the answer looks the same for all of them: it never
+        tells whether a portal user has the email.
+        """
         email = normalize_email(email)
         async with self.db.session() as session:
             repo = TenancyRepository(session)
             access = await entity_access(repo, actor, entity_id)
             access.require("members.manage")
-            assignment = await self._assignment(repo, access, role, custom_role_id)
-            self._check_can_assign(access, assignment)
+            assignment = await requested_assignment(repo, access, role, custom_role_id)
+            check_can_assign(access, assignment)
             user = await repo.user_by_email(email)
-            if user is None:
-                raise BadUserInput("No portal user has this email address", field="email")
-            if await repo.membership_of(user.id, entity_id):
+            # The same queries run whether or not the email has a user ("" matches no row).
+            user_id = user.id if user is not None else ""
+            if await repo.membership_of(user_id, entity_id):
                 raise Conflict("This user is already a member", field="email")
+            in_organization = await repo.is_member_of_organization(
+                user_id, access.entity.organization_id
+            )
+            if user is None or not _added_directly(user, in_organization):
+                invitation = await invite(
+                    session, repo, self.audit_key, actor, access, email, assignment
+                )
+                await session.commit()
+                return invitation
             membership = Membership(
                 user_id=user.id,
                 entity_id=entity_id,
@@ -157,9 +157,9 @@ class TenancyService:
                 entity_id=entity_id,
                 target_type="membership",
                 target_id=membership.id,
-                details={"email": user.email, **_role_details(assignment)},
+                details={"email": user.email, **assignment.details()},
             )
-            await session.commit()
+            await _commit_membership(session)
             return membership
 
     async def change_member_role(
@@ -168,12 +168,14 @@ class TenancyService:
         async with self.db.session() as session:
             repo = TenancyRepository(session)
             membership, access = await self._member_with_access(repo, actor, membership_id)
-            current = await self._assignment(
-                repo, access, Role(membership.role), membership.custom_role_id
-            )
-            self._check_can_assign(access, current)
-            assignment = await self._assignment(repo, access, role, custom_role_id)
-            self._check_can_assign(access, assignment)
+            if access.is_own(membership):
+                raise Forbidden(
+                    "You cannot change your own role; ask another member", field="membershipId"
+                )
+            current = await stored_assignment(repo, membership.role, membership.custom_role_id)
+            check_can_assign(access, current)
+            assignment = await requested_assignment(repo, access, role, custom_role_id)
+            check_can_assign(access, assignment)
             if current.role is Role.OWNER and assignment.role is not Role.OWNER:
                 await self._keep_an_owner(repo, membership.entity_id)
             membership.role = assignment.role
@@ -188,8 +190,8 @@ class TenancyService:
                 target_type="membership",
                 target_id=membership.id,
                 details={
-                    "from": {**_role_details(current)},
-                    "to": {**_role_details(assignment)},
+                    "from": current.details(),
+                    "to": assignment.details(),
                     "user_id": membership.user_id,
                 },
             )
@@ -197,13 +199,13 @@ class TenancyService:
             return membership
 
     async def remove_member(self, actor: Actor, membership_id: str) -> Membership:
+        """Removing someone needs a role covering theirs; leaving (removing yourself) is allowed
+        while the entity keeps an owner."""
         async with self.db.session() as session:
             repo = TenancyRepository(session)
             membership, access = await self._member_with_access(repo, actor, membership_id)
-            current = await self._assignment(
-                repo, access, Role(membership.role), membership.custom_role_id
-            )
-            self._check_can_assign(access, current)
+            current = await stored_assignment(repo, membership.role, membership.custom_role_id)
+            check_can_assign(access, current)
             if current.role is Role.OWNER:
                 await self._keep_an_owner(repo, membership.entity_id)
             user = await repo.user(membership.user_id)
@@ -214,82 +216,14 @@ class TenancyService:
                 entity_id=membership.entity_id,
                 target_type="membership",
                 target_id=membership.id,
-                details={"email": user.email if user else None, **_role_details(current)},
+                details={
+                    "email": user.email if user else None,
+                    "left": access.is_own(membership),
+                    **current.details(),
+                },
             )
             await session.commit()
             return membership
-
-    # Custom roles -------------------------------------------------------------------------------
-
-    async def create_custom_role(
-        self,
-        actor: Actor,
-        entity_id: str,
-        name: str,
-        permissions: Sequence[str],
-        *,
-        grantable_scopes: Sequence[str] | None = None,
-    ) -> CustomRole:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise BadUserInput("Name must be 1 to 100 characters", field="name")
-        wanted = _validate_permissions(permissions)
-        scopes = None
-        if grantable_scopes is not None:
-            unknown = sorted(set(grantable_scopes) - self.scope_names)
-            if unknown:
-                raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="grantableScopes")
-            scopes = sorted(set(grantable_scopes))
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
-            access.require("members.manage")
-            if not wanted <= access.permissions:
-                raise Forbidden("A custom role cannot grant permissions you do not hold")
-            organization_id = access.entity.organization_id
-            if await repo.custom_role_by_name(organization_id, name):
-                raise Conflict("A role with this name already exists", field="name")
-            role = CustomRole(
-                organization_id=organization_id,
-                name=name,
-                permissions=sorted(wanted),
-                grantable_scopes=scopes,
-            )
-            await repo.add(role)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
-                "custom_role.created",
-                entity_id=entity_id,
-                target_type="custom_role",
-                target_id=role.id,
-                details={"name": name, "permissions": role.permissions},
-            )
-            await session.commit()
-            return role
-
-    async def delete_custom_role(self, actor: Actor, entity_id: str, role_id: str) -> CustomRole:
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
-            access.require("members.manage")
-            role = await repo.custom_role(role_id)
-            if role is None or role.organization_id != access.entity.organization_id:
-                raise NotFound("Role not found", field="id")
-            if not frozenset(role.permissions) <= access.permissions:
-                raise Forbidden("You cannot delete a role that grants more than you hold")
-            if await repo.custom_role_in_use(role.id):
-                raise Conflict("The role is still assigned to members", field="id")
-            await repo.delete(role)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
-                "custom_role.deleted",
-                entity_id=entity_id,
-                target_type="custom_role",
-                target_id=role.id,
-                details={"name": role.name, "permissions": role.permissions},
-            )
-            await session.commit()
-            return role
 
     # Provisioning (CLI, demo seeding, platform hooks) -------------------------------------------
 
@@ -451,43 +385,20 @@ class TenancyService:
         access.require("members.manage")
         return membership, access
 
-    async def _assignment(
-        self, repo: TenancyRepository, access: Access, role: Role, custom_role_id: str | None
-    ) -> RoleAssignment:
-        if role is Role.CUSTOM:
-            if not custom_role_id:
-                raise BadUserInput("A custom role needs customRoleId", field="customRoleId")
-            custom = await repo.custom_role(custom_role_id)
-            if custom is None or custom.organization_id != access.entity.organization_id:
-                raise NotFound("Role not found", field="customRoleId")
-            return RoleAssignment(role, custom)
-        if custom_role_id:
-            raise BadUserInput("customRoleId is only for role CUSTOM", field="customRoleId")
-        return RoleAssignment(role, None)
-
-    @staticmethod
-    def _check_can_assign(access: Access, assignment: RoleAssignment) -> None:
-        """Nobody hands out (or takes away) more than their own role holds."""
-        if assignment.role is Role.OWNER:
-            access.require_owner()
-        if not assignment.permissions <= access.permissions:
-            raise Forbidden("You cannot manage a role that grants more than your own")
-
     @staticmethod
     async def _keep_an_owner(repo: TenancyRepository, entity_id: str) -> None:
         if await repo.count_owners(entity_id) <= 1:
             raise Conflict("An entity must keep at least one owner", field="role")
 
 
-def _validate_permissions(permissions: Sequence[str]) -> frozenset[str]:
-    unknown = sorted(set(permissions) - set(PERMISSIONS))
-    if unknown:
-        raise BadUserInput(f"Unknown permission: {', '.join(unknown)}", field="permissions")
-    return frozenset(permissions)
+def _added_directly(user: User, in_organization: bool) -> bool:
+    """Members of another entity of the same organization are added without an invitation;
+    site admins and inactive users never are."""
+    return in_organization and user.is_active and not user.is_site_admin
 
 
-def _role_details(assignment: RoleAssignment) -> dict[str, str | None]:
-    return {
-        "role": assignment.role.value,
-        "custom_role": assignment.custom_role.name if assignment.custom_role else None,
-    }
+async def _commit_membership(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise Conflict("This user is already a member", field="email") from None

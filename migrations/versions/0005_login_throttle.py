@@ -1,7 +1,7 @@
 """sign-in throttle counters (counted before the password check)
 
 Revision ID: 0005_login_throttle
-Revises: 0003_request_logs
+Revises: 0004_invitations
 Create Date: 2026-12-01 21:12:56.696629
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import app.models
 
 revision: str = "0005_login_throttle"
-down_revision: str | None = "0003_request_logs"
+down_revision: str | None = "0004_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -38,7 +38,7 @@ class TestImpersonation:
         events = data(await gql(client, AUDIT, {"id": world.acme.id}, token=root))
         nodes = [e["node"] for e in events["entity"]["auditEvents"]["edges"]]
         assert nodes[0] == {
-            "action": "member.added",
+            "action": "member.invited",
             "actorEmail": "owner@acme.example",
             "impersonatorEmail": "root@portal.example",
         }

@@ -159,7 +159,7 @@ class TestSessions:
 
 class TestCsrf:
     ADD = """mutation($e: ID!) { addMember(input: {entityId: $e, email: "new@acme.example",
-      role: STAFF}) { membership { id } } }"""
+      role: STAFF}) { invitation { id } } }"""
 
     async def test_cookie_mutation_from_a_foreign_origin_is_refused(
         self, client: httpx.AsyncClient, world: World
@@ -192,13 +192,13 @@ class TestCsrf:
     ) -> None:
         await login(client, "owner@acme.example", PASSWORD)
         body = await gql(client, self.ADD, {"e": world.acme.id}, headers=ORIGIN)
-        assert data(body)["addMember"]["membership"]["id"].startswith("mem_")
+        assert data(body)["addMember"]["invitation"]["id"].startswith("inv_")
 
     async def test_bearer_mutation_without_origin_is_allowed(
         self, client: httpx.AsyncClient, world: World
     ) -> None:
         body = await gql(client, self.ADD, {"e": world.acme.id}, token=world.tokens["owner"])
-        assert data(body)["addMember"]["membership"]["id"].startswith("mem_")
+        assert data(body)["addMember"]["invitation"]["id"].startswith("inv_")
 
 
 class TestProductionIntrospection:

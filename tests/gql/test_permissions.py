@@ -76,6 +76,11 @@ def _key(w: World) -> str:
     return w.api_key.id
 
 
+def _invitation(w: World) -> dict[str, Any]:
+    assert w.invitation is not None
+    return {"i": w.invitation.id}
+
+
 OPERATIONS: dict[str, tuple[str, Vars]] = {
     "Query.entity": ("query($id: ID!) { entity(id: $id) { id name } }", _entity),
     "Query.entities": ("{ entities { edges { node { id } } } }", lambda w: {}),
@@ -86,6 +91,11 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
     ),
     "Entity.viewerRole": (ENTITY_FIELD.format(field="viewerRole"), _entity),
     "Entity.viewerPermissions": (ENTITY_FIELD.format(field="viewerPermissions"), _entity),
+    "Entity.viewerGrantableScopes": (ENTITY_FIELD.format(field="viewerGrantableScopes"), _entity),
+    "Entity.invitations": (
+        ENTITY_FIELD.format(field="invitations { edges { node { email status } } }"),
+        _entity,
+    ),
     "Entity.members": (
         ENTITY_FIELD.format(field="members { edges { node { role user { email } } } }"),
         _entity,
@@ -113,6 +123,24 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         'mutation($e: ID!) { createCustomRole(input: {entityId: $e, name: "Helpers", '
         'permissions: ["members.manage"]}) { customRole { id } } }',
         lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.updateCustomRole": (
+        'mutation($e: ID!, $r: ID!) { updateCustomRole(input: {entityId: $e, id: $r, name: "Kept"})'
+        " { customRole { name } } }",
+        lambda w: {"e": w.acme.id, "r": w.spare_role.id},
+    ),
+    "Mutation.revokeInvitation": (
+        "mutation($i: ID!) { revokeInvitation(input: {id: $i}) { invitation { status } } }",
+        _invitation,
+    ),
+    # Answered by the invitee only: TestInvitationAnswers.
+    "Mutation.acceptInvitation": (
+        "mutation($i: ID!) { acceptInvitation(input: {id: $i}) { membership { role } } }",
+        _invitation,
+    ),
+    "Mutation.declineInvitation": (
+        "mutation($i: ID!) { declineInvitation(input: {id: $i}) { invitation { status } } }",
+        _invitation,
     ),
     "Mutation.deleteCustomRole": (
         "mutation($e: ID!, $r: ID!) { deleteCustomRole(input: {entityId: $e, id: $r}) { id } }",
@@ -242,10 +270,16 @@ def _expected_own(rule: Rule, caller: str) -> str:
 
 
 # stopImpersonation is BAD_USER_INPUT for callers who are not impersonating: tested on its own.
+# An invitation is answered by its invitee alone (everyone else: NOT_FOUND): TestInvitationAnswers.
+OWN_RULES = {
+    "Mutation.stopImpersonation",
+    "Mutation.acceptInvitation",
+    "Mutation.declineInvitation",
+}
 TABLE = [
     pytest.param(coordinate, caller, id=f"{coordinate}-{caller}")
     for coordinate in sorted(RULES)
-    if coordinate != "Mutation.stopImpersonation" and not coordinate.startswith("Subscription.")
+    if coordinate not in OWN_RULES and not coordinate.startswith("Subscription.")
     for caller in CALLERS
 ]
 
@@ -269,6 +303,29 @@ class TestAccessDirectives:
         else:
             assert not body.get("errors"), body
             assert body["data"] is not None
+
+
+class TestInvitationAnswers:
+    """acceptInvitation and declineInvitation need a session (@requiresAuth), and only the
+    invited user finds the invitation: anyone else gets NOT_FOUND, as for an unknown one."""
+
+    @pytest.mark.parametrize(
+        "coordinate", ["Mutation.acceptInvitation", "Mutation.declineInvitation"]
+    )
+    @pytest.mark.parametrize("caller", [*CALLERS, "newcomer"])
+    async def test_only_the_invitee_answers(
+        self, client: httpx.AsyncClient, world: World, coordinate: str, caller: str
+    ) -> None:
+        assert RULES[coordinate].kind == "requiresAuth"
+        document, variables = OPERATIONS[coordinate]
+        token = None if caller == "anonymous" else world.tokens[caller]
+        body = await gql(client, document, variables(world), token=token)
+        if caller == "anonymous":
+            assert error_codes(body) == ["UNAUTHENTICATED"], body
+        elif caller == "newcomer":  # the invitee
+            assert not body.get("errors"), body
+        else:
+            assert error_codes(body) == ["NOT_FOUND"], body
 
 
 class TestCrossTenant:

@@ -9,7 +9,7 @@ from app.actor import Actor
 from app.api_key.service import NewKey
 from app.auth.service import RequestInfo
 from app.container import Container
-from app.models import ApiKey, CustomRole, Entity, Membership, Role
+from app.models import ApiKey, CustomRole, Entity, Invitation, Membership, Role
 from app.request_log.record import LogRecord
 
 PASSWORD = "correct horse battery"
@@ -29,6 +29,7 @@ class World:
     api_key: ApiKey | None = None  # a live Acme key with orders:read, created by the owner
     api_key_secret: str = ""
     request_id: str = ""  # a logged live Acme request, a minute old
+    invitation: Invitation | None = None  # the owner's pending STAFF invitation of the newcomer
 
 
 # label, email, entity code, role
@@ -117,6 +118,10 @@ async def build_world(container: Container) -> World:
             )
         ]
     )
+
+    invited = await tenancy.add_member(owner_actor, acme.id, newcomer.email, Role.STAFF)
+    assert isinstance(invited, Invitation)
+    world.invitation = invited
 
     info = RequestInfo(ip="198.51.100.1", user_agent="pytest")
     for label, email in world.emails.items():
