@@ -20,6 +20,7 @@ from app.gql.relay import Connection, to_connection
 from app.gql.request_log import AnalyticsTotals, totals_of
 from app.gql.users import UserType, load_user
 from app.models import ApiKey, Entity, utcnow
+from app.request_log.service import PII_PERMISSION
 
 
 @strawberry.enum
@@ -44,9 +45,9 @@ class ApiKeyType:
     expires_at: datetime | None
     expires_soon: bool = strawberry.field(description="Active and expiring within 14 days.")
     last_used_at: datetime | None
-    last_used_ip: str | None
     revoked_at: datetime | None
     entity_id: strawberry.Private[str]
+    last_used_ip_value: strawberry.Private[str | None]
     created_by_id: strawberry.Private[str | None]
     revoked_by_id: strawberry.Private[str | None]
     rotated_from_id: strawberry.Private[str | None]
@@ -69,7 +70,7 @@ class ApiKeyType:
             expires_at=row.expires_at,
             expires_soon=expires_soon(row, now),
             last_used_at=row.last_used_at,
-            last_used_ip=row.last_used_ip,
+            last_used_ip_value=row.last_used_ip,
             revoked_at=row.revoked_at,
             entity_id=row.entity_id,
             created_by_id=row.created_by_user_id,
@@ -77,6 +78,15 @@ class ApiKeyType:
             rotated_from_id=row.rotated_from_id,
             rotated_to_id=row.rotated_to_id,
         )
+
+    @strawberry.field(
+        description="The client IP of the last request; null unless the viewer holds `pii.read`."
+    )
+    async def last_used_ip(self, info: Info[Context, Any]) -> str | None:
+        if self.last_used_ip_value is None:
+            return None
+        access = await info.context.access(self.entity_id)
+        return self.last_used_ip_value if PII_PERMISSION in access.permissions else None
 
     @strawberry.field
     async def created_by(self, info: Info[Context, Any]) -> UserType | None:

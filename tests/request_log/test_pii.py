@@ -291,3 +291,33 @@ class TestLiveTailPii:
         assert received == ["127.0.0.1", "127.0.0.1"]
         [event] = await pii_events(client, world)
         assert event["details"] == {"request_ids": [], "count": 0, "live_tail": True}
+
+
+class TestLastUsedIp:
+    """``ApiKey.lastUsedIp`` is a client IP: the same permission as the logs it comes from."""
+
+    KEYS = """query($id: ID!) { entity(id: $id) { apiKeys(first: 50) {
+      edges { node { id lastUsedAt lastUsedIp } } } } }"""
+
+    async def test_it_is_null_for_a_key_manager_without_pii_read(
+        self, http: httpx.AsyncClient, client: httpx.AsyncClient, world: World, live: Container
+    ) -> None:
+        key, secret = await make_key(live, world)
+        response = await http.get(
+            f"/v1/entities/{world.acme.id}/orders", headers={"X-API-Key": secret}
+        )
+        assert response.status_code == 200
+        assert await live.usage.flush() == 1
+        manager = await support_member(live, world, ["api_keys.manage"])
+
+        def node(body: dict[str, Any]) -> dict[str, Any]:
+            edges = body["entity"]["apiKeys"]["edges"]
+            return next(e["node"] for e in edges if e["node"]["id"] == key.id)
+
+        full = node(
+            data(await gql(client, self.KEYS, {"id": world.acme.id}, token=world.tokens["owner"]))
+        )
+        assert full["lastUsedIp"] == "127.0.0.1"
+        limited = node(data(await gql(client, self.KEYS, {"id": world.acme.id}, token=manager)))
+        assert limited["lastUsedAt"] is not None
+        assert limited["lastUsedIp"] is None
