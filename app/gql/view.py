@@ -5,17 +5,17 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.container import Container
 from app.gql.context import Context, Loaders
+from app.gql.http import SafeJsonGraphQL
 from app.net import client_ip
 
 
-class PortalGraphQL(GraphQL[Context, None]):
+class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON bodies
     def __init__(self, container: Container) -> None:
         from app.gql.schema import schema_for
 
