@@ -103,17 +103,15 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if not settings.is_sqlite:
         _run_migrations(settings)  # replicas racing here is safe: Alembic's version row decides
+    from app.http_server import uvicorn_options
+
     uvicorn.run(
         "app.main:app_factory",
         factory=True,
         host=host,
         port=port,
         workers=args.workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,  # client IPs come from PORTAL_TRUSTED_PROXIES only
-        server_header=False,
-        timeout_graceful_shutdown=15,
+        **uvicorn_options(settings),  # header/body/WebSocket bounds, no proxy headers
     )
     return 0
 

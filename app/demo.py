@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from app.actor import Actor
 from app.container import Container
 from app.models import Role
-from app.settings import Settings
+from app.settings import Settings, ensure_private_dir
 
 DEMO_TENANTS = (("Acme", "acme"), ("Globex", "globex"))
 DEMO_MEMBERS = (
@@ -43,7 +43,7 @@ def _password(settings: Settings, given: str | None) -> str:
     path = settings.data_dir / "demo_password"
     if path.exists():
         return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
     password = secrets.token_urlsafe(12)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

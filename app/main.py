@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -25,9 +27,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from app.api.app import build_internal, build_v1
+from app.api.errors import error_response
 from app.container import Container
 from app.errors import Forbidden, NotFound
 from app.gql.view import PortalGraphQL, authenticate_request
+from app.http_edge import BodyLimitMiddleware, BodyLimits, SecurityHeadersMiddleware
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
 from app.request_log.exports import InvalidLink
@@ -64,14 +68,26 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    def operator(request: Request) -> bool:
+        """The caller holds PORTAL_METRICS_TOKEN (``Authorization: Bearer <token>``)."""
+        if settings.metrics_token is None:
+            return False
+        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+        given = request.headers.get("authorization", "").encode("latin-1")
+        return hmac.compare_digest(given, expected)
+
     async def readyz(request: Request) -> Response:
+        """ok / unavailable for anyone; the figures only for the metrics token."""
         try:
             await asyncio.wait_for(container.db.ping(), timeout=5)
         except Exception as exc:  # any failure means "not ready"
             logger.warning("readiness check failed", extra={"fields": {"error": repr(exc)}})
-            return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"}, status_code=503
-            )
+            body: dict[str, object] = {"status": "unavailable"}
+            if operator(request):
+                body["database"] = "unreachable"
+            return JSONResponse(body, status_code=503)
+        if not operator(request):
+            return JSONResponse({"status": "ok"})
         writer = container.log_writer
         return JSONResponse(
             {
@@ -88,7 +104,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         )
 
     async def metrics(request: Request) -> Response:
-        """Prometheus text format."""
+        """Prometheus text format. With PORTAL_METRICS_TOKEN set, only for that bearer token;
+        without one, open in development and test, not served in production."""
+        request_id = str(request.scope.get("state", {}).get("request_id", ""))
+        if settings.metrics_token is None and settings.env == "production":
+            return error_response(404, "not_found", "No such endpoint", request_id)
+        if settings.metrics_token is not None and not operator(request):
+            return error_response(
+                401,
+                "invalid_metrics_token",
+                "Send Authorization: Bearer <PORTAL_METRICS_TOKEN>",
+                request_id,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         writer = container.log_writer
         cache = container.key_cache
         lines = [
@@ -154,8 +182,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         *build_internal(container),
     ]
     routes.append(_frontend_route())
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestIdMiddleware)
+    limits = BodyLimits(
+        graphql=settings.graphql_max_body_bytes,
+        api=settings.api_max_body_bytes,
+        internal=settings.internal_max_body_bytes,
+        other=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+    )
+    hsts = settings.env == "production" and settings.public_url.startswith("https://")
+    # Outermost first. The body limit sits inside the request ID so a 413/408 carries the ID
+    # and gets its access log line, and before every route, so it fires before any body read.
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, public_url=settings.public_url, hsts=hsts),
+        Middleware(RequestIdMiddleware),
+        Middleware(BodyLimitMiddleware, limits=limits),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.container = container
     return app
 

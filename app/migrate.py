@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.settings import Settings
+from app.settings import Settings, ensure_private_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def alembic_config(settings: Settings) -> Config:
 def upgrade_to_head(settings: Settings) -> None:
     """Blocking; the async engine inside runs on its own event loop (call from a thread)."""
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(settings.data_dir)
     command.upgrade(alembic_config(settings), "head")
 
 

@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         default="portal:login", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
     )
 
+    # HTTP edge: request body limits per surface (Content-Length checked before reading, chunked
+    # bodies counted while read), read timeouts, operational endpoints, TLS.
+    graphql_max_body_bytes: int = Field(default=256 * 1024, ge=1024)  # also one WebSocket message
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    internal_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=64 * 1024, ge=0)  # every other path
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    header_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    metrics_token: SecretStr | None = None
+    tls_terminated_by_proxy: bool = False
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
@@ -158,6 +170,19 @@ class Settings(BaseSettings):
             )
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("PORTAL_SECRET_KEY must be at least 32 characters")
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 32:
+            raise ValueError("PORTAL_METRICS_TOKEN must be at least 32 characters")
+        if self.env == "production":
+            if not self.public_url.startswith("https://") and not self.tls_terminated_by_proxy:
+                raise ValueError(
+                    f"PORTAL_BASE_URL must be an https:// URL when PORTAL_ENV=production (it is "
+                    f"{self.public_url!r}); set PORTAL_TLS_TERMINATED_BY_PROXY=true if TLS ends "
+                    "at a proxy in front of Portico"
+                )
+            if self.session_cookie_secure is False:
+                raise ValueError(
+                    "PORTAL_SESSION_COOKIE_SECURE=false is refused when PORTAL_ENV=production"
+                )
         return self
 
     # Derived values -------------------------------------------------------------------------
@@ -176,6 +201,8 @@ class Settings(BaseSettings):
 
     @property
     def cookie_secure(self) -> bool:
+        if self.env == "production":
+            return True
         if self.session_cookie_secure is not None:
             return self.session_cookie_secure
         return self.public_url.startswith("https://")
@@ -191,11 +218,19 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            ensure_private_dir(self.data_dir)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create the directory readable by its owner only (0700); an existing one is left alone
+    (it may be a directory the operator chose, and the files Portico puts in it are 0600)."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # the mode above is subject to the umask
 
 
 def _origin(url: str) -> str:

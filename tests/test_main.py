@@ -1,55 +1,98 @@
-"""The portal's pages: frontend/dist at "/", with client-side routes falling back to index.html."""
+"""The operational endpoints: ``/readyz`` says only ok / unavailable to anonymous callers, and
+``/metrics`` is for the metrics token (not served at all in production without one)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
+from app.container import Container
 from app.main import create_app
 from app.settings import Settings
-from tests.support.frontend import PORTAL_PAGE, build_dist
+from tests.conftest import make_settings
+
+METRICS_TOKEN = "metrics-" + "m" * 40
+OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(settings, migrate=False)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as client:
+            yield client
 
 
 @pytest.fixture
-async def portal(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    build_dist(tmp_path, monkeypatch)
-    application: Starlette = create_app(settings, migrate=False)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+def settings(migrated: str, tmp_path: Path) -> Settings:
+    return make_settings(migrated, tmp_path, metrics_token=METRICS_TOKEN)
 
 
-class TestPortalPages:
-    async def test_root_serves_the_portal(self, portal: httpx.AsyncClient) -> None:
-        page = await portal.get("/")
-        assert page.status_code == 200 and page.text == PORTAL_PAGE
+class TestReadiness:
+    async def test_anonymous_caller_gets_only_ok(self, client: httpx.AsyncClient) -> None:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            response = await client.get("/readyz", headers=headers)
+            assert response.status_code == 200
+            assert response.json() == {"status": "ok"}
 
-    async def test_client_side_route_serves_the_portal_so_links_and_reloads_work(
-        self, portal: httpx.AsyncClient
+    async def test_metrics_token_gets_the_figures(self, client: httpx.AsyncClient) -> None:
+        body = (await client.get("/readyz", headers=OPERATOR)).json()
+        assert body["status"] == "ok" and body["database"] == "ok"
+        assert set(body["request_log"]) == {
+            "queued",
+            "written",
+            "dropped",
+            "failed_flushes",
+            "rejected",
+        }
+
+    async def test_unreachable_database_is_unavailable_without_details(
+        self, client: httpx.AsyncClient, live: Container, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        page = await portal.get("/entities/ent_123/developers/logs?mode=test&log=req_1")
-        assert page.status_code == 200
-        assert page.text == PORTAL_PAGE
-        assert page.headers["content-type"].startswith("text/html")
+        async def down() -> None:
+            raise ConnectionRefusedError("db.internal:5432 refused")
 
-    async def test_assets_are_served_and_missing_files_are_404(
-        self, portal: httpx.AsyncClient
-    ) -> None:
-        asset = await portal.get("/assets/portal-abc123.js")
-        assert asset.status_code == 200 and "portal" in asset.text
-        assert (await portal.get("/assets/missing-123.js")).status_code == 404
-        assert (await portal.get("/favicon.ico")).status_code == 404
+        monkeypatch.setattr(live.db, "ping", down)
+        anonymous = await client.get("/readyz")
+        assert anonymous.status_code == 503
+        assert anonymous.json() == {"status": "unavailable"}
+        operator = await client.get("/readyz", headers=OPERATOR)
+        assert operator.json() == {"status": "unavailable", "database": "unreachable"}
 
-    async def test_api_paths_are_not_swallowed_by_the_portal(
-        self, portal: httpx.AsyncClient
+    async def test_without_a_metrics_token_nobody_gets_figures(
+        self, migrated: str, tmp_path: Path, container: Container
     ) -> None:
-        assert (await portal.get("/healthz")).json() == {"status": "ok"}
-        response = await portal.get("/v1/whoami")
-        assert response.status_code == 401 and response.json()["error"]["code"]
+        async with serving(make_settings(migrated, tmp_path)) as client:
+            response = await client.get("/readyz", headers={"Authorization": "Bearer "})
+        assert response.json() == {"status": "ok"}
+
+
+class TestMetrics:
+    async def test_token_is_required_when_configured(self, client: httpx.AsyncClient) -> None:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}):
+            response = await client.get("/metrics", headers=headers)
+            assert response.status_code == 401
+            assert response.json()["error"]["code"] == "invalid_metrics_token"
+            assert response.headers["www-authenticate"].startswith("Bearer")
+        scraped = await client.get("/metrics", headers=OPERATOR)
+        assert scraped.status_code == 200
+        assert "portal_request_log_dropped_total 0" in scraped.text
+
+    @pytest.mark.parametrize(
+        ("env", "status"), [("production", 404), ("development", 200), ("test", 200)]
+    )
+    async def test_without_a_token_metrics_are_served_outside_production_only(
+        self, migrated: str, tmp_path: Path, container: Container, env: str, status: int
+    ) -> None:
+        extra: dict[str, Any] = {"env": env}
+        if env == "production":
+            extra["base_url"] = "https://portal.example"
+        async with serving(make_settings(migrated, tmp_path, **extra)) as client:
+            response = await client.get("/metrics")
+        assert response.status_code == status

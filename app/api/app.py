@@ -19,7 +19,9 @@ from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
+from app.http_edge import BodyError
 from app.observability import new_request_id
+from app.safe_json import InvalidJson, loads
 from app.sample_platform.service import IdempotencyKeyReused, SampleService
 from app.settings import Settings
 
@@ -52,6 +54,14 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", "Internal server error", _request_id(request))
 
 
+async def _body_error(request: Request, exc: Exception) -> Response:
+    """413/408 while the body was read: rendered here so the request log records it."""
+    assert isinstance(exc, BodyError)
+    return error_response(
+        exc.status, exc.code, exc.message, _request_id(request), headers={"Connection": "close"}
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -68,6 +78,7 @@ def build_v1(container: Container) -> ASGIApp:
         routes=list(api.routes),
         exception_handlers={
             ApiError: _api_error,
+            BodyError: _body_error,
             DomainError: _domain_error,
             HTTPException: _http_error,
         },
@@ -99,9 +110,11 @@ def build_internal(container: Container) -> list[Route]:
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
             return error_response(401, "invalid_service_token", "Invalid service token", request_id)
         try:
-            body: Any = await request.json()
-        except ValueError:
-            return error_response(400, "invalid_request", "Body must be JSON", request_id)
+            body: Any = loads(await request.body())
+        except InvalidJson as exc:
+            return error_response(
+                400, "invalid_json", exc.message, request_id, field="body", reason=exc.reason
+            )
         if not isinstance(body, dict) or not isinstance(body.get("key"), str):
             return error_response(
                 400, "invalid_request", "'key' is required", request_id, field="key"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -12,6 +13,7 @@ from strawberry.types.graphql import OperationType
 
 from app.errors import DomainError
 from app.gql.context import Context
+from app.safe_json import unstorable
 
 logger = logging.getLogger("portal.graphql")
 
@@ -49,28 +51,48 @@ class CsrfGuard(SchemaExtension):
         yield
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+# A NUL written as an escape in the document (``\u0000``, ``\u{0}``); escaped lone surrogates
+# are already a syntax error in graphql-core's lexer.
+_ESCAPED_NUL = re.compile(r"\\u(?:0000|\{0+\})")
+
+
+def _has_unstorable_text(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if unstorable(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 
-class RejectNulCharacters(SchemaExtension):
-    """No input may carry a NUL character: PostgreSQL text cannot hold one, and no name, email,
-    ID or cursor needs it. Refused up front as BAD_USER_INPUT, the same on every database."""
+class RejectUnstorableText(SchemaExtension):
+    """No input may carry text a database cannot store: a NUL character (PostgreSQL text cannot
+    hold one, and no name, email, ID or cursor needs it) or a lone surrogate (not encodable as
+    UTF-8), in the variables or in the document. Refused up front as BAD_USER_INPUT, the same
+    on every database and every transport (HTTP bodies are also checked when decoded).
 
-    def on_execute(self) -> Iterator[None]:
+    A pre-execution error set before validation: unlike a result set in ``on_execute``, it
+    also stops a subscription before its resolver runs."""
+
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         query = context.query or ""
-        if _has_nul(context.variables or {}) or "\x00" in query or "\\u0000" in query:
+        if (
+            _has_unstorable_text(context.variables or {})
+            or unstorable(query)
+            or _ESCAPED_NUL.search(query)
+        ):
             error = GraphQLError(
-                "Input must not contain NUL characters", extensions={"code": "BAD_USER_INPUT"}
+                "Input must not contain NUL characters or lone surrogates",
+                extensions={"code": "BAD_USER_INPUT"},
             )
-            context.result = GraphQLExecutionResult(data=None, errors=[error])
+            context.pre_execution_errors = [error]
         yield
 
 

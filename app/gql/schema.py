@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import strawberry
 from graphql import GraphQLError
@@ -17,7 +18,7 @@ from app.gql.auth import AuthMutation, AuthQuery
 from app.gql.extensions import (
     CsrfGuard,
     HideIntrospectionFromAnonymous,
-    RejectNulCharacters,
+    RejectUnstorableText,
     masked_errors,
 )
 from app.gql.log_tail import RequestLogSubscription
@@ -35,13 +36,24 @@ Subscription = merge_types("Subscription", (RequestLogSubscription,))
 logger = logging.getLogger("portal.graphql")
 
 
+# graphql-core's " Did you mean 'x' or 'y'?" (unknown fields, arguments, types, enum values and
+# input fields, in validation and in variable coercion, where "Found: ..." may follow). The
+# suggested names cannot contain "?".
+SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
 class PortalSchema(strawberry.Schema):
-    """Logs unexpected errors with their traceback; expected (domain) errors are not logged."""
+    """Logs unexpected errors with their traceback; expected (domain) errors are not logged.
+    With ``hide_suggestions`` (production) no error names fields the caller did not ask for."""
+
+    hide_suggestions = False
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
+            if self.hide_suggestions:
+                error.message = SUGGESTION.sub("", error.message)
             original = error.original_error
             if original is None or isinstance(original, DomainError | GraphQLError):
                 continue
@@ -53,9 +65,13 @@ class PortalSchema(strawberry.Schema):
 
 
 def build_schema(
-    max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    *,
+    hide_suggestions: bool = False,
 ) -> strawberry.Schema:
-    return PortalSchema(
+    built = PortalSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -65,15 +81,20 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             HideIntrospectionFromAnonymous,
             CsrfGuard,
-            RejectNulCharacters,
+            RejectUnstorableText,
             masked_errors,
         ],
     )
+    built.hide_suggestions = hide_suggestions
+    return built
 
 
 def schema_for(settings: Settings) -> strawberry.Schema:
     return build_schema(
-        settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens
+        settings.graphql_max_depth,
+        settings.graphql_max_aliases,
+        settings.graphql_max_tokens,
+        hide_suggestions=settings.env == "production",
     )
 
 

@@ -10,13 +10,13 @@ from typing import Literal
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.container import Container
 from app.gql.context import Context, Loaders
+from app.gql.http import SafeJsonGraphQL
 from app.gql.websocket import SessionCheckedGraphQLWSHandler, SessionCheckedTransportWSHandler
 from app.net import client_ip
 
@@ -61,7 +61,7 @@ async def authenticate_request(container: Container, request: HTTPConnection) ->
     return RequestSession(await container.auth.authenticate(token, info), token, via, info)
 
 
-class PortalGraphQL(GraphQL[Context, None]):
+class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON bodies
     # Every WebSocket operation re-reads the session and gets its own context.
     graphql_transport_ws_handler_class = SessionCheckedTransportWSHandler
     graphql_ws_handler_class = SessionCheckedGraphQLWSHandler

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from app import safe_json
+
 REDACTED = "[REDACTED]"
 MAX_HEADER_VALUE = 1024
 MAX_BODY = 16 * 1024
@@ -70,8 +72,8 @@ def redact_body(body: bytes, content_type: str | None) -> str | None:
     text = body[:MAX_BODY].decode("utf-8", errors="replace")
     if content_type and "json" in content_type:
         try:
-            return json.dumps(_redact_json(json.loads(body)))[:MAX_BODY]
-        except ValueError:
+            return json.dumps(_redact_json(safe_json.loads(body)))[:MAX_BODY]
+        except ValueError:  # safe_json.InvalidJson included: too deep, lone surrogates, ...
             pass
     if "\ufffd" in text[:512] and not (content_type or "").startswith("text"):
         return f"[{len(body)} bytes of binary data]"

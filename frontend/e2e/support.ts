@@ -25,31 +25,12 @@ export const env = {
   },
 };
 
-const COMMON_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-];
 
-/**
- * The Content-Security-Policy every page is served with in these tests: same-origin scripts only
- * (no inline script, no eval), same-origin connections and workers. The portal needs no inline
- * styles either; GraphiQL's editor (Monaco) injects style elements, so its page allows them.
- */
-export const PORTAL_CSP = [...COMMON_CSP, "style-src 'self'"].join('; ');
-export const GRAPHIQL_CSP = [...COMMON_CSP, "style-src 'self' 'unsafe-inline'"].join('; ');
 
 /**
  * Fixtures: `diagnostics` (console errors, page errors, failed requests and closed sockets,
- * attached when a test fails) and `csp` (every page of the server is served with the policy above;
- * any violation fails the test).
+ * attached when a test fails) and `csp` (every page of the server carries the server's strict
+ * script policy, and any violation of the policy fails the test).
  */
 export const test = base.extend<{ diagnostics: string[]; csp: string[] }>({
   csp: [
@@ -64,16 +45,15 @@ export const test = base.extend<{ diagnostics: string[]; csp: string[] }>({
           report?.(`${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
         });
       });
-      await context.route('**/*', async (route) => {
-        const request = route.request();
+      // The server's own policy (app/http_edge.py) is what the pages run under: every document of
+      // the portal must carry one that allows same-origin scripts only (no inline script, no eval).
+      context.on('response', (response) => {
+        const request = response.request();
         const url = new URL(request.url());
-        if (request.resourceType() !== 'document' || url.origin !== env.baseUrl) {
-          await route.fallback();
-          return;
-        }
-        const response = await route.fetch();
-        const policy = url.pathname === '/graphql' ? GRAPHIQL_CSP : PORTAL_CSP;
-        await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': policy } });
+        if (request.resourceType() !== 'document' || url.origin !== env.baseUrl) return;
+        const policy = response.headers()['content-security-policy'] || '';
+        const scripts = policy.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src')) || '';
+        if (scripts !== "script-src 'self'") violations.push(`${url.pathname}: weak or missing CSP (${policy})`);
       });
       await use(violations);
       expect(violations, 'Content-Security-Policy violations').toEqual([]);

@@ -18,11 +18,17 @@ from tests.support.server import Server, portal_env, run_portal, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "demo password 123"
+METRICS_TOKEN = "metrics-" + "m" * 40
 
 
 @pytest.fixture
 def server(fresh_database_url: str, tmp_path: Path) -> Iterator[Server]:
-    env = portal_env(tmp_path / "data", fresh_database_url, PORTAL_DEMO_PASSWORD=DEMO_PASSWORD)
+    env = portal_env(
+        tmp_path / "data",
+        fresh_database_url,
+        PORTAL_DEMO_PASSWORD=DEMO_PASSWORD,
+        PORTAL_METRICS_TOKEN=METRICS_TOKEN,
+    )
     demo = run_portal(env, "demo")
     assert demo.returncode == 0, demo.stderr
     assert "owner@acme.example" in demo.stdout and DEMO_PASSWORD in demo.stdout
@@ -50,8 +56,11 @@ def login(server: Server, email: str, password: str) -> httpx.Response:
 class TestServer:
     def test_health_readiness_and_request_ids(self, server: Server) -> None:
         health = httpx.get(f"{server.url}/healthz")
-        ready = httpx.get(f"{server.url}/readyz")
+        ready = httpx.get(
+            f"{server.url}/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
         assert health.json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/readyz").json() == {"status": "ok"}  # anonymous
         assert ready.json()["status"] == "ok" and ready.json()["database"] == "ok"
         assert ready.json()["request_log"]["dropped"] == 0
         request_id = ready.headers["x-request-id"]
