@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # /v1 requests that resolve to no entity (no key, malformed or unknown key, the public
+    # OpenAPI document): a token bucket per client IP (IPv6: per /64); counted, never stored.
+    anonymous_rate_limit_per_second: float = Field(default=10.0, gt=0)
+    anonymous_rate_limit_burst: int = Field(default=20, ge=1)
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
