@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
                     "failed_flushes": writer.failed_flushes,
                     "rejected": writer.rejected,
                 },
+                "anonymous_requests": writer.anonymous_stats(),
             }
         )
 
@@ -134,6 +135,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             f"portal_api_key_cache_hits_total {cache.hits}",
             "# TYPE portal_api_key_cache_misses_total counter",
             f"portal_api_key_cache_misses_total {cache.misses}",
+            "# TYPE portal_anonymous_requests_total counter",
+            *(
+                f'portal_anonymous_requests_total{{reason="{reason}"}} {count}'
+                for reason, count in sorted(writer.anonymous.items())
+            ),
+            "# TYPE portal_anonymous_rate_limited_total counter",
+            f"portal_anonymous_rate_limited_total {writer.anonymous_rate_limited}",
         ]
         return PlainTextResponse("\n".join(lines) + "\n")
 

@@ -12,12 +12,14 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.request_log.redact import scrub, storable
 from app.security import random_base62
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
 access_logger = logging.getLogger("portal.access")
+ACCESS_LOG_PATH_LIMIT = 2048
 
 
 def new_request_id() -> str:
@@ -40,7 +42,8 @@ class JsonFormatter(logging.Formatter):
             payload.update(extra)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        # no API key (or other secret) reaches stdout, whatever a message or traceback holds
+        return scrub(json.dumps(payload, default=str))
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -87,8 +90,9 @@ class RequestIdMiddleware:
                 "request",
                 extra={
                     "fields": {
-                        "method": scope.get("method"),
-                        "path": scope.get("path"),
+                        # the path may carry an API key (or anything else): scrubbed, bounded
+                        "method": storable(str(scope.get("method") or ""), 16),
+                        "path": storable(str(scope.get("path") or ""), ACCESS_LOG_PATH_LIMIT),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     }

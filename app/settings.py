@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     tls_terminated_by_proxy: bool = False
 
+    # /v1 requests that resolve to no entity (no key, malformed or unknown key, the public
+    # OpenAPI document): a token bucket per client IP (IPv6: per /64); counted, never stored.
+    anonymous_rate_limit_per_second: float = Field(default=10.0, gt=0)
+    anonymous_rate_limit_burst: int = Field(default=20, ge=1)
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:

@@ -2,6 +2,9 @@
 
 It runs outside the key middleware, so refusals (401/403/429) are logged too, with the key
 when one was identified. The record goes on the writer's queue; the request never waits for it.
+A request that identified no key belongs to no entity: it is only counted (see writer.py).
+Every stored text field is scrubbed of secrets (API keys anywhere: path, query, user agent,
+idempotency key, headers, bodies) and bounded.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api_key.verifier import KeyRecord
 from app.observability import new_request_id
 from app.request_log.record import LogRecord
-from app.request_log.redact import MAX_BODY, redact_body, redact_headers, redact_query
+from app.request_log.redact import (
+    MAX_BODY,
+    redact_body,
+    redact_headers,
+    redact_query,
+    storable,
+)
 from app.request_log.writer import LogWriter
+
+UNMATCHED = "(unmatched)"
 
 
 class RequestLogMiddleware:
@@ -65,20 +76,31 @@ class RequestLogMiddleware:
             await self.app(scope, receive_logged, send_logged)
         finally:
             latency = (time.perf_counter() - started) * 1000
-            self.writer.submit(
-                _record(
-                    scope,
-                    state,
-                    wall_ms,
-                    latency,
-                    status,
-                    received,
-                    sent,
-                    bytes(request_body),
-                    response_headers,
-                    bytes(response_body),
+            # a request that identified a key belongs to its entity; any other is only counted
+            if isinstance(state.get("key_record"), KeyRecord) or state.get("auth_disabled"):
+                self.writer.submit(
+                    _record(
+                        scope,
+                        state,
+                        wall_ms,
+                        latency,
+                        status,
+                        received,
+                        sent,
+                        bytes(request_body),
+                        response_headers,
+                        bytes(response_body),
+                    )
                 )
-            )
+            else:
+                self.writer.count_anonymous(
+                    wall_ms,
+                    _mode_hint(Headers(scope=scope)),
+                    str(state.get("route") or UNMATCHED),
+                    status,
+                    _error_code(status, bytes(response_body)),
+                    round(latency, 3),
+                )
 
 
 def _record(
@@ -96,12 +118,7 @@ def _record(
     headers = Headers(scope=scope)
     key = state.get("key_record")
     record = key if isinstance(key, KeyRecord) else None
-    error_code = None
-    if status >= 400 and response_body[:1] == b"{":
-        try:
-            error_code = json.loads(response_body)["error"]["code"]
-        except (ValueError, KeyError, TypeError):
-            error_code = None
+    error_code = _error_code(status, response_body)
     capture = record is not None and record.log_capture_bodies
     response_header_pairs = [
         (k.decode("latin-1"), v.decode("latin-1")) for k, v in response_headers
@@ -112,18 +129,18 @@ def _record(
         entity_id=record.entity_id if record else None,
         mode=record.mode if record else _mode_hint(headers),
         api_key_id=record.id if record else None,
-        method=scope["method"],
-        path=_text(scope["path"], 2048) or "/",
-        route=str(state.get("route") or "(unmatched)"),
-        query=_text(redact_query(scope.get("query_string", b"").decode("latin-1")), 2048) or "",
+        method=storable(scope["method"], 10) or "?",
+        path=storable(scope["path"], 2048) or "/",
+        route=str(state.get("route") or UNMATCHED),
+        query=storable(redact_query(scope.get("query_string", b"").decode("latin-1")), 2048) or "",
         status=status,
-        error_code=_text(str(error_code), 64) if error_code else None,
+        error_code=error_code,
         latency_ms=round(latency_ms, 3),
-        ip=str(state.get("client_ip") or (scope.get("client") or ("",))[0]) or None,
-        user_agent=_text(headers.get("user-agent"), 512) or None,
+        ip=storable(str(state.get("client_ip") or (scope.get("client") or ("",))[0]), 64) or None,
+        user_agent=storable(headers.get("user-agent"), 512) or None,
         request_size=received,
         response_size=sent,
-        idempotency_key=_text(headers.get("idempotency-key"), 255) or None,
+        idempotency_key=storable(headers.get("idempotency-key"), 255) or None,
         request_headers=[list(p) for p in redact_headers(headers.items())] if capture else None,
         response_headers=[list(p) for p in redact_headers(response_header_pairs)]
         if capture
@@ -135,12 +152,14 @@ def _record(
     )
 
 
-def _text(value: str | None, limit: int) -> str | None:
-    """Storable text: no NUL (PostgreSQL refuses it), no lone surrogates, bounded length."""
-    if value is None:
+def _error_code(status: int, response_body: bytes) -> str | None:
+    if status < 400 or response_body[:1] != b"{":
         return None
-    cleaned = value.replace("\x00", "\ufffd")[:limit]
-    return cleaned.encode("utf-8", "replace").decode("utf-8")
+    try:
+        code = json.loads(response_body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return storable(str(code), 64) if code else None
 
 
 def _mode_hint(headers: Headers) -> str:

@@ -1,9 +1,11 @@
-"""Token-bucket rate limits per key: in-process by default, shared through Redis when set."""
+"""Token-bucket rate limits (per key, and per client IP for requests without a valid key):
+in-process by default, shared through Redis when set."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,8 +48,12 @@ class RateLimiter(Protocol):
 
 
 class LocalRateLimiter:
+    """Buckets in a bounded LRU. The bucket evicted first is the one idle longest, normally a
+    full one (forgetting it loses nothing), so a flood of new clients (or IPv6 prefixes) cannot
+    reset the limits of busy keys by pushing the table over its size."""
+
     def __init__(self, max_buckets: int = 100_000) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self.max_buckets = max_buckets
 
     async def hit(self, bucket: str, rate: float, burst: int) -> RateDecision:
@@ -62,9 +68,10 @@ class LocalRateLimiter:
         return decide(tokens - 1, rate, burst)
 
     def _store(self, bucket: str, tokens: float, now: float) -> None:
-        if len(self._buckets) >= self.max_buckets and bucket not in self._buckets:
-            self._buckets.clear()  # crude but bounded; full buckets are the default anyway
         self._buckets[bucket] = (tokens, now)
+        self._buckets.move_to_end(bucket)
+        while len(self._buckets) > self.max_buckets:
+            self._buckets.popitem(last=False)
 
     async def close(self) -> None:
         return None

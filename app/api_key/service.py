@@ -3,7 +3,6 @@ audits in the same transaction, and invalidates verification caches in every rep
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from app.audit.repository import AuditRepository
 from app.db import Database
 from app.errors import BadUserInput, NotFound
 from app.models import ApiKey, Entity, utcnow
+from app.net import parse_network
 from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester
 from app.settings import Settings
@@ -488,12 +488,14 @@ def _mode(value: str) -> str:
 
 
 def _allowlist(entries: Sequence[str]) -> list[str]:
+    """Canonical CIDRs; an IPv4-mapped IPv6 entry (``::ffff:10.0.0.1``) is kept in its IPv4
+    form (``10.0.0.1/32``), which is what a dual-stack client's address is compared with."""
     if len(entries) > MAX_ALLOWLIST:
         raise BadUserInput(f"At most {MAX_ALLOWLIST} allowlist entries", field="ipAllowlist")
     networks = []
     for entry in entries:
         try:
-            network = ipaddress.ip_network(entry.strip(), strict=True)
+            network = parse_network(entry, strict=True)
         except ValueError:
             raise BadUserInput(
                 f"'{entry}' is not an IPv4/IPv6 address or CIDR (host bits must be zero)",

@@ -6,7 +6,6 @@ unknown, revoked, expired: 401) before anything about the request (entity, acces
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from app.api_key.repository import ApiKeyRepository
 from app.api_key.scopes import ScopeCatalog
 from app.db import Database
 from app.models import ApiKey, Entity, utcnow
-from app.net import IPNetwork
+from app.net import IPNetwork, in_networks, parse_ip, parse_network
 from app.security import Digester
 
 API_KEY_DIGEST = "api-key"
@@ -48,7 +47,7 @@ class KeyRecord:
             entity_code=entity.code,
             mode=key.mode,
             scopes=catalog.effective(frozenset(key.scopes)),
-            ip_networks=tuple(ipaddress.ip_network(n, strict=False) for n in key.ip_allowlist),
+            ip_networks=tuple(parse_network(n) for n in key.ip_allowlist),
             expires_at=key.expires_at,
             revoked=key.revoked_at is not None,
             api_access_enabled=entity.api_access_enabled,
@@ -94,18 +93,6 @@ def insufficient_scope(scope: str) -> Denial:
     return Denial(
         403, "insufficient_scope", f"Scope '{scope}' is required for this endpoint", scope
     )
-
-
-def _ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not value:
-        return None
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
 
 
 class KeyCache:
@@ -203,10 +190,8 @@ def check(
         return ENTITY_FORBIDDEN
     if not record.api_access_enabled:
         return ACCESS_DISABLED
-    if record.ip_networks:
-        address = _ip(client_ip)
-        if address is None or not any(address in net for net in record.ip_networks):
-            return IP_FORBIDDEN
+    if record.ip_networks and not in_networks(parse_ip(client_ip), record.ip_networks):
+        return IP_FORBIDDEN
     if required_scope is not None and required_scope not in record.scopes:
         return insufficient_scope(required_scope)
     return None

@@ -21,26 +21,51 @@ SECRET_NAME = re.compile(
     r"(pass(word)?|secret|token|api[-_]?key|apikey|auth|signature|sig|credential|private|session)",
     re.IGNORECASE,
 )
-# Our own keys, Standard Webhooks secrets, bearer tokens and common vendor key shapes.
+# Our own keys (any prefix: ``{prefix}_{mode}_{code}_`` then the random part and checksum),
+# Standard Webhooks secrets, session tokens, bearer JWTs and common vendor key shapes. No word
+# boundary in front: ``note_pk_live_...`` or ``xyzpk_live_...`` are caught too. A key cut short at
+# the end of the text (a truncated field) is still key-shaped and still redacted.
+API_KEY_SHAPE = re.compile(
+    r"(?P<head>[a-z][a-z0-9]{1,9}_(?:live|test)_[a-z0-9]{2,24}_)"
+    r"(?:[0-9A-Za-z]{20,}|[0-9A-Za-z]*\Z)"
+)
 SECRET_VALUE = re.compile(
-    r"\b([a-z][a-z0-9]{1,9}_(live|test)_[a-z0-9]{2,24}_[0-9A-Za-z]{20,}"
-    r"|whsec_[A-Za-z0-9+/=]{16,}|pts_[A-Za-z0-9_-]{20,}|sk_(live|test)_[0-9A-Za-z]{10,}"
+    r"\b(whsec_[A-Za-z0-9+/=]{16,}|pts_[A-Za-z0-9_-]{20,}|sk_(live|test)_[0-9A-Za-z]{10,}"
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{5,})"
 )
+# A key straddling a length limit is scrubbed whole before the text is cut.
+SCRUB_MARGIN = 4096
+MAX_HEADERS = 64
+MAX_HEADER_NAME = 128
 
 
 def scrub(text: str) -> str:
+    """Every secret-looking value replaced; an API key keeps its non-secret head
+    (``pk_live_acme_[REDACTED]``) so a reader can tell which entity's key leaked."""
+    text = API_KEY_SHAPE.sub(lambda m: m["head"] + REDACTED, text)
     return SECRET_VALUE.sub(REDACTED, text)
 
 
+def storable(value: str | None, limit: int) -> str | None:
+    """Text fit for the log: scrubbed, without NUL (PostgreSQL refuses it) or lone surrogates,
+    at most ``limit`` characters."""
+    if value is None:
+        return None
+    cleaned = scrub(value[: limit + SCRUB_MARGIN]).replace("\x00", "\ufffd")[:limit]
+    return cleaned.encode("utf-8", "replace").decode("utf-8")
+
+
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    result = []
+    """Credential headers replaced, other values scrubbed; at most 64 headers of bounded size."""
+    result: list[tuple[str, str]] = []
     for name, value in headers:
-        lowered = name.lower()
+        if len(result) >= MAX_HEADERS:
+            break
+        lowered = storable(name.lower(), MAX_HEADER_NAME) or ""
         if lowered in SECRET_HEADERS or SECRET_NAME.search(lowered):
             result.append((lowered, REDACTED))
         else:
-            result.append((lowered, scrub(value[:MAX_HEADER_VALUE])))
+            result.append((lowered, storable(value, MAX_HEADER_VALUE) or ""))
     return result
 
 
@@ -48,14 +73,15 @@ def redact_query(query: str) -> str:
     if not query:
         return ""
     pairs = parse_qsl(query, keep_blank_values=True)
-    cleaned = [(k, REDACTED if SECRET_NAME.search(k) else scrub(v)) for k, v in pairs]
+    cleaned = [(scrub(k), REDACTED if SECRET_NAME.search(k) else scrub(v)) for k, v in pairs]
     return urlencode(cleaned, safe="[]")
 
 
 def _redact_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: REDACTED if SECRET_NAME.search(str(k)) else _redact_json(v) for k, v in value.items()
+            scrub(str(k)): REDACTED if SECRET_NAME.search(str(k)) else _redact_json(v)
+            for k, v in value.items()
         }
     if isinstance(value, list):
         return [_redact_json(v) for v in value]

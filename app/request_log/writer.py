@@ -1,26 +1,47 @@
 """The log pipeline: the request path drops a record on a queue and moves on; a writer task
 flushes batches (by size or every ~100 ms) in one transaction with the minute rollups and
-latency histograms. A full queue counts its drops; shutdown drains the queue."""
+latency histograms. A full queue counts its drops; shutdown drains the queue.
+
+A request that belongs to no entity (no key, a malformed or unknown key, the public OpenAPI
+document) is never a row: it is counted in memory (by reason, for ``/metrics`` and ``/readyz``)
+and folded into minute rollups under the entity ``''`` (one row per minute, mode, route, status
+and code, however many requests), which compaction and retention treat like any other. It never
+takes a place in the queue, so a flood of them cannot push tenants' records out."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from app.db import Database
-from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, WATERMARKS
+from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS, WATERMARKS
 from app.request_log.record import LogRecord
 from app.request_log.rollups import Increments, write_increments
 
 logger = logging.getLogger("portal.request_log")
 
 Flushed = Callable[[list[LogRecord]], Awaitable[None]]
+
+NO_ENTITY = ""  # the rollup entity of requests that belong to no entity
+# minute bucket, mode, route, status, error code ('' for none) -> count, latency sum, max
+AnonymousKey = tuple[int, str, str, int, str]
+MAX_ANONYMOUS_GROUPS = 10_000  # per flush; beyond it requests are only counted in memory
+MAX_REASONS = 64
+_REASON = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def anonymous_reason(status: int, error_code: str | None) -> str:
+    """A bounded label: the error code, or ``ok`` / ``http_<status>`` without one."""
+    if error_code:
+        return error_code if _REASON.match(error_code) else "other"
+    return "ok" if status < 400 else f"http_{status}"
 
 
 class LogWriter:
@@ -34,7 +55,8 @@ class LogWriter:
         on_flushed: Flushed | None = None,
     ) -> None:
         self.db = db
-        self.queue: asyncio.Queue[LogRecord] = asyncio.Queue(maxsize=queue_size)
+        # None is a wake-up: anonymous counts are waiting to be flushed
+        self.queue: asyncio.Queue[LogRecord | None] = asyncio.Queue(maxsize=queue_size)
         self.batch_size = batch_size
         self.interval = interval_seconds
         self.on_flushed = on_flushed
@@ -44,8 +66,13 @@ class LogWriter:
         self.rejected = 0
         self._task: asyncio.Task[None] | None = None
         self._flushing: asyncio.Future[None] | None = None
-        self._batch: list[LogRecord] = []
+        self._batch: list[LogRecord | None] = []
         self._last_drop_log = 0.0
+        self.anonymous: dict[str, int] = {}  # reason -> requests since start
+        self.anonymous_rate_limited = 0
+        self.anonymous_unrolled = 0  # counted in memory only (more groups than a flush takes)
+        self._anonymous: dict[AnonymousKey, list[float]] = {}
+        self._wake_queued = False
 
     # The request path ---------------------------------------------------------------------------
 
@@ -63,6 +90,51 @@ class LogWriter:
                     extra={"fields": {"dropped_total": self.dropped}},
                 )
 
+    def count_anonymous(
+        self,
+        ts_ms: int,
+        mode: str,
+        route: str,
+        status: int,
+        error_code: str | None,
+        latency_ms: float,
+    ) -> None:
+        """A request that belongs to no entity: counted, never stored as a row. O(1), bounded
+        memory, never blocks and never touches the database."""
+        reason = anonymous_reason(status, error_code)
+        if reason not in self.anonymous and len(self.anonymous) >= MAX_REASONS:
+            reason = "other"
+        self.anonymous[reason] = self.anonymous.get(reason, 0) + 1
+        if error_code == "rate_limited":
+            self.anonymous_rate_limited += 1
+        key = (ts_ms - ts_ms % TIER_MS[MINUTE], mode, route, status, error_code or "")
+        current = self._anonymous.get(key)
+        if current is not None:
+            current[0] += 1
+            current[1] += latency_ms
+            current[2] = max(current[2], latency_ms)
+        elif len(self._anonymous) < MAX_ANONYMOUS_GROUPS:
+            self._anonymous[key] = [1, latency_ms, latency_ms]
+        else:
+            self.anonymous_unrolled += 1
+        if not self._wake_queued:
+            try:
+                self.queue.put_nowait(None)
+                self._wake_queued = True
+            except asyncio.QueueFull:
+                pass  # the writer is busy anyway: its next flush takes the counts
+
+    @property
+    def anonymous_total(self) -> int:
+        return sum(self.anonymous.values())
+
+    def anonymous_stats(self) -> dict[str, object]:
+        return {
+            "total": self.anonymous_total,
+            "by_reason": dict(sorted(self.anonymous.items())),
+            "rate_limited": self.anonymous_rate_limited,
+        }
+
     # The writer task ------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -71,7 +143,12 @@ class LogWriter:
     async def stop(self) -> None:
         """Let an in-flight flush finish, then write everything still queued, then stop."""
         if self._task is not None:
-            self._task.cancel()  # only ever interrupts a wait, never a flush (see _run)
+            # Cancelling only ever interrupts a wait, never a flush (see _run). Python 3.11's
+            # wait_for can swallow a cancellation that races with a record arriving, leaving the
+            # loop waiting again: cancel until the task has really ended.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.05)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -81,6 +158,8 @@ class LogWriter:
         pending.extend(self._take(self.queue.qsize()))
         for start in range(0, len(pending), self.batch_size):
             await self._flush_with_retry(pending[start : start + self.batch_size])
+        if self._anonymous:
+            await self._flush_with_retry([])
 
     async def _run(self) -> None:
         while True:
@@ -104,8 +183,8 @@ class LogWriter:
                 if self._flushing.done():
                     self._flushing = None
 
-    def _take(self, limit: int) -> list[LogRecord]:
-        items: list[LogRecord] = []
+    def _take(self, limit: int) -> list[LogRecord | None]:
+        items: list[LogRecord | None] = []
         while len(items) < limit:
             try:
                 items.append(self.queue.get_nowait())
@@ -113,30 +192,37 @@ class LogWriter:
                 break
         return items
 
-    async def _flush_with_retry(self, batch: list[LogRecord]) -> None:
+    async def _flush_with_retry(self, batch: Sequence[LogRecord | None]) -> None:
         """Transient failures (the database is away) are retried with backoff; a batch the
         database refuses is split until the record it cannot store is found and counted."""
+        records = [r for r in batch if r is not None]
         delay = 0.2
         while True:
+            anonymous = self._take_anonymous()
             try:
-                await self.flush(batch)
+                await self._write(records, anonymous)
                 return
             except DBAPIError as exc:
                 if _refused(exc):
-                    await self._isolate(batch)
+                    if anonymous:  # never happens with our own codes; never blocks the records
+                        self._drop_anonymous(anonymous)
+                        continue
+                    await self._isolate(records)
                     return
-                self._note_failure(len(batch))
+                self._restore(anonymous)
+                self._note_failure(len(records))
             except Exception:
-                self._note_failure(len(batch))
+                self._restore(anonymous)
+                self._note_failure(len(records))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
     async def _isolate(self, batch: list[LogRecord]) -> None:
-        if len(batch) == 1:
-            self.rejected += 1
+        if len(batch) <= 1:
+            self.rejected += len(batch)
             logger.exception(
                 "request log record refused by the database",
-                extra={"fields": {"request_id": batch[0].id}},
+                extra={"fields": {"request_id": batch[0].id if batch else None}},
             )
             return
         half = len(batch) // 2
@@ -147,10 +233,21 @@ class LogWriter:
         self.failed_flushes += 1
         logger.exception("request log flush failed; retrying", extra={"fields": {"batch": size}})
 
-    async def flush(self, batch: list[LogRecord]) -> None:
-        """Raw rows, minute rollups and histograms in one transaction. A record older than a
-        compaction watermark is also added to the tier that already absorbed its minute."""
-        if not batch:
+    async def flush(self, batch: Sequence[LogRecord | None]) -> None:
+        """Raw rows, minute rollups and histograms in one transaction, with the anonymous counts
+        gathered since the last flush. A record older than a compaction watermark is also added
+        to the tier that already absorbed its minute."""
+        anonymous = self._take_anonymous()
+        try:
+            await self._write([r for r in batch if r is not None], anonymous)
+        except BaseException:
+            self._restore(anonymous)
+            raise
+
+    async def _write(
+        self, records: list[LogRecord], anonymous: dict[AnonymousKey, list[float]]
+    ) -> None:
+        if not records and not anonymous:
             return
         async with self.db.engine.begin() as connection:
             watermarks = await connection.execute(
@@ -158,25 +255,69 @@ class LogWriter:
             )
             marks = {int(tier): int(mark) for tier, mark in watermarks.all()}
             increments = Increments()
-            for record in batch:
-                tiers = [MINUTE]
-                if record.ts_ms < marks.get(MINUTE, 0):
-                    tiers.append(HOUR)
-                if record.ts_ms < marks.get(HOUR, 0):
-                    tiers.append(DAY)
-                increments.add(record, tiers)
-            await connection.execute(sa.insert(REQUEST_LOGS), [r.row() for r in batch])
+            for record in records:
+                increments.add(record, _tiers(record.ts_ms, marks))
+            _add_anonymous(increments, anonymous, marks)
+            if records:
+                await connection.execute(sa.insert(REQUEST_LOGS), [r.row() for r in records])
             await write_increments(connection, increments)
-        self.written += len(batch)
-        if self.on_flushed is not None:
+        self.written += len(records)
+        if self.on_flushed is not None and records:
             try:
-                await self.on_flushed(batch)
+                await self.on_flushed(records)
             except Exception:
                 logger.exception("live tail publish failed")
+
+    def _take_anonymous(self) -> dict[AnonymousKey, list[float]]:
+        anonymous, self._anonymous = self._anonymous, {}
+        self._wake_queued = False
+        return anonymous
+
+    def _restore(self, anonymous: dict[AnonymousKey, list[float]]) -> None:
+        """Put counts back after a failed write: the retry writes them once, never twice."""
+        for key, (count, total, peak) in anonymous.items():
+            current = self._anonymous.get(key)
+            if current is None:
+                self._anonymous[key] = [count, total, peak]
+            else:
+                current[0] += count
+                current[1] += total
+                current[2] = max(current[2], peak)
+
+    def _drop_anonymous(self, anonymous: dict[AnonymousKey, list[float]]) -> None:
+        self.anonymous_unrolled += int(sum(v[0] for v in anonymous.values()))
+        logger.exception("anonymous request counts refused by the database")
 
     @property
     def pending(self) -> int:
         return self.queue.qsize()
+
+
+def _tiers(ts_ms: int, marks: dict[int, int]) -> list[int]:
+    tiers = [MINUTE]
+    if ts_ms < marks.get(MINUTE, 0):
+        tiers.append(HOUR)
+    if ts_ms < marks.get(HOUR, 0):
+        tiers.append(DAY)
+    return tiers
+
+
+def _add_anonymous(
+    increments: Increments, anonymous: dict[AnonymousKey, list[float]], marks: dict[int, int]
+) -> None:
+    """Rollup rows only (no histograms): counts and latency by minute, mode, route, status and
+    code under the entity ``''`` and the key ``''``."""
+    for (minute, mode, route, status, code), (count, total, peak) in anonymous.items():
+        for tier in _tiers(minute, marks):
+            bucket = minute - minute % TIER_MS[tier]
+            key = (tier, NO_ENTITY, mode, bucket, route, "", status, code)
+            current = increments.rollups.get(key)
+            if current is None:
+                increments.rollups[key] = [count, total, peak]
+            else:
+                current[0] += count
+                current[1] += total
+                current[2] = max(current[2], peak)
 
 
 def _refused(exc: DBAPIError) -> bool:

@@ -1,4 +1,5 @@
-"""N requests through a real `portal serve`, then a graceful stop: exactly N log rows."""
+"""N requests through a real `portal serve`, then a graceful stop: a log row for every keyed
+request, a count (never a row) for every keyless one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.request_log.models import REQUEST_LOGS
+from app.request_log.models import REQUEST_LOGS, ROLLUPS
 from app.settings import Settings
 from tests.support.server import Server, portal_env, run_portal, start_server
 
@@ -58,6 +59,8 @@ class TestLosslessPipeline:
             PORTAL_DEMO_PASSWORD=PASSWORD,
             PORTAL_RATE_LIMIT_PER_SECOND="100000",
             PORTAL_RATE_LIMIT_BURST="100000",
+            PORTAL_ANONYMOUS_RATE_LIMIT_PER_SECOND="100000",
+            PORTAL_ANONYMOUS_RATE_LIMIT_BURST="100000",
             PORTAL_LOG_FLUSH_SECONDS="0.5",
         )
         assert (await asyncio.to_thread(run_portal, env, "demo")).returncode == 0
@@ -92,7 +95,14 @@ class TestLosslessPipeline:
                     .select_from(REQUEST_LOGS)
                     .where(REQUEST_LOGS.c.status == 200, REQUEST_LOGS.c.entity_id == entity)
                 )
+                anonymous = await connection.scalar(
+                    sa.select(sa.func.sum(ROLLUPS.c.count)).where(
+                        ROLLUPS.c.entity_id == "", ROLLUPS.c.tier == 0
+                    )
+                )
         finally:
             await engine.dispose()
-        assert total == n
+        # the unknown key's requests belong to no entity: counted, never rows
+        assert total == 300
         assert logged_ok == 300
+        assert anonymous == 100

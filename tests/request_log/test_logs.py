@@ -76,9 +76,10 @@ class TestEveryRequestIsLogged:
         assert rows[other.headers["x-request-id"]]["errorCode"] == "entity_forbidden"
         assert world.api_key is not None
         assert rows[other.headers["x-request-id"]]["apiKeyId"] == world.api_key.id
-        # no key identified: the request is counted, but belongs to no tenant
+        # no key identified: the request is counted, but belongs to no tenant and is no row
         assert anonymous.headers["x-request-id"] not in rows
-        assert await live.request_logs.count_logs() == 5  # 4 + the world's fixture row
+        assert live.log_writer.anonymous == {"missing_api_key": 1}
+        assert await live.request_logs.count_logs() == 4  # 3 + the world's fixture row
 
 
 class TestFilters:
