@@ -47,7 +47,7 @@ class RequestSession:
 async def authenticate_request(container: Container, request: HTTPConnection) -> RequestSession:
     """``Authorization: Bearer <session token>``, else the session cookie."""
     peer = request.client.host if request.client else None
-    ip = client_ip(peer, request.headers.get("x-forwarded-for"), container.trusted_proxies)
+    ip = client_ip(peer, request.headers.getlist("x-forwarded-for"), container.trusted_proxies)
     info = RequestInfo(ip=ip, user_agent=request.headers.get("user-agent"))
     authorization = request.headers.get("authorization", "")
     cookie = request.cookies.get(container.settings.session_cookie_name)

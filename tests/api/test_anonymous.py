@@ -252,11 +252,19 @@ class TestRefusalsOfAKnownKeyStayLoggedAndBounded:
         assert live.log_writer.anonymous_total == 0
 
 
+OPERATOR_TOKEN = "metrics-" + "o" * 40
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
 class TestOperatorVisibility:
     @pytest.fixture
     def settings(self, migrated: str, tmp_path: Path) -> Settings:
         return make_settings(
-            migrated, tmp_path, anonymous_rate_limit_per_second=0.5, anonymous_rate_limit_burst=2
+            migrated,
+            tmp_path,
+            anonymous_rate_limit_per_second=0.5,
+            anonymous_rate_limit_burst=2,
+            metrics_token=OPERATOR_TOKEN,
         )
 
     async def test_metrics_and_readyz_count_anonymous_requests_by_reason(
@@ -266,12 +274,12 @@ class TestOperatorVisibility:
         await client.get(orders(world), headers={"X-API-Key": "nope"})
         for _ in range(3):
             await client.get(orders(world))
-        metrics = (await client.get("/metrics")).text.splitlines()
+        metrics = (await client.get("/metrics", headers=OPERATOR)).text.splitlines()
         assert 'portal_anonymous_requests_total{reason="missing_api_key"} 1' in metrics
         assert 'portal_anonymous_requests_total{reason="invalid_api_key"} 1' in metrics
         assert 'portal_anonymous_requests_total{reason="rate_limited"} 3' in metrics
         assert "portal_anonymous_rate_limited_total 3" in metrics
-        ready = (await client.get("/readyz")).json()
+        ready = (await client.get("/readyz", headers=OPERATOR)).json()
         assert ready["anonymous_requests"] == {
             "total": 5,
             "by_reason": {"invalid_api_key": 1, "missing_api_key": 1, "rate_limited": 3},
