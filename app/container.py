@@ -1,4 +1,6 @@
-"""Builds the process-wide objects (database, hasher, services) from settings."""
+"""Builds the process-wide objects (database, clock, units of work, hasher, services) from
+settings. Services get a ``UnitOfWorkFactory`` (``self.uow``) for their transactions and the
+``clock`` through it; nothing else reads the wall clock."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from app.api_key.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimite
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.api_key.usage import UsageRecorder
-from app.api_key.verifier import KeyCache, KeyVerifier
+from app.api_key.verifier import API_KEY_DIGEST, KeyCache, KeyVerifier
 from app.audit.service import AuditService
 from app.auth.service import AuthService
 from app.auth.throttle import (
@@ -20,6 +22,7 @@ from app.auth.throttle import (
     SqlThrottleStore,
     ThrottleStore,
 )
+from app.clock import Clock, SystemClock
 from app.db import Database
 from app.net import IPNetwork, parse_networks
 from app.request_log.exports import ExportService
@@ -27,50 +30,50 @@ from app.request_log.service import RequestLogService
 from app.request_log.tail import CHANNEL as TAIL_CHANNEL
 from app.request_log.tail import TailBroker
 from app.request_log.writer import LogWriter
-from app.security import PasswordHasher
+from app.security import Digester, PasswordHasher
 from app.settings import Settings
 from app.tenancy.service import TenancyService
+from app.uow import UnitOfWorkFactory
 from app.worker.maintenance import Maintenance
 
 
 class Container:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self.secret = settings.secret()
         self.audit_key = hmac.new(self.secret, b"audit-chain", hashlib.sha256).digest()
+        self.key_digest = Digester(self.secret, API_KEY_DIGEST)
         self.trusted_proxies: tuple[IPNetwork, ...] = parse_networks(settings.trusted_proxies)
         self.db = Database(settings)
+        self.uow = UnitOfWorkFactory(self.db, self.audit_key, self.clock)
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         )
         self.catalog = ScopeCatalog.load(settings.scope_catalog_file)
-        self.tenancy = TenancyService(
-            self.db, self.audit_key, self.hasher, frozenset(self.catalog.scopes)
-        )
-        throttle_store: ThrottleStore = SqlThrottleStore(self.db)
+        self.tenancy = TenancyService(self.uow, self.hasher, frozenset(self.catalog.scopes))
+        throttle_store: ThrottleStore = SqlThrottleStore(self.uow)
         if settings.redis_url:
             throttle_store = FallbackThrottleStore(
                 RedisThrottleStore(settings.redis_url, settings.login_throttle_redis_prefix),
                 throttle_store,
             )
-        self.login_throttle = LoginThrottle(throttle_store, settings, self.secret)
-        self.auth = AuthService(
-            self.db, settings, self.secret, self.audit_key, self.hasher, self.login_throttle
-        )
-        self.audit = AuditService(self.db, self.audit_key)
+        self.login_throttle = LoginThrottle(throttle_store, settings, self.secret, self.clock)
+        self.auth = AuthService(self.uow, settings, self.secret, self.hasher, self.login_throttle)
+        self.audit = AuditService(self.uow)
 
         self.key_cache = KeyCache(settings.api_key_cache_size, settings.api_key_cache_ttl_seconds)
         self.bus = InvalidationBus(
             self.key_cache, make_backend(settings.redis_url, settings.resolved_database_url)
         )
         self.verifier = KeyVerifier(
-            self.db, self.catalog, self.secret, settings.key_prefix, self.key_cache
+            self.db, self.catalog, self.key_digest, settings.key_prefix, self.key_cache, self.clock
         )
         self.limiter: RateLimiter = (
             RedisRateLimiter(settings.redis_url) if settings.redis_url else LocalRateLimiter()
         )
-        self.usage = UsageRecorder(self.db, settings.api_key_usage_flush_seconds)
-        self.request_logs = RequestLogService(self.db, settings, self.audit_key)
+        self.usage = UsageRecorder(self.uow, settings.api_key_usage_flush_seconds)
+        self.request_logs = RequestLogService(self.uow, settings)
         self.tail = TailBroker(
             make_backend(settings.redis_url, settings.resolved_database_url, TAIL_CHANNEL),
             self.request_logs.fetch,
@@ -82,11 +85,9 @@ class Container:
             interval_seconds=settings.log_flush_seconds,
             on_flushed=self.tail.publish,
         )
-        self.exports = ExportService(self.db, self.secret, self.audit_key)
+        self.exports = ExportService(self.uow, self.secret)
         self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
-        self.api_keys = ApiKeyService(
-            self.db, settings, self.catalog, self.secret, self.audit_key, self.bus
-        )
+        self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
 
     async def start(self) -> None:
         """Background parts of a serving process (cache invalidation, usage batches)."""

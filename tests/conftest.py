@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 from starlette.applications import Starlette
 
+import app.container as container_module
 import app.request_log.models
 import app.sample_platform.models
+from app.clock import FrozenClock, OffsetClock
 from app.container import Container
 from app.main import create_app
 from app.migrate import upgrade_to_head
@@ -124,8 +126,24 @@ async def _truncate(container: Container) -> None:
 
 
 @pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    container = Container(settings)
+def clock() -> OffsetClock | FrozenClock:
+    """The time of the test: the wall clock until the test moves it with ``clock.advance(...)``
+    (override this fixture with a ``FrozenClock`` for time that stands still)."""
+    return OffsetClock()
+
+
+@pytest.fixture(autouse=True)
+def _share_clock(clock: OffsetClock | FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every container built during the test (its own, the app's, extra replicas) reads
+    ``clock``: a container built without one takes this instead of the system clock."""
+    monkeypatch.setattr(container_module, "SystemClock", lambda: clock)
+
+
+@pytest.fixture
+async def container(
+    settings: Settings, clock: OffsetClock | FrozenClock
+) -> AsyncIterator[Container]:
+    container = Container(settings, clock=clock)
     await _truncate(container)
     try:
         yield container

@@ -7,32 +7,29 @@ import contextlib
 import logging
 from datetime import datetime
 
-from app.api_key.repository import ApiKeyRepository
-from app.db import Database
-from app.models import utcnow
+from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.usage")
 
 
 class UsageRecorder:
-    def __init__(self, db: Database, interval_seconds: float) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWorkFactory, interval_seconds: float) -> None:
+        self.uow = uow
         self.interval = interval_seconds
         self._pending: dict[str, tuple[datetime, str]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def record(self, key_id: str, ip: str) -> None:
         """O(1), no I/O: the request never waits on the database for this."""
-        self._pending[key_id] = (utcnow(), ip)
+        self._pending[key_id] = (self.uow.clock.now(), ip)
 
     async def flush(self) -> int:
         if not self._pending:
             return 0
         batch, self._pending = self._pending, {}
         try:
-            async with self.db.session() as session:
-                await ApiKeyRepository(session).record_usage(batch)
-                await session.commit()
+            async with self.uow.writer() as uow:
+                await uow.api_keys.record_usage(batch)
         except Exception:
             logger.exception("could not write key usage; will retry")
             for key_id, value in batch.items():

@@ -14,12 +14,13 @@ from datetime import datetime
 from app.api_key.format import parse_key
 from app.api_key.repository import ApiKeyRepository
 from app.api_key.scopes import ScopeCatalog
+from app.clock import Clock
 from app.db import Database
-from app.models import ApiKey, Entity, utcnow
+from app.models import ApiKey, Entity
 from app.net import IPNetwork, in_networks, parse_ip, parse_network
 from app.security import Digester
 
-API_KEY_DIGEST = "api-key"
+API_KEY_DIGEST = "api-key"  # the Digester purpose of stored key digests (container.key_digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +137,20 @@ class KeyCache:
 
 class KeyVerifier:
     def __init__(
-        self, db: Database, catalog: ScopeCatalog, secret: bytes, prefix: str, cache: KeyCache
+        self,
+        db: Database,
+        catalog: ScopeCatalog,
+        digest: Digester,
+        prefix: str,
+        cache: KeyCache,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.catalog = catalog
-        self.secret = secret
+        self.digest = digest
         self.prefix = prefix
         self.cache = cache
-        self.digest = Digester(secret, API_KEY_DIGEST)
+        self.clock = clock
 
     async def lookup(self, key: str) -> KeyRecord | None:
         if parse_key(key, self.prefix) is None:
@@ -171,7 +178,7 @@ class KeyVerifier:
         if record is None:
             return Verification(None, INVALID)
         return Verification(
-            record, check(record, required_scope, entity_id, client_ip, now or utcnow())
+            record, check(record, required_scope, entity_id, client_ip, now or self.clock.now())
         )
 
 

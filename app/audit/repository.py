@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, chain_for, event_digest
-from app.models import AuditChainHead, AuditEvent, utcnow
+from app.models import AuditChainHead, AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,10 @@ class AuditRepository:
         target_type: str | None = None,
         target_id: str | None = None,
         details: dict[str, Any] | None = None,
+        at: datetime,
     ) -> AuditEvent:
+        """Append to the chain of ``entity_id`` at time ``at`` (the unit of work's clock); the
+        caller's transaction commits it (``UnitOfWork.audit``, app/uow.py)."""
         chain = chain_for(entity_id)
         head = await self._lock_head(chain)
         event = AuditEvent(
@@ -58,7 +61,7 @@ class AuditRepository:
             ip=actor.ip,
             user_agent=(actor.user_agent or "")[:512] or None,
             details=details or {},
-            created_at=utcnow(),
+            created_at=at,
             prev_digest=head.digest or GENESIS,
             digest="",
         )

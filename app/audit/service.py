@@ -1,20 +1,17 @@
-"""Reading and verifying the audit log. Writing happens inside other services' transactions."""
+"""Reading and verifying the audit log. Events are written by the use cases themselves, in
+their own transaction (``UnitOfWork.audit``, app/uow.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.actor import Actor
 from app.audit.chain import GENESIS, GLOBAL_CHAIN, event_digest
 from app.audit.repository import AuditFilter, AuditRepository
-from app.db import Database
 from app.errors import BadUserInput, Forbidden
 from app.models import AuditEvent
 from app.pagination import Page, decode_cursor, page_size
-from app.tenancy.access import entity_access
-from app.tenancy.repository import TenancyRepository
+from app.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +25,8 @@ class ChainReport:
 
 
 class AuditService:
-    def __init__(self, db: Database, audit_key: bytes) -> None:
-        self.db = db
-        self.audit_key = audit_key
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
 
     async def list_entity_events(
         self,
@@ -41,22 +37,21 @@ class AuditService:
         first: int | None,
         after: str | None,
     ) -> Page[AuditEvent]:
-        async with self.db.reader() as session:
-            access = await entity_access(TenancyRepository(session), actor, entity_id)
-            access.require("audit.read")
-            return await self._page(session, entity_id, filters, first, after)
+        async with self.uow.reader(actor) as uow:
+            (await uow.access(entity_id)).require("audit.read")
+            return await self._page(uow, entity_id, filters, first, after)
 
     async def list_platform_events(
         self, actor: Actor, filters: AuditFilter, *, first: int | None, after: str | None
     ) -> Page[AuditEvent]:
         if not actor.is_site_admin or actor.is_impersonating:
             raise Forbidden("Only site admins can read the platform audit log")
-        async with self.db.reader() as session:
-            return await self._page(session, GLOBAL_CHAIN, filters, first, after)
+        async with self.uow.reader(actor) as uow:
+            return await self._page(uow, GLOBAL_CHAIN, filters, first, after)
 
     async def _page(
         self,
-        session: AsyncSession,
+        uow: UnitOfWork,
         chain: str,
         filters: AuditFilter,
         first: int | None,
@@ -71,15 +66,13 @@ class AuditService:
             before_seq = int(cursor)
         if filters.since and filters.until and filters.since >= filters.until:
             raise BadUserInput("'from' must be before 'to'", field="from")
-        rows = await AuditRepository(session, self.audit_key).list(
-            chain, filters, limit=limit + 1, before_seq=before_seq
-        )
+        rows = await uow.audit_log.list(chain, filters, limit=limit + 1, before_seq=before_seq)
         return Page.from_rows(list(rows), limit, "seq")
 
     async def verify(self, chain: str | None = None) -> list[ChainReport]:
         """Check every chain (or one): sequence, links and digests; name the first broken event."""
-        async with self.db.reader() as session:
-            repo = AuditRepository(session, self.audit_key)
+        async with self.uow.reader() as uow:
+            repo = uow.audit_log
             chains = [chain] if chain else list(await repo.chains())
             reports = []
             for name in chains:
@@ -96,7 +89,7 @@ class AuditService:
                 problem = f"sequence gap: expected {expected_seq}, found {event.seq}"
             elif event.prev_digest != previous:
                 problem = "does not link to the previous event"
-            elif event_digest(self.audit_key, event) != event.digest:
+            elif event_digest(self.uow.audit_key, event) != event.digest:
                 problem = "content does not match its digest (altered)"
             if problem:
                 return ChainReport(chain, checked, False, event.id, event.seq, problem)

@@ -8,15 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.actor import Actor
-from app.audit.repository import AuditRepository
-from app.auth.repository import AuthRepository
 from app.auth.throttle import LoginThrottle, SqlThrottleStore
-from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
-from app.models import LoginAttempt, PortalSession, User, utcnow
+from app.models import LoginAttempt, PortalSession, User
 from app.security import Digester, PasswordHasher, new_session_token
 from app.settings import Settings
-from app.tenancy.repository import TenancyRepository
+from app.uow import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger("portal.auth")
 
@@ -39,19 +36,19 @@ class RequestInfo:
 class AuthService:
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWorkFactory,
         settings: Settings,
         secret: bytes,
-        audit_key: bytes,
         hasher: PasswordHasher,
         throttle: LoginThrottle | None = None,
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.settings = settings
         self.secret = secret
-        self.audit_key = audit_key
         self.hasher = hasher
-        self.throttle = throttle or LoginThrottle(SqlThrottleStore(db), settings, secret)
+        self.throttle = throttle or LoginThrottle(
+            SqlThrottleStore(uow), settings, secret, uow.clock
+        )
         self._digest = Digester(secret, "portal-session")
 
     async def login(self, email: str, password: str, request: RequestInfo) -> SignIn:
@@ -75,57 +72,56 @@ class AuthService:
             delay = self.settings.login_slowdown_seconds * (2 ** min(extra, 4))
             await asyncio.sleep(min(delay, 8.0))
 
-        async with self.db.reader() as session:
-            user = await TenancyRepository(session).user_by_email(email)
+        async with self.uow.reader() as uow:
+            user = await uow.tenancy.user_by_email(email)
         valid = await self.hasher.verify(password, user.password_hash if user else None)
         ok = valid and user is not None and user.is_active
 
-        async with self.db.session() as session:
-            repo = AuthRepository(session)
-            audit = AuditRepository(session, self.audit_key)
-            await repo.add(LoginAttempt(email=email, ip=request.ip, succeeded=ok))
-            attempt_actor = Actor(
-                user_id=user.id if user else None,
-                email=email,
-                ip=request.ip,
-                user_agent=request.user_agent,
-            )
-            if not ok or user is None:
-                await audit.append(attempt_actor, "auth.login_failed", entity_id=None)
-                await session.commit()
-                raise Unauthenticated(INVALID_CREDENTIALS)
-            token = new_session_token()
-            portal_session = PortalSession(
-                token_digest=self._digest(token),
-                user_id=user.id,
-                expires_at=utcnow() + timedelta(seconds=self.settings.session_ttl_seconds),
-                ip=request.ip,
-                user_agent=(request.user_agent or "")[:512] or None,
-            )
-            await repo.add(portal_session)
-            await audit.append(
-                attempt_actor,
-                "auth.login",
-                entity_id=None,
-                target_type="session",
-                target_id=portal_session.id,
-            )
-            await session.commit()
+        attempt_actor = Actor(
+            user_id=user.id if user else None,
+            email=email,
+            ip=request.ip,
+            user_agent=request.user_agent,
+        )
+        signed_in: SignIn | None = None
+        async with self.uow.writer(attempt_actor) as uow:
+            await uow.auth.add(LoginAttempt(email=email, ip=request.ip, succeeded=ok))
+            if ok and user is not None:
+                signed_in = await self._open_session(uow, user, request)
+            else:
+                await uow.audit("auth.login_failed", entity_id=None)
+        if signed_in is None:
+            raise Unauthenticated(INVALID_CREDENTIALS)  # the failed attempt stays recorded
         await self.throttle.succeeded(decision)
+        return signed_in
+
+    async def _open_session(self, uow: UnitOfWork, user: User, request: RequestInfo) -> SignIn:
+        token = new_session_token()
+        portal_session = PortalSession(
+            token_digest=self._digest(token),
+            user_id=user.id,
+            expires_at=uow.now() + timedelta(seconds=self.settings.session_ttl_seconds),
+            ip=request.ip,
+            user_agent=(request.user_agent or "")[:512] or None,
+        )
+        await uow.auth.add(portal_session)
+        await uow.audit(
+            "auth.login", entity_id=None, target_type="session", target_id=portal_session.id
+        )
         return SignIn(token=token, user=user, session=portal_session)
 
     async def authenticate(self, token: str, request: RequestInfo) -> Actor | None:
         """The actor behind a session token, or None when it is unknown, expired or revoked."""
         if not token.startswith("pts_") or len(token) > 100:
             return None
-        async with self.db.reader() as session:
-            found = await AuthRepository(session).session_by_digest(self._digest(token))
+        async with self.uow.reader() as uow:
+            found = await uow.auth.session_by_digest(self._digest(token))
             if found is None:
                 return None
             portal_session, user = found
             if (
                 portal_session.revoked_at is not None
-                or portal_session.expires_at <= utcnow()
+                or portal_session.expires_at <= uow.now()
                 or not user.is_active
             ):
                 return None
@@ -140,10 +136,7 @@ class AuthService:
                 )
             effective = user
             if portal_session.impersonated_user_id:
-                effective = (
-                    await TenancyRepository(session).user(portal_session.impersonated_user_id)
-                    or user
-                )
+                effective = await uow.tenancy.user(portal_session.impersonated_user_id) or user
             return Actor(
                 user_id=effective.id,
                 email=effective.email,
@@ -159,21 +152,18 @@ class AuthService:
     async def logout(self, actor: Actor) -> bool:
         if actor.session_id is None:
             return False
-        async with self.db.session() as session:
-            repo = AuthRepository(session)
-            portal_session = await repo.portal_session(actor.session_id)
+        async with self.uow.writer(actor) as uow:
+            portal_session = await uow.auth.portal_session(actor.session_id)
             if portal_session is None or portal_session.revoked_at is not None:
                 return False
-            portal_session.revoked_at = utcnow()
-            await repo.add(portal_session)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            portal_session.revoked_at = uow.now()
+            await uow.auth.add(portal_session)
+            await uow.audit(
                 "auth.logout",
                 entity_id=None,
                 target_type="session",
                 target_id=actor.session_id,
             )
-            await session.commit()
             return True
 
     async def impersonate(self, actor: Actor, entity_id: str, user_id: str | None) -> Actor:
@@ -181,8 +171,8 @@ class AuthService:
             raise Forbidden("Only site admins can impersonate an entity")
         admin_id = actor.impersonator_user_id or actor.user_id
         admin_email = actor.impersonator_email or actor.email
-        async with self.db.session() as session:
-            tenancy = TenancyRepository(session)
+        async with self.uow.writer(actor) as uow:
+            tenancy = uow.tenancy
             entity = await tenancy.entity(entity_id)
             if entity is None:
                 raise NotFound("Entity not found", field="entityId")
@@ -194,12 +184,11 @@ class AuthService:
                 owner = await tenancy.first_owner(entity_id)
                 user_id = owner.user_id if owner else None
             effective = await tenancy.user(user_id) if user_id else None
-            repo = AuthRepository(session)
-            portal_session = await repo.portal_session(actor.session_id)
+            portal_session = await uow.auth.portal_session(actor.session_id)
             assert portal_session is not None
             portal_session.impersonated_entity_id = entity_id
             portal_session.impersonated_user_id = effective.id if effective else None
-            await repo.add(portal_session)
+            await uow.auth.add(portal_session)
             impersonating = Actor(
                 user_id=effective.id if effective else admin_id,
                 email=effective.email if effective else admin_email,
@@ -211,34 +200,30 @@ class AuthService:
                 ip=actor.ip,
                 user_agent=actor.user_agent,
             )
-            await AuditRepository(session, self.audit_key).append(
-                impersonating,
+            await uow.audit(
                 "impersonation.started",
                 entity_id=entity_id,
                 target_type="entity",
                 target_id=entity_id,
+                actor=impersonating,
             )
-            await session.commit()
             return impersonating
 
     async def stop_impersonation(self, actor: Actor) -> Actor:
         if not actor.is_impersonating or actor.session_id is None:
             raise BadUserInput("You are not impersonating anyone")
-        async with self.db.session() as session:
-            repo = AuthRepository(session)
-            portal_session = await repo.portal_session(actor.session_id)
+        async with self.uow.writer(actor) as uow:
+            portal_session = await uow.auth.portal_session(actor.session_id)
             assert portal_session is not None
             portal_session.impersonated_entity_id = None
             portal_session.impersonated_user_id = None
-            await repo.add(portal_session)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            await uow.auth.add(portal_session)
+            await uow.audit(
                 "impersonation.stopped",
                 entity_id=actor.impersonated_entity_id,
                 target_type="entity",
                 target_id=actor.impersonated_entity_id,
             )
-            await session.commit()
         return Actor(
             user_id=actor.impersonator_user_id,
             email=actor.impersonator_email,

@@ -27,356 +27,34 @@ and IP counters (failures stay counted: signing in to one's own account resets n
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
 
-from app.auth.repository import AuthRepository
-from app.db import Database
+from app.auth.throttle_redis import RedisThrottleStore
+from app.auth.throttle_rules import Counter, Plan, Rule, Scope, ip_scope, retry_after, weighted
+from app.auth.throttle_stores import (
+    FallbackThrottleStore,
+    Outcome,
+    SqlThrottleStore,
+    ThrottleStore,
+)
+from app.clock import Clock, SystemClock
 from app.security import Digester
 from app.settings import Settings
 
+__all__ = [
+    "Decision",
+    "FallbackThrottleStore",
+    "LoginThrottle",
+    "Outcome",
+    "RedisThrottleStore",
+    "SqlThrottleStore",
+    "ThrottleStore",
+]
+
 logger = logging.getLogger("portal.auth")
-
-Scope = Literal["pair", "ip", "email"]
 PRUNE_EVERY = 64  # reservations between two clean-ups of expired database counters
-PRUNE_BATCH = 500
-
-
-def ip_scope(ip: str) -> str:
-    """The unit an address is counted as: itself for IPv4, its /64 for IPv6."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip[:64]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    key: str  # store key: a keyed digest of scope, window and value
-    window_seconds: int
-    limit: int
-    sliding: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Counter:
-    """A counter as it stood before this attempt, rolled over to the current window."""
-
-    window_index: int
-    hits: int
-    previous_hits: int
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    pair: Rule
-    ip: Rule
-    email: Rule
-    slot: Rule
-
-    @property
-    def rules(self) -> tuple[Rule, Rule, Rule, Rule]:
-        return (self.pair, self.ip, self.email, self.slot)
-
-
-def window_index(rule: Rule, now: float) -> int:
-    return math.floor(now / rule.window_seconds)
-
-
-def weighted(rule: Rule, counter: Counter, now: float) -> float:
-    """Attempts in the sliding window that ends now (before this one)."""
-    if not rule.sliding:
-        return float(counter.hits)
-    start = counter.window_index * rule.window_seconds
-    elapsed = min(max((now - start) / rule.window_seconds, 0.0), 1.0)
-    return counter.hits + counter.previous_hits * (1.0 - elapsed)
-
-
-def is_over(rule: Rule, counter: Counter, now: float) -> bool:
-    """Would one more attempt exceed the limit?"""
-    return weighted(rule, counter, now) + 1 > rule.limit
-
-
-def retry_after(rule: Rule, counter: Counter, now: float) -> int:
-    """Seconds until the rule would admit one more attempt, if nothing else is counted."""
-    window = rule.window_seconds
-    start = counter.window_index * window
-    elapsed = min(max((now - start) / window, 0.0), 1.0)
-    to_next = start + window - now
-    if not rule.sliding:
-        return max(1, math.ceil(to_next))
-    hits, previous = counter.hits, counter.previous_hits
-    if hits + 1 <= rule.limit and previous > 0:
-        # still in this window, once enough of the previous one has slid out
-        needed = 1.0 - (rule.limit - 1 - hits) / previous
-        return max(1, math.ceil((needed - elapsed) * window))
-    # in the next window, where this window's hits become the previous ones
-    needed = max(0.0, 1.0 - (rule.limit - 1) / hits) if hits > 0 else 0.0
-    return max(1, math.ceil(to_next + needed * window))
-
-
-def decide(plan: Plan, counters: tuple[Counter, ...], now: float) -> Scope | None:
-    """Which limit refuses the attempt (None: admitted). Mirrored by the Redis script."""
-    pair, ip, email, slot = counters
-    if is_over(plan.pair, pair, now):
-        return "pair"
-    if is_over(plan.ip, ip, now):
-        return "ip"
-    if is_over(plan.email, email, now) and is_over(plan.slot, slot, now):
-        return "email"
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    refused: Scope | None
-    counters: tuple[Counter, ...]  # pair, ip, email, slot before this attempt
-    store: ThrottleStore  # the store that counted it (where its release must go)
-
-
-class ThrottleStore(Protocol):
-    async def reserve(self, plan: Plan, now: float) -> Outcome: ...
-    async def release(self, rule: Rule, window_index: int) -> None: ...
-    async def clear(self, rule: Rule) -> None: ...
-    async def prune(self, now: float) -> int: ...
-    async def close(self) -> None: ...
-
-
-def _at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-class SqlThrottleStore:
-    """Counters in the ``login_throttle`` table: shared by every process on one database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def reserve(self, plan: Plan, now: float) -> Outcome:
-        counters: list[Counter] = []
-        async with self.db.session() as session:
-            repo = AuthRepository(session)
-
-            async def bump(rule: Rule) -> Counter:
-                index = window_index(rule, now)
-                expires = _at((index + 2) * rule.window_seconds)
-                hits, previous, stored_index = await repo.bump_counter(rule.key, index, expires)
-                counter = Counter(stored_index, hits - 1, previous)
-                counters.append(counter)
-                return counter
-
-            async def refuse(scope: Scope) -> Outcome:
-                await session.rollback()  # nothing of a refused attempt is counted
-                unseen = Counter(0, 0, 0)
-                return Outcome(scope, (*counters, *[unseen] * (4 - len(counters))), self)
-
-            # One counter at a time, in the same order everywhere (no lock-order deadlocks),
-            # stopping at the first full one so a refusal locks as little as possible.
-            if is_over(plan.pair, await bump(plan.pair), now):
-                return await refuse("pair")
-            if is_over(plan.ip, await bump(plan.ip), now):
-                return await refuse("ip")
-            email = await bump(plan.email)
-            if is_over(plan.email, email, now):
-                if is_over(plan.slot, await bump(plan.slot), now):
-                    return await refuse("email")
-            else:
-                counters.append(Counter(window_index(plan.slot, now), 0, 0))
-            await session.commit()
-        return Outcome(None, tuple(counters), self)
-
-    async def release(self, rule: Rule, window_index: int) -> None:
-        async with self.db.session() as session:
-            await AuthRepository(session).release_counter(rule.key, window_index)
-            await session.commit()
-
-    async def clear(self, rule: Rule) -> None:
-        async with self.db.session() as session:
-            await AuthRepository(session).delete_counter(rule.key)
-            await session.commit()
-
-    async def prune(self, now: float) -> int:
-        async with self.db.session() as session:
-            deleted = await AuthRepository(session).delete_expired_counters(_at(now), PRUNE_BATCH)
-            await session.commit()
-        return deleted
-
-    async def close(self) -> None:
-        return None
-
-
-# KEYS: pair, ip, email, slot. ARGV[1]: now (seconds); then per key: window, limit, sliding.
-# Returns {refused (0 none, 1 pair, 2 ip, 3 email), then per key: window index, hits, previous}.
-# Mirrors decide(): all or nothing, so a refused attempt is counted nowhere.
-_RESERVE = """
-local now = tonumber(ARGV[1])
-local states = {}
-for i = 1, 4 do
-  local window = tonumber(ARGV[(i - 1) * 3 + 2])
-  local limit = tonumber(ARGV[(i - 1) * 3 + 3])
-  local sliding = ARGV[(i - 1) * 3 + 4] == '1'
-  local w = math.floor(now / window)
-  local s = redis.call('HMGET', KEYS[i], 'w', 'hits', 'prev')
-  local sw = tonumber(s[1])
-  local hits = tonumber(s[2]) or 0
-  local prev = tonumber(s[3]) or 0
-  if sw == nil then
-    hits = 0
-    prev = 0
-  elseif sw >= w then
-    w = sw
-  elseif sw == w - 1 then
-    prev = hits
-    hits = 0
-  else
-    hits = 0
-    prev = 0
-  end
-  local count = hits
-  if sliding then
-    local elapsed = (now - w * window) / window
-    if elapsed < 0 then elapsed = 0 end
-    if elapsed > 1 then elapsed = 1 end
-    count = count + prev * (1 - elapsed)
-  end
-  states[i] = {w = w, hits = hits, prev = prev, window = window, over = count + 1 > limit}
-end
-local refused = 0
-if states[1].over then
-  refused = 1
-elseif states[2].over then
-  refused = 2
-elseif states[3].over and states[4].over then
-  refused = 3
-end
-if refused == 0 then
-  local last = 3
-  if states[3].over then last = 4 end
-  for i = 1, last do
-    local s = states[i]
-    redis.call('HSET', KEYS[i], 'w', s.w, 'hits', s.hits + 1, 'prev', s.prev)
-    redis.call('EXPIRE', KEYS[i], 2 * s.window + 1)
-  end
-end
-local out = {refused}
-for i = 1, 4 do
-  table.insert(out, states[i].w)
-  table.insert(out, states[i].hits)
-  table.insert(out, states[i].prev)
-end
-return out
-"""
-
-# KEYS[1]; ARGV[1]: the window index the attempt was counted in.
-_RELEASE = """
-local w = tonumber(ARGV[1])
-local s = redis.call('HMGET', KEYS[1], 'w', 'hits', 'prev')
-local sw = tonumber(s[1])
-if sw == w and (tonumber(s[2]) or 0) > 0 then
-  redis.call('HINCRBY', KEYS[1], 'hits', -1)
-elseif sw == w + 1 and (tonumber(s[3]) or 0) > 0 then
-  redis.call('HINCRBY', KEYS[1], 'prev', -1)
-end
-return 0
-"""
-
-_REFUSED: dict[int, Scope | None] = {0: None, 1: "pair", 2: "ip", 3: "email"}
-
-
-class RedisThrottleStore:
-    """Counters in Redis hashes (``{prefix}:{digest}``), shared by every replica."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
-        self.prefix = prefix
-        self.client = redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._reserve = self.client.register_script(_RESERVE)
-        self._release = self.client.register_script(_RELEASE)
-
-    def _key(self, rule: Rule) -> str:
-        return f"{self.prefix}:{rule.key}"
-
-    async def reserve(self, plan: Plan, now: float) -> Outcome:
-        args: list[Any] = [repr(now)]
-        for rule in plan.rules:
-            args += [rule.window_seconds, rule.limit, 1 if rule.sliding else 0]
-        raw = await self._reserve(keys=[self._key(r) for r in plan.rules], args=args)
-        values = [int(v) for v in raw]
-        counters = tuple(
-            Counter(values[1 + i * 3], values[2 + i * 3], values[3 + i * 3]) for i in range(4)
-        )
-        return Outcome(_REFUSED[values[0]], counters, self)
-
-    async def release(self, rule: Rule, window_index: int) -> None:
-        await self._release(keys=[self._key(rule)], args=[window_index])
-
-    async def clear(self, rule: Rule) -> None:
-        await self.client.delete(self._key(rule))
-
-    async def prune(self, now: float) -> int:
-        return 0  # keys expire by themselves
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-
-class FallbackThrottleStore:
-    """Redis first; while Redis fails, the database counts (logged once per outage)."""
-
-    RETRY_SECONDS = 5.0  # how long to leave a failing Redis alone before trying it again
-
-    def __init__(self, primary: ThrottleStore, fallback: ThrottleStore) -> None:
-        self.primary = primary
-        self.fallback = fallback
-        self._down_until: float | None = None
-
-    def _failed(self, exc: Exception) -> None:
-        if self._down_until is None:
-            logger.warning(
-                "sign-in throttle: Redis unavailable, counting in the database",
-                extra={"fields": {"error": repr(exc)}},
-            )
-        self._down_until = time.monotonic() + self.RETRY_SECONDS
-
-    async def reserve(self, plan: Plan, now: float) -> Outcome:
-        if self._down_until is None or time.monotonic() >= self._down_until:
-            try:
-                outcome = await self.primary.reserve(plan, now)
-            except Exception as exc:  # any Redis failure: count in the database instead
-                self._failed(exc)
-            else:
-                if self._down_until is not None:
-                    logger.warning("sign-in throttle: Redis is back")
-                    self._down_until = None
-                return outcome
-        return await self.fallback.reserve(plan, now)
-
-    # LoginThrottle sends releases to the store named in each Outcome; these are for callers
-    # that hold no Outcome.
-    async def release(self, rule: Rule, window_index: int) -> None:
-        await self.primary.release(rule, window_index)
-
-    async def clear(self, rule: Rule) -> None:
-        await self.primary.clear(rule)
-
-    async def prune(self, now: float) -> int:
-        return await self.fallback.prune(now)
-
-    async def close(self) -> None:
-        await self.primary.close()
-        await self.fallback.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,11 +74,11 @@ class LoginThrottle:
         store: ThrottleStore,
         settings: Settings,
         secret: bytes,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self._digest = Digester(secret, "login-throttle")
         self._reservations = 0
 
@@ -430,7 +108,7 @@ class LoginThrottle:
     async def reserve(self, email: str, ip: str) -> Decision:
         """Count this attempt before anything is checked; refused attempts count nowhere."""
         plan = self.plan(email, ip)
-        now = self.clock()
+        now = self.clock.now().timestamp()
         outcome = await self.store.reserve(plan, now)
         self._reservations += 1
         if self._reservations % PRUNE_EVERY == 0:

@@ -12,14 +12,14 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from app.api_key.repository import KeyFilter
-from app.api_key.service import KeyChanges, NewKey, expires_soon, key_status
+from app.api_key.service import KeyChanges, NewKey
 from app.gql.context import Context
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission, IsAuthenticated
 from app.gql.relay import Connection, to_connection
 from app.gql.request_log import AnalyticsTotals, totals_of
 from app.gql.users import UserType, load_user
-from app.models import ApiKey, Entity, utcnow
+from app.models import ApiKey, Entity
 from app.request_log.service import PII_PERMISSION
 
 
@@ -28,6 +28,15 @@ class ApiKeyStatus(enum.Enum):
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
+
+
+# Status is "now" by the service's clock (never the adapter's wall clock).
+def _key_status(root: ApiKeyType, info: Info[Context, Any]) -> ApiKeyStatus:
+    return ApiKeyStatus(info.context.container.api_keys.status(root.row))
+
+
+def _expires_soon(root: ApiKeyType, info: Info[Context, Any]) -> bool:
+    return info.context.container.api_keys.expires_soon(root.row)
 
 
 @strawberry.type(name="ApiKey")
@@ -40,10 +49,12 @@ class ApiKeyType:
     last4: str
     scopes: list[str]
     ip_allowlist: list[str]
-    status: ApiKeyStatus
+    status: ApiKeyStatus = strawberry.field(resolver=_key_status)
     created_at: datetime
     expires_at: datetime | None
-    expires_soon: bool = strawberry.field(description="Active and expiring within 14 days.")
+    expires_soon: bool = strawberry.field(
+        resolver=_expires_soon, description="Active and expiring within 14 days."
+    )
     last_used_at: datetime | None
     revoked_at: datetime | None
     entity_id: strawberry.Private[str]
@@ -52,10 +63,10 @@ class ApiKeyType:
     revoked_by_id: strawberry.Private[str | None]
     rotated_from_id: strawberry.Private[str | None]
     rotated_to_id: strawberry.Private[str | None]
+    row: strawberry.Private[ApiKey]  # status and expiresSoon: the service's clock decides
 
     @classmethod
     def from_row(cls, row: ApiKey) -> ApiKeyType:
-        now = utcnow()
         return cls(
             id=strawberry.ID(row.id),
             name=row.name,
@@ -65,10 +76,8 @@ class ApiKeyType:
             last4=row.last4,
             scopes=list(row.scopes),
             ip_allowlist=list(row.ip_allowlist),
-            status=ApiKeyStatus(key_status(row, now)),
             created_at=row.created_at,
             expires_at=row.expires_at,
-            expires_soon=expires_soon(row, now),
             last_used_at=row.last_used_at,
             last_used_ip_value=row.last_used_ip,
             revoked_at=row.revoked_at,
@@ -77,6 +86,7 @@ class ApiKeyType:
             revoked_by_id=row.revoked_by_user_id,
             rotated_from_id=row.rotated_from_id,
             rotated_to_id=row.rotated_to_id,
+            row=row,
         )
 
     @strawberry.field(
@@ -189,7 +199,8 @@ async def entity_api_keys(
     ctx = info.context
     expiring_before = None
     if expiring_within_days is not None:
-        expiring_before = utcnow() + timedelta(days=max(expiring_within_days, 0))
+        now = ctx.container.clock.now()
+        expiring_before = now + timedelta(days=max(expiring_within_days, 0))
     filters = KeyFilter(
         mode=mode.value if mode else None,
         statuses=frozenset(s.value for s in status or ()),

@@ -17,8 +17,7 @@ from app.gql.directives import RoleEnum
 from app.gql.permissions import HasPermission, IsAuthenticated
 from app.gql.relay import Connection, to_connection
 from app.gql.users import UserType, load_user
-from app.models import Invitation, Role, utcnow
-from app.tenancy.invitations import invitation_status
+from app.models import Invitation, Role
 
 if TYPE_CHECKING:
     from app.gql.tenancy import EntityType, MembershipType
@@ -33,18 +32,24 @@ class InvitationStatus(enum.Enum):
     EXPIRED = "EXPIRED"
 
 
+# Status is "now" by the service's clock (never the adapter's wall clock).
+def _status(root: InvitationType, info: Info[Context, Any]) -> InvitationStatus:
+    return InvitationStatus(info.context.container.tenancy.invitations.status(root.row))
+
+
 @strawberry.type(name="Invitation", description="A membership waiting for the invitee's answer.")
 class InvitationType:
     id: strawberry.ID
     email: str
     role: RoleEnum  # type: ignore[valid-type]
-    status: InvitationStatus
+    status: InvitationStatus = strawberry.field(resolver=_status)
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
     entity_id: strawberry.Private[str]
     custom_role_id: strawberry.Private[str | None]
     invited_by_id: strawberry.Private[str | None]
+    row: strawberry.Private[Invitation]
 
     @classmethod
     def from_row(cls, row: Invitation) -> InvitationType:
@@ -52,13 +57,13 @@ class InvitationType:
             id=strawberry.ID(row.id),
             email=row.email,
             role=Role(row.role),
-            status=InvitationStatus(invitation_status(row, utcnow())),
             created_at=row.created_at,
             expires_at=row.expires_at,
             closed_at=row.closed_at,
             entity_id=row.entity_id,
             custom_role_id=row.custom_role_id,
             invited_by_id=row.invited_by_user_id,
+            row=row,
         )
 
     @strawberry.field(description="The entity the invitation is for.")

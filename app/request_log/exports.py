@@ -16,7 +16,6 @@ import hmac
 import io
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,10 +24,8 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col, select
 
 from app.actor import Actor
-from app.audit.repository import AuditRepository
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
-from app.models import utcnow
 from app.request_log.models import LogExport, LogExportChunk
 from app.request_log.repository import LogFilter, LogRepository
 from app.request_log.service import (
@@ -38,8 +35,7 @@ from app.request_log.service import (
     require_pii_for_ip_filter,
 )
 from app.security import Digester
-from app.tenancy.access import entity_access
-from app.tenancy.repository import TenancyRepository
+from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.exports")
 CHUNKS: sa.Table = SQLModel.metadata.tables["log_export_chunks"]
@@ -114,9 +110,9 @@ def visible_filter(export: LogExport, permissions: frozenset[str]) -> dict[str, 
 
 
 class ExportService:
-    def __init__(self, db: Database, secret: bytes, audit_key: bytes) -> None:
-        self.db = db
-        self.audit_key = audit_key
+    def __init__(self, uow: UnitOfWorkFactory, secret: bytes) -> None:
+        self.uow = uow
+        self.db: Database = uow.db
         self._sign = Digester(secret, "log-export-link")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -128,8 +124,8 @@ class ExportService:
             raise BadUserInput("Format must be CSV or NDJSON", field="format")
         if filters.until_ms - filters.since_ms > MAX_LOG_RANGE.total_seconds() * 1000:
             raise BadUserInput("The range may span at most 31 days", field="from")
-        async with self.db.session() as session:
-            access = await entity_access(TenancyRepository(session), actor, entity_id)
+        async with self.uow.writer(actor) as uow:
+            access = await uow.access(entity_id)
             access.require("logs.read")
             require_pii_for_ip_filter(filters.ip, access.permissions)
             export = LogExport(
@@ -138,25 +134,24 @@ class ExportService:
                 format=export_format,
                 filter={**_filter_to_json(filters), "pii": PII_PERMISSION in access.permissions},
                 created_by_user_id=actor.user_id,
+                created_at=uow.now(),
             )
-            session.add(export)
-            await session.flush()
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            uow.session.add(export)
+            await uow.session.flush()
+            await uow.audit(
                 "log_export.created",
                 entity_id=entity_id,
                 target_type="log_export",
                 target_id=export.id,
                 details={"format": export_format, "filter": export.filter},
             )
-            await session.commit()
         self._wake.set()
         return export
 
     async def list(self, actor: Actor, entity_id: str) -> list[LogExport]:
-        async with self.db.reader() as session:
-            (await entity_access(TenancyRepository(session), actor, entity_id)).require("logs.read")
-            result = await session.exec(
+        async with self.uow.reader(actor) as uow:
+            (await uow.access(entity_id)).require("logs.read")
+            result = await uow.session.exec(
                 select(LogExport)
                 .where(LogExport.entity_id == entity_id)
                 .order_by(col(LogExport.created_at).desc())
@@ -167,7 +162,7 @@ class ExportService:
     # Signed links ---------------------------------------------------------------------------
 
     def link(self, export: LogExport, base_url: str, now: datetime | None = None) -> str:
-        expires = int(((now or utcnow()) + LINK_TTL).timestamp())
+        expires = int(((now or self.uow.clock.now()) + LINK_TTL).timestamp())
         signature = self._signature(export.entity_id, export.id, expires)
         return f"{base_url}/exports/{export.id}/download?expires={expires}&signature={signature}"
 
@@ -175,7 +170,7 @@ class ExportService:
         return self._sign(f"{entity_id}.{export_id}.{expires}")
 
     def check_link(self, export: LogExport, expires: str, signature: str) -> bool:
-        if not expires.isdigit() or int(expires) < time.time():
+        if not expires.isdigit() or int(expires) < self.uow.clock.now().timestamp():
             return False
         expected = self._signature(export.entity_id, export.id, int(expires))
         return hmac.compare_digest(expected, signature)
@@ -188,26 +183,24 @@ class ExportService:
         Raises InvalidLink (tampered, expired, unknown export), NOT_FOUND (not a member of
         the entity, or the export is not ready) or FORBIDDEN (no ``logs.read``, or an export
         with PII and no ``pii.read``)."""
-        async with self.db.reader() as session:
-            export = await session.get(LogExport, export_id)
+        async with self.uow.reader(actor) as uow:
+            export = await uow.session.get(LogExport, export_id)
             if export is None or not self.check_link(export, expires, signature):
                 raise InvalidLink("This link is invalid or expired")
-            access = await entity_access(TenancyRepository(session), actor, export.entity_id)
+            access = await uow.access(export.entity_id)
         access.require("logs.read")
         if has_pii(export):
             access.require(PII_PERMISSION)
         if export.status != "COMPLETED":
             raise NotFound("No such export", field="id")
-        async with self.db.session() as session:
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+        async with self.uow.writer(actor) as uow:
+            await uow.audit(
                 "log_export.downloaded",
                 entity_id=export.entity_id,
                 target_type="log_export",
                 target_id=export.id,
                 details={"format": export.format, "pii": has_pii(export)},
             )
-            await session.commit()
 
         async def chunks() -> AsyncIterator[bytes]:
             seq = 0
@@ -249,8 +242,8 @@ class ExportService:
 
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""
-        async with self.db.session() as session:
-            stale = utcnow() - STALE_RUN
+        async with self.uow.writer() as uow:
+            stale = uow.now() - STALE_RUN
             query = (
                 select(LogExport)
                 .where(
@@ -265,12 +258,11 @@ class ExportService:
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
-            export = (await session.exec(query)).first()
+            export = (await uow.session.exec(query)).first()
             if export is None:
                 return False
             export.status = "RUNNING"
-            session.add(export)
-            await session.commit()
+            uow.session.add(export)
         try:
             rows, size = await self._write(export)
         except Exception as exc:
@@ -326,17 +318,16 @@ class ExportService:
     async def _finish(
         self, export_id: str, status: str, rows: int, size: int, error: str | None
     ) -> None:
-        async with self.db.session() as session:
-            export = await session.get(LogExport, export_id)
+        async with self.uow.writer() as uow:
+            export = await uow.session.get(LogExport, export_id)
             if export is None:
                 return
             export.status = status
             export.row_count = rows
             export.size_bytes = size
             export.error = error
-            export.finished_at = utcnow()
-            session.add(export)
-            await session.commit()
+            export.finished_at = uow.now()
+            uow.session.add(export)
 
 
 # keep LogExportChunk imported for table registration

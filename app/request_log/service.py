@@ -9,7 +9,6 @@ by IP needs ``pii.read`` too, or the filter would reveal the address. PII reads 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from app.actor import Actor
-from app.audit.repository import AuditRepository
+from app.clock import Clock
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import utcnow
@@ -27,8 +26,8 @@ from app.request_log.analytics import GRANULARITIES_MS, Report, report
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.repository import LogFilter, LogRepository
 from app.settings import Settings
-from app.tenancy.access import Access, entity_access
-from app.tenancy.repository import TenancyRepository
+from app.tenancy.access import Access
+from app.uow import UnitOfWorkFactory
 
 ENTITIES: sa.Table = SQLModel.metadata.tables["entities"]
 MAX_LOG_RANGE = timedelta(days=31)
@@ -91,14 +90,15 @@ def validate_range(since: datetime, until: datetime, limit: timedelta) -> None:
 
 
 class RequestLogService:
-    def __init__(self, db: Database, settings: Settings, audit_key: bytes) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWorkFactory, settings: Settings) -> None:
+        self.uow = uow
+        self.db: Database = uow.db
+        self.clock: Clock = uow.clock
         self.settings = settings
-        self.audit_key = audit_key
 
     async def _access(self, actor: Actor, entity_id: str, permission: str) -> Access:
-        async with self.db.reader() as session:
-            access = await entity_access(TenancyRepository(session), actor, entity_id)
+        async with self.uow.reader(actor) as uow:
+            access = await uow.access(entity_id)
         access.require(permission)
         return access
 
@@ -147,8 +147,7 @@ class RequestLogService:
             ids = by_entity.setdefault(read.entity_id, [])
             if read.request_id not in ids:
                 ids.append(read.request_id)
-        async with self.db.session() as session:
-            audit = AuditRepository(session, self.audit_key)
+        async with self.uow.writer(actor) as uow:
             for entity_id, ids in by_entity.items():
                 request_ids = [i for i in ids if i is not None]
                 details: dict[str, Any] = {
@@ -157,15 +156,13 @@ class RequestLogService:
                 }
                 if None in ids:
                     details["live_tail"] = True
-                await audit.append(
-                    actor,
+                await uow.audit(
                     "request_log.pii_viewed",
                     entity_id=entity_id,
                     target_type="request_log",
                     target_id=request_ids[0] if len(request_ids) == 1 else None,
                     details=details,
                 )
-            await session.commit()
 
     async def analytics(
         self,
@@ -225,7 +222,7 @@ class RequestLogService:
     async def compact(self, now_ms: int | None = None) -> dict[str, int]:
         """Fold complete minutes into hours and complete hours into days. Idempotent: each step
         moves its watermark in the same transaction as the rows it writes."""
-        now_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        now_ms = now_ms if now_ms is not None else self._now_ms()
         done: dict[str, int] = {}
         for tier in (MINUTE, HOUR):
             size = TIER_MS[tier + 1]
@@ -254,7 +251,7 @@ class RequestLogService:
         """Raw logs past each entity's retention go (chunked deletes; on PostgreSQL whole daily
         partitions are dropped once every entity's retention has passed them), then rollup
         tiers past theirs. Returns the raw rows deleted row by row."""
-        now_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        now_ms = now_ms if now_ms is not None else self._now_ms()
         day = TIER_MS[DAY]
         default_days = self.settings.log_retention_days
         async with self.db.engine.connect() as connection:
@@ -277,6 +274,9 @@ class RequestLogService:
             await repo.delete_rollups_before(MINUTE, min(minute_cut, marks.get(MINUTE, 0)))
             await repo.delete_rollups_before(HOUR, min(hour_cut, marks.get(HOUR, 0)))
         return removed
+
+    def _now_ms(self) -> int:
+        return to_ms(self.clock.now())
 
     async def _delete(self, cutoff_ms: int, entity_id: str | None) -> int:
         total = 0

@@ -9,32 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.actor import Actor
-from app.audit.repository import AuditRepository
-from app.db import Database
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
 from app.models import CustomRole
-from app.tenancy.access import entity_access
 from app.tenancy.permissions import PERMISSIONS, Grant
-from app.tenancy.repository import TenancyRepository
+from app.uow import UnitOfWorkFactory
+
+NAME_TAKEN = "A role with this name already exists"
 
 
 class CustomRoles:
     """The custom-role use cases of TenancyService."""
 
-    db: Database
-    audit_key: bytes
+    uow: UnitOfWorkFactory
     scope_names: frozenset[str]
 
     async def list_custom_roles(self, actor: Actor, entity_id: str) -> Sequence[CustomRole]:
-        async with self.db.reader() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
+        async with self.uow.reader(actor) as uow:
+            access = await uow.access(entity_id)
             access.require("members.manage")
-            return await repo.custom_roles_of(access.entity.organization_id)
+            return await uow.tenancy.custom_roles_of(access.entity.organization_id)
 
     async def create_custom_role(
         self,
@@ -48,9 +42,9 @@ class CustomRoles:
         name = _role_name(name)
         wanted = _validate_permissions(permissions)
         scopes = self._validate_scopes(grantable_scopes)
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
+        async with self.uow.writer(actor, conflict=Conflict(NAME_TAKEN, field="name")) as uow:
+            repo = uow.tenancy
+            access = await uow.access(entity_id)
             access.require("members.manage")
             access.require_covers(
                 Grant.custom(wanted, scopes),
@@ -58,7 +52,7 @@ class CustomRoles:
             )
             organization_id = access.entity.organization_id
             if await repo.custom_role_by_name(organization_id, name):
-                raise Conflict("A role with this name already exists", field="name")
+                raise Conflict(NAME_TAKEN, field="name")
             role = CustomRole(
                 organization_id=organization_id,
                 name=name,
@@ -66,15 +60,13 @@ class CustomRoles:
                 grantable_scopes=scopes,
             )
             await repo.add(role)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            await uow.audit(
                 "custom_role.created",
                 entity_id=entity_id,
                 target_type="custom_role",
                 target_id=role.id,
                 details=_role_row(role),
             )
-            await _commit_role(session)
             return role
 
     async def update_custom_role(
@@ -97,9 +89,9 @@ class CustomRoles:
         new_name = _role_name(name) if name is not None else None
         wanted = _validate_permissions(permissions) if permissions is not None else None
         scopes = self._validate_scopes(grantable_scopes)
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
+        async with self.uow.writer(actor, conflict=Conflict(NAME_TAKEN, field="name")) as uow:
+            repo = uow.tenancy
+            access = await uow.access(entity_id)
             access.require("members.manage")
             role = await repo.custom_role(role_id)
             if role is None or role.organization_id != access.entity.organization_id:
@@ -113,7 +105,7 @@ class CustomRoles:
             before = _role_row(role)
             if new_name is not None and new_name != role.name:
                 if await repo.custom_role_by_name(role.organization_id, new_name):
-                    raise Conflict("A role with this name already exists", field="name")
+                    raise Conflict(NAME_TAKEN, field="name")
                 role.name = new_name
             if wanted is not None:
                 role.permissions = sorted(wanted)
@@ -127,21 +119,19 @@ class CustomRoles:
             )
             await repo.add(role)
             after = _role_row(role)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            await uow.audit(
                 "custom_role.updated",
                 entity_id=entity_id,
                 target_type="custom_role",
                 target_id=role.id,
                 details={"from": before, "to": after},
             )
-            await _commit_role(session)
             return role
 
     async def delete_custom_role(self, actor: Actor, entity_id: str, role_id: str) -> CustomRole:
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            access = await entity_access(repo, actor, entity_id)
+        async with self.uow.writer(actor) as uow:
+            repo = uow.tenancy
+            access = await uow.access(entity_id)
             access.require("members.manage")
             role = await repo.custom_role(role_id)
             if role is None or role.organization_id != access.entity.organization_id:
@@ -153,15 +143,13 @@ class CustomRoles:
             if await repo.custom_role_in_use(role.id):
                 raise Conflict("The role is still assigned to members", field="id")
             await repo.delete(role)
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+            await uow.audit(
                 "custom_role.deleted",
                 entity_id=entity_id,
                 target_type="custom_role",
                 target_id=role.id,
                 details=_role_row(role),
             )
-            await session.commit()
             return role
 
     # Helpers ---------------------------------------------------------------------------------
@@ -173,13 +161,6 @@ class CustomRoles:
         if unknown:
             raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="grantableScopes")
         return sorted(set(scopes))
-
-
-async def _commit_role(session: AsyncSession) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:
-        raise Conflict("A role with this name already exists", field="name") from None
 
 
 def _role_name(name: str) -> str:

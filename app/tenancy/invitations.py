@@ -11,21 +11,19 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.actor import Actor
-from app.audit.repository import AuditRepository
-from app.db import Database
 from app.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from app.models import Invitation, InvitationState, Membership, Role, User, utcnow
+from app.models import Invitation, InvitationState, Membership, Role, User
 from app.pagination import Page, decode_cursor, page_size
-from app.tenancy.access import Access, entity_access
-from app.tenancy.repository import EXPIRED, TenancyRepository
+from app.tenancy.access import Access
+from app.tenancy.repository import EXPIRED
 from app.tenancy.roles import RoleAssignment, check_can_assign, stored_assignment
+from app.uow import UnitOfWork, UnitOfWorkFactory
 
 INVITATION_TTL = timedelta(days=7)
 INVITATION_STATUSES = (*(s.value for s in InvitationState), EXPIRED)
+ANSWERED = "This invitation was already answered or revoked"
+ALREADY_A_MEMBER = "You are already a member of this entity"
 
 
 def invitation_status(invitation: Invitation, now: datetime) -> str:
@@ -35,17 +33,12 @@ def invitation_status(invitation: Invitation, now: datetime) -> str:
 
 
 async def invite(
-    session: AsyncSession,
-    repo: TenancyRepository,
-    audit_key: bytes,
-    actor: Actor,
-    access: Access,
-    email: str,
-    assignment: RoleAssignment,
+    uow: UnitOfWork, access: Access, email: str, assignment: RoleAssignment
 ) -> Invitation:
-    """Create (or renew) the pending invitation of ``email``; the caller checked the role and
-    commits. Nothing here depends on whether a portal user has the email."""
-    now = utcnow()
+    """Create (or renew) the pending invitation of ``email`` in the caller's unit of work; the
+    caller checked the role. Nothing here depends on whether a portal user has the email."""
+    repo = uow.tenancy
+    now = uow.now()
     entity_id = access.entity.id
     invitation = await repo.pending_invitation(entity_id, email, now)
     renewed = invitation is not None
@@ -61,11 +54,10 @@ async def invite(
         )
     invitation.role = assignment.role
     invitation.custom_role_id = assignment.custom_role.id if assignment.custom_role else None
-    invitation.invited_by_user_id = actor.user_id
+    invitation.invited_by_user_id = uow.actor.user_id if uow.actor else None
     invitation.expires_at = expires_at
     await repo.add(invitation)
-    await AuditRepository(session, audit_key).append(
-        actor,
+    await uow.audit(
         "member.invited",
         entity_id=entity_id,
         target_type="invitation",
@@ -81,9 +73,12 @@ async def invite(
 
 
 class InvitationService:
-    def __init__(self, db: Database, audit_key: bytes) -> None:
-        self.db = db
-        self.audit_key = audit_key
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
+
+    def status(self, invitation: Invitation) -> str:
+        """PENDING, ACCEPTED, DECLINED, REVOKED or (a pending one past its expiry) EXPIRED."""
+        return invitation_status(invitation, self.uow.clock.now())
 
     # Reads --------------------------------------------------------------------------------------
 
@@ -97,11 +92,10 @@ class InvitationService:
         after: str | None,
     ) -> Page[Invitation]:
         limit = page_size(first)
-        async with self.db.reader() as session:
-            repo = TenancyRepository(session)
-            (await entity_access(repo, actor, entity_id)).require("members.manage")
-            rows = await repo.invitations(
-                entity_id, statuses, utcnow(), limit=limit + 1, before=decode_cursor(after)
+        async with self.uow.reader(actor) as uow:
+            (await uow.access(entity_id)).require("members.manage")
+            rows = await uow.tenancy.invitations(
+                entity_id, statuses, uow.now(), limit=limit + 1, before=decode_cursor(after)
             )
         return Page.from_rows(list(rows), limit, "id")
 
@@ -109,19 +103,18 @@ class InvitationService:
         """Invitations waiting for the signed-in user (none while impersonating)."""
         if actor.user_id is None or actor.is_impersonating:
             return []
-        async with self.db.reader() as session:
-            repo = TenancyRepository(session)
-            user = await repo.user(actor.user_id)
+        async with self.uow.reader(actor) as uow:
+            user = await uow.tenancy.user(actor.user_id)
             if user is None:
                 return []
-            return await repo.pending_invitations_for(user.email, utcnow())
+            return await uow.tenancy.pending_invitations_for(user.email, uow.now())
 
     # Answers by the invited user ---------------------------------------------------------------
 
     async def accept(self, actor: Actor, invitation_id: str) -> Membership:
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            invitation, user = await self._own_pending(repo, actor, invitation_id)
+        async with self.uow.writer(actor, conflict=Conflict(ALREADY_A_MEMBER, field="id")) as uow:
+            repo = uow.tenancy
+            invitation, user = await _own_pending(uow, invitation_id)
             entity = await repo.entity(invitation.entity_id)
             assignment = await stored_assignment(repo, invitation.role, invitation.custom_role_id)
             gone = Conflict(
@@ -136,7 +129,7 @@ class InvitationService:
             ):
                 raise gone
             if await repo.membership_of(user.id, entity.id):
-                raise Conflict("You are already a member of this entity", field="id")
+                raise Conflict(ALREADY_A_MEMBER, field="id")
             membership = Membership(
                 user_id=user.id,
                 entity_id=entity.id,
@@ -148,13 +141,12 @@ class InvitationService:
                 invitation,
                 InvitationState.ACCEPTED,
                 by_user_id=user.id,
-                at=utcnow(),
+                at=uow.now(),
                 membership_id=membership.id,
             )
             if not closed:
-                raise Conflict("This invitation was already answered or revoked", field="id")
-            await AuditRepository(session, self.audit_key).append(
-                actor,
+                raise Conflict(ANSWERED, field="id")
+            await uow.audit(
                 "member.invitation_accepted",
                 entity_id=entity.id,
                 target_type="membership",
@@ -166,19 +158,12 @@ class InvitationService:
                     **assignment.details(),
                 },
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                raise Conflict("You are already a member of this entity", field="id") from None
             return membership
 
     async def decline(self, actor: Actor, invitation_id: str) -> Invitation:
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
-            invitation, user = await self._own_pending(repo, actor, invitation_id)
-            await self._close(
-                session, repo, actor, invitation, InvitationState.DECLINED, user.id, "declined"
-            )
+        async with self.uow.writer(actor) as uow:
+            invitation, user = await _own_pending(uow, invitation_id)
+            await _close(uow, invitation, InvitationState.DECLINED, user.id, "declined")
             return invitation
 
     # Members managers ---------------------------------------------------------------------------
@@ -186,13 +171,13 @@ class InvitationService:
     async def revoke(self, actor: Actor, invitation_id: str) -> Invitation:
         """Withdraw a pending (or expired) invitation; needs a role covering the one offered."""
         not_found = NotFound("Invitation not found", field="id")
-        async with self.db.session() as session:
-            repo = TenancyRepository(session)
+        async with self.uow.writer(actor) as uow:
+            repo = uow.tenancy
             invitation = await repo.invitation(invitation_id)
             if invitation is None:
                 raise not_found
             try:
-                access = await entity_access(repo, actor, invitation.entity_id)
+                access = await uow.access(invitation.entity_id)
             except NotFound:
                 raise not_found from None
             access.require("members.manage")
@@ -200,56 +185,51 @@ class InvitationService:
                 access, await stored_assignment(repo, invitation.role, invitation.custom_role_id)
             )
             if invitation.state != InvitationState.PENDING:
-                raise Conflict("This invitation was already answered or revoked", field="id")
-            await self._close(
-                session, repo, actor, invitation, InvitationState.REVOKED, actor.user_id, "revoked"
-            )
+                raise Conflict(ANSWERED, field="id")
+            await _close(uow, invitation, InvitationState.REVOKED, actor.user_id, "revoked")
             return invitation
 
-    # Helpers ------------------------------------------------------------------------------------
 
-    async def _own_pending(
-        self, repo: TenancyRepository, actor: Actor, invitation_id: str
-    ) -> tuple[Invitation, User]:
-        """The invitation, when it is addressed to the signed-in user and still open.
+async def _own_pending(uow: UnitOfWork, invitation_id: str) -> tuple[Invitation, User]:
+    """The invitation, when it is addressed to the signed-in user and still open.
 
-        Anyone else's invitation answers NOT_FOUND, exactly like one that does not exist. A
-        site admin impersonating someone cannot answer for them.
-        """
-        if actor.user_id is None:
-            raise Unauthenticated("Sign in first")
-        if actor.is_impersonating:
-            raise Forbidden("Stop impersonating to answer invitations")
-        not_found = NotFound("Invitation not found", field="id")
-        user = await repo.user(actor.user_id)
-        invitation = await repo.invitation(invitation_id)
-        if user is None or invitation is None or invitation.email != user.email:
-            raise not_found
-        status = invitation_status(invitation, utcnow())
-        if status == EXPIRED:
-            raise Conflict("This invitation has expired; ask for a new one", field="id")
-        if status != InvitationState.PENDING:
-            raise Conflict("This invitation was already answered or revoked", field="id")
-        return invitation, user
+    Anyone else's invitation answers NOT_FOUND, exactly like one that does not exist. A site
+    admin impersonating someone cannot answer for them.
+    """
+    actor = uow.actor
+    if actor is None or actor.user_id is None:
+        raise Unauthenticated("Sign in first")
+    if actor.is_impersonating:
+        raise Forbidden("Stop impersonating to answer invitations")
+    not_found = NotFound("Invitation not found", field="id")
+    user = await uow.tenancy.user(actor.user_id)
+    invitation = await uow.tenancy.invitation(invitation_id)
+    if user is None or invitation is None or invitation.email != user.email:
+        raise not_found
+    status = invitation_status(invitation, uow.now())
+    if status == EXPIRED:
+        raise Conflict("This invitation has expired; ask for a new one", field="id")
+    if status != InvitationState.PENDING:
+        raise Conflict(ANSWERED, field="id")
+    return invitation, user
 
-    async def _close(
-        self,
-        session: AsyncSession,
-        repo: TenancyRepository,
-        actor: Actor,
-        invitation: Invitation,
-        state: InvitationState,
-        by_user_id: str | None,
-        verb: str,
-    ) -> None:
-        if not await repo.close_invitation(invitation, state, by_user_id=by_user_id, at=utcnow()):
-            raise Conflict("This invitation was already answered or revoked", field="id")
-        await AuditRepository(session, self.audit_key).append(
-            actor,
-            f"member.invitation_{verb}",
-            entity_id=invitation.entity_id,
-            target_type="invitation",
-            target_id=invitation.id,
-            details={"email": invitation.email, "role": invitation.role},
-        )
-        await session.commit()
+
+async def _close(
+    uow: UnitOfWork,
+    invitation: Invitation,
+    state: InvitationState,
+    by_user_id: str | None,
+    verb: str,
+) -> None:
+    closed = await uow.tenancy.close_invitation(
+        invitation, state, by_user_id=by_user_id, at=uow.now()
+    )
+    if not closed:
+        raise Conflict(ANSWERED, field="id")
+    await uow.audit(
+        f"member.invitation_{verb}",
+        entity_id=invitation.entity_id,
+        target_type="invitation",
+        target_id=invitation.id,
+        details={"email": invitation.email, "role": invitation.role},
+    )

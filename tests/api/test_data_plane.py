@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from app.api_key.format import checksum, generate_key
 from app.api_key.service import KeyChanges
 from app.api_key.verifier import check
+from app.clock import OffsetClock
 from app.container import Container
-from app.models import ApiKey, utcnow
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.support.keys import make_key, owner
@@ -111,15 +109,10 @@ class TestErrorTable:
 
     @pytest.mark.parametrize("form", HEADER_FORMS)
     async def test_expired_key_says_so(
-        self, http: httpx.AsyncClient, world: World, live: Container, form: Any
+        self, http: httpx.AsyncClient, world: World, live: Container, clock: OffsetClock, form: Any
     ) -> None:
-        key, secret = await make_key(live, world)
-        async with live.db.engine.begin() as connection:
-            await connection.execute(
-                sa.update(ApiKey)
-                .where(ApiKey.id == key.id)  # type: ignore[arg-type]
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
+        _, secret = await make_key(live, world, expires_in_days=30)
+        clock.advance(timedelta(days=30, seconds=1))
         error = assert_error(
             await http.get(orders(world), headers=form(secret)), 401, "api_key_expired"
         )
@@ -204,15 +197,10 @@ class TestCheckOrder:
         assert_error(response, 401, "api_key_revoked")
 
     async def test_expired_key_outside_its_allowlist_is_401(
-        self, http: httpx.AsyncClient, world: World, live: Container
+        self, http: httpx.AsyncClient, world: World, live: Container, clock: OffsetClock
     ) -> None:
-        key, secret = await make_key(live, world, ip_allowlist=["10.0.0.0/8"])
-        async with live.db.engine.begin() as connection:
-            await connection.execute(
-                sa.update(ApiKey)
-                .where(ApiKey.id == key.id)  # type: ignore[arg-type]
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
+        _, secret = await make_key(live, world, ip_allowlist=["10.0.0.0/8"], expires_in_days=30)
+        clock.advance(timedelta(days=30, seconds=1))
         response = await http.get(orders(world), headers={"X-API-Key": secret})
         assert_error(response, 401, "api_key_expired")
 
@@ -240,7 +228,7 @@ class TestExpiryBoundary:
 
 class TestRotationGrace:
     async def test_old_key_works_until_the_deadline_then_is_expired(
-        self, http: httpx.AsyncClient, world: World, live: Container
+        self, http: httpx.AsyncClient, world: World, live: Container, clock: OffsetClock
     ) -> None:
         assert world.api_key is not None
         rotated = await live.api_keys.rotate_key(owner(world), world.api_key.id, 1)
@@ -249,7 +237,7 @@ class TestRotationGrace:
         assert (await http.get(orders(world), headers=old)).status_code == 200
         assert (await http.get(orders(world), headers=new)).status_code == 200
         assert rotated.previous.expires_at is not None
-        await asyncio.sleep((rotated.previous.expires_at - utcnow()).total_seconds() + 0.05)
+        clock.set(rotated.previous.expires_at)  # the grace deadline
         assert_error(await http.get(orders(world), headers=old), 401, "api_key_expired")
         assert (await http.get(orders(world), headers=new)).status_code == 200
 

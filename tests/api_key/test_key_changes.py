@@ -9,14 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
+from app.api_key.service import KeyChanges
+from app.clock import OffsetClock
 from app.container import Container
-from app.models import ApiKey, utcnow
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.support.graphql import data, error_codes, gql
-from tests.support.keys import make_key
+from tests.support.keys import make_key, owner
 from tests.support.world import World
 
 UPDATE = """mutation($id: ID!, $name: String, $allow: [String!], $at: DateTime,
@@ -42,13 +42,6 @@ async def orders(client: httpx.AsyncClient, world: World, secret: str) -> httpx.
 def refused(body: dict[str, Any], code: str, field: str) -> None:
     assert error_codes(body) == [code], body
     assert body["errors"][0]["extensions"].get("field") == field, body
-
-
-async def set_times(container: Container, key_id: str, **values: datetime) -> None:
-    async with container.db.engine.begin() as connection:
-        await connection.execute(
-            sa.update(ApiKey).where(ApiKey.id == key_id).values(**values)  # type: ignore[arg-type]
-        )
 
 
 class TestRotatedKey:
@@ -94,10 +87,11 @@ class TestRotatedKey:
 
 class TestDeadKey:
     async def test_expired_key_cannot_be_brought_back(
-        self, client: httpx.AsyncClient, container: Container, world: World
+        self, client: httpx.AsyncClient, container: Container, clock: OffsetClock, world: World
     ) -> None:
-        key, secret = await make_key(container, world, expires_in_days=30)
-        await set_times(container, key.id, expires_at=utcnow() - timedelta(minutes=1))
+        expires_at = clock.now() + timedelta(minutes=1)
+        key, secret = await make_key(container, world, expires_at=expires_at)
+        clock.advance(timedelta(minutes=2))
         owner = world.tokens["owner"]
         for variables in ({"clear": True}, {"at": _in(days=30)}, {"allow": ["203.0.113.0/24"]}):
             body = await gql(client, UPDATE, {"id": key.id, **variables}, token=owner)
@@ -212,17 +206,15 @@ class TestSuccessorPolicy:
         return make_settings(migrated, tmp_path, api_key_max_lifetime_days=365)
 
     async def test_successor_never_outlives_the_deployment_cap(
-        self, client: httpx.AsyncClient, container: Container, world: World
+        self, client: httpx.AsyncClient, container: Container, clock: OffsetClock, world: World
     ) -> None:
+        # A key 300 days old whose expiry was pushed out by a year (each step within the cap).
+        clock.advance(timedelta(days=-300))
         key, _ = await make_key(container, world, expires_in_days=365)
-        # A key a year old whose expiry was pushed out by a year (each step within the cap).
-        now = utcnow()
-        await set_times(
-            container,
-            key.id,
-            created_at=now - timedelta(days=300),
-            expires_at=now + timedelta(days=300),
-        )
+        clock.advance(timedelta(days=300))
+        now = clock.now()
+        changes = KeyChanges(expires_at=now + timedelta(days=300))
+        await container.api_keys.update_key(owner(world), key.id, changes)
         body = await gql(client, ROTATE, {"id": key.id}, token=world.tokens["owner"])
         expires = datetime.fromisoformat(data(body)["rotateApiKey"]["apiKey"]["expiresAt"])
         assert expires <= datetime.now(UTC) + timedelta(days=365)

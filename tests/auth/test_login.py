@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from starlette.applications import Starlette
 
-from app.container import Container
+from app.clock import OffsetClock
 from app.main import create_app
-from app.models import PortalSession, utcnow
 from app.settings import Settings
 from tests.support.graphql import data, error_codes, gql
 from tests.support.world import PASSWORD, World
@@ -123,16 +120,11 @@ class TestThrottling:
 
 class TestSessions:
     async def test_expired_session_is_not_accepted(
-        self, client: httpx.AsyncClient, world: World, container: Container
+        self, client: httpx.AsyncClient, world: World, settings: Settings, clock: OffsetClock
     ) -> None:
         token = world.tokens["owner"]
         assert data(await gql(client, VIEWER, token=token))["viewer"] is not None
-        async with container.db.engine.begin() as connection:
-            await connection.execute(
-                sa.update(PortalSession)
-                .where(PortalSession.user_id == world.users["owner"])  # type: ignore[arg-type]
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
+        clock.advance(settings.session_ttl_seconds + 1)  # the session's lifetime runs out
         assert data(await gql(client, VIEWER, token=token))["viewer"] is None
         body = await gql(client, "{ permissionCatalog { name } }", token=token)
         assert error_codes(body) == ["UNAUTHENTICATED"]

@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ from app.auth.throttle import (
     RedisThrottleStore,
     SqlThrottleStore,
 )
+from app.clock import FrozenClock
 from app.container import Container
 from app.main import create_app
 from app.models import LoginThrottle as LoginThrottleRow
@@ -107,12 +109,8 @@ class GatedHasher(CountingHasher):
         return await super().verify(password, password_hash)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+def at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def counting(container: Container) -> CountingHasher:
@@ -191,8 +189,8 @@ class TestConcurrentSignIns:
 
 class TestLimits:
     @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock()
+    def clock(self) -> FrozenClock:
+        return FrozenClock()  # every container of the test reads it (tests/conftest.py)
 
     @pytest.fixture
     def settings(self, migrated: str, tmp_path: Path) -> Settings:
@@ -208,9 +206,8 @@ class TestLimits:
         )
 
     @pytest.fixture
-    def live(self, app: Starlette, clock: FakeClock) -> Container:
+    def live(self, app: Starlette) -> Container:
         container: Container = app.state.container
-        container.login_throttle.clock = clock
         return container
 
     async def test_unknown_email_is_throttled_exactly_like_a_known_one(
@@ -237,7 +234,7 @@ class TestLimits:
             assert code(await login(attacker, OWNER, PASSWORD)) == "RATE_LIMITED"
 
     async def test_a_distributed_attack_slows_an_account_rather_than_locking_it(
-        self, app: Starlette, live: Container, world: World, clock: FakeClock
+        self, app: Starlette, live: Container, world: World, clock: FrozenClock
     ) -> None:
         hasher = counting(live)
         for i, guesses in enumerate((3, 3, 1)):  # the 7 the account allows, from 3 addresses
@@ -252,22 +249,23 @@ class TestLimits:
             assert code(refused) == "RATE_LIMITED"
             assert 0 < refused["errors"][0]["extensions"]["retry_after_seconds"] <= 60
             assert hasher.verified == 8
-            clock.now += 60
+            clock.advance(60)
             assert token(await login(user, OWNER, PASSWORD))
 
     async def test_a_burst_across_a_window_boundary_gains_nothing(
-        self, app: Starlette, live: Container, world: World, clock: FakeClock
+        self, app: Starlette, live: Container, world: World, clock: FrozenClock
     ) -> None:
-        clock.now = (clock.now // 900 + 1) * 900 - 1  # one second before a window ends
+        now = clock.now().timestamp()
+        clock.set(at((now // 900 + 1) * 900 - 1))  # one second before a window ends
         async with client_at(app, "192.0.2.60") as client:
             for _ in range(3):
                 assert code(await login(client, OWNER, "wrong guess")) == "UNAUTHENTICATED"
-            clock.now += 2  # the next fixed window
+            clock.advance(2)  # the next fixed window
             refused = await login(client, OWNER, PASSWORD)
             assert code(refused) == "RATE_LIMITED"
             # the previous window still weighs 3 x 899/900: a third of it must slide out first
             assert refused["errors"][0]["extensions"]["retry_after_seconds"] == 299
-            clock.now += 900
+            clock.advance(900)
             assert token(await login(client, OWNER, PASSWORD))
 
     async def test_signing_in_does_not_reset_the_ip_counter(
@@ -298,11 +296,11 @@ class TestSqlThrottleStore:
     async def test_expired_counters_are_pruned_and_current_ones_kept(
         self, container: Container, world: World
     ) -> None:
-        throttle = LoginThrottle(SqlThrottleStore(container.db), container.settings, b"k" * 32)
+        throttle = LoginThrottle(SqlThrottleStore(container.uow), container.settings, b"k" * 32)
         window = container.settings.login_window_seconds
         now = time.time()
         assert (await throttle.reserve("old@acme.example", "192.0.2.80")).allowed
-        throttle.clock = lambda: now + 3 * window
+        throttle.clock = FrozenClock(at(now + 3 * window))
         assert (await throttle.reserve("new@acme.example", "192.0.2.81")).allowed
         before = await throttle_rows(container)
         deleted = await throttle.store.prune(now + 3 * window)
@@ -390,7 +388,7 @@ class TestRedisFallback:
     ) -> None:
         # the wiring of a Redis deployment, with nothing listening at the Redis address
         unreachable = RedisThrottleStore("redis://127.0.0.1:1/0", "test-login:unreachable")
-        live.login_throttle.store = FallbackThrottleStore(unreachable, SqlThrottleStore(live.db))
+        live.login_throttle.store = FallbackThrottleStore(unreachable, SqlThrottleStore(live.uow))
         hasher = counting(live)
         with caplog.at_level(logging.WARNING, logger="portal.auth"):
             async with client_at(app, "192.0.2.95") as client:

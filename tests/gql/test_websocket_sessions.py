@@ -3,16 +3,15 @@ session and membership, and live subscriptions end when access is lost."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
 
+from app.clock import OffsetClock
 from app.container import Container
-from app.models import PortalSession, Role, utcnow
+from app.models import Role
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.gql.ws import LEGACY_WS, Socket, data_of, error_codes_of
@@ -104,19 +103,12 @@ class TestOperationsAfterLogout:
         assert (messages, code) == ([], 4401)
 
     async def test_expired_session_socket_is_closed_with_4401(
-        self, base_url: str, world: World, live: Container
+        self, base_url: str, world: World, live: Container, clock: OffsetClock
     ) -> None:
         socket = await Socket.open(base_url, world.tokens["admin"])
         try:
             data_of(await socket.result("1", VIEWER, {}))
-            async with live.db.session() as session:  # the session's lifetime runs out
-                rows = await session.exec(
-                    select(PortalSession).where(PortalSession.user_id == world.users["admin"])
-                )
-                for row in rows.all():
-                    row.expires_at = utcnow() - timedelta(seconds=1)
-                    session.add(row)
-                await session.commit()
+            clock.advance(live.settings.session_ttl_seconds + 1)  # the session's lifetime runs out
             await socket.start("2", VIEWER, {})
             messages, code = await socket.messages_until_closed()
         finally:

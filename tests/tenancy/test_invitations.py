@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from app.auth.service import RequestInfo
+from app.clock import OffsetClock
 from app.container import Container
-from app.models import Invitation, Role, utcnow
+from app.models import Role
+from app.tenancy.invitations import INVITATION_TTL
 from tests.support.graphql import data, error_codes, gql
 from tests.support.world import PASSWORD, SYSTEM, World
 
@@ -241,15 +242,10 @@ class TestAnswers:
         assert "later@partner.example" in await member_emails(client, world, world.acme.id)
 
     async def test_expired_invitation_cannot_be_accepted(
-        self, client: httpx.AsyncClient, container: Container, world: World
+        self, client: httpx.AsyncClient, clock: OffsetClock, world: World
     ) -> None:
         assert world.invitation is not None
-        async with container.db.engine.begin() as connection:
-            await connection.execute(
-                sa.update(Invitation)
-                .where(Invitation.id == world.invitation.id)  # type: ignore[arg-type]
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
+        clock.advance(INVITATION_TTL + timedelta(seconds=1))
         newcomer = world.tokens["newcomer"]
         assert data(await gql(client, VIEWER, token=newcomer))["viewer"]["invitations"] == []
         accept = await gql(client, ACCEPT, {"i": world.invitation.id}, token=newcomer)

@@ -1,0 +1,75 @@
+"""Entity-wide data-plane settings: the API access switch, the rate limit, log capture and
+retention. They act on every key of the entity, of any scope."""
+
+from __future__ import annotations
+
+from app.actor import Actor
+from app.api_key.invalidation import InvalidationBus
+from app.errors import BadUserInput
+from app.models import Entity
+from app.uow import UnitOfWorkFactory
+
+
+class EntityApiSettings:
+    """The entity-settings use case of ApiKeyService."""
+
+    uow: UnitOfWorkFactory
+    bus: InvalidationBus
+
+    async def update_entity_api_settings(
+        self,
+        actor: Actor,
+        entity_id: str,
+        *,
+        api_access_enabled: bool | None = None,
+        rate_limit_per_second: float | None = None,
+        rate_limit_burst: int | None = None,
+        reset_rate_limit: bool = False,
+        log_capture_bodies: bool | None = None,
+        log_retention_days: int | None = None,
+    ) -> Entity:
+        if rate_limit_per_second is not None and not 0 < rate_limit_per_second <= 100_000:
+            raise BadUserInput("Must be between 0 and 100000", field="rateLimitPerSecond")
+        if rate_limit_burst is not None and not 1 <= rate_limit_burst <= 1_000_000:
+            raise BadUserInput("Must be between 1 and 1000000", field="rateLimitBurst")
+        if log_retention_days is not None and not 1 <= log_retention_days <= 3650:
+            raise BadUserInput("Must be between 1 and 3650", field="logRetentionDays")
+        async with self.uow.writer(actor) as uow:
+            access = await uow.access(entity_id)
+            access.require("api_keys.manage")
+            access.require_every_scope()  # switches and limits act on every key, of any scope
+            entity = access.entity
+            before = entity_api_settings(entity)
+            if api_access_enabled is not None:
+                entity.api_access_enabled = api_access_enabled
+            if reset_rate_limit:
+                entity.rate_limit_per_second = None
+                entity.rate_limit_burst = None
+            if rate_limit_per_second is not None:
+                entity.rate_limit_per_second = rate_limit_per_second
+            if rate_limit_burst is not None:
+                entity.rate_limit_burst = rate_limit_burst
+            if log_capture_bodies is not None:
+                entity.log_capture_bodies = log_capture_bodies
+            if log_retention_days is not None:
+                entity.log_retention_days = log_retention_days
+            await uow.tenancy.add(entity)
+            await uow.audit(
+                "entity.api_settings_changed",
+                entity_id=entity_id,
+                target_type="entity",
+                target_id=entity_id,
+                details={"from": before, "to": entity_api_settings(entity)},
+            )
+            uow.after_commit(lambda: self.bus.publish(f"entity:{entity_id}"))
+        return entity
+
+
+def entity_api_settings(entity: Entity) -> dict[str, object]:
+    return {
+        "api_access_enabled": entity.api_access_enabled,
+        "rate_limit_per_second": entity.rate_limit_per_second,
+        "rate_limit_burst": entity.rate_limit_burst,
+        "log_capture_bodies": entity.log_capture_bodies,
+        "log_retention_days": entity.log_retention_days,
+    }
