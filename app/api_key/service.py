@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
+from app.api_key.filters import KeyFilter
 from app.api_key.format import MODES, generate_key
 from app.api_key.invalidation import InvalidationBus
-from app.api_key.repository import ApiKeyRepository, KeyFilter
+from app.api_key.repository import ApiKeyRepository
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.verifier import API_KEY_DIGEST
 from app.audit.repository import AuditRepository

@@ -8,7 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, GLOBAL_CHAIN, event_digest
-from app.audit.repository import AuditFilter, AuditRepository
+from app.audit.filters import AuditFilter
+from app.audit.repository import AuditRepository
 from app.db import Database
 from app.errors import BadUserInput, Forbidden
 from app.models import AuditEvent
