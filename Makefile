@@ -42,6 +42,7 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Type-checks the frontend (documents against schema.graphql, src/ and e2e/) and runs its vitest unit
 # tests; the Playwright end-to-end suite runs inside pytest (tests/e2e/test_server.py).
@@ -57,4 +58,5 @@ bench: install
 	$(BIN)/python bench/bench_logs.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal
+	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal \
+		.grimp_cache .import_linter_cache

@@ -253,7 +253,7 @@ class TestSecurityHeaders:
             '<!doctype html><script type="module" src="/assets/app.js"></script>'
         )
         (dist / "assets" / "app.js").write_text("console.log('portal')")
-        monkeypatch.setattr("app.main.FRONTEND_DIST", dist)
+        monkeypatch.setattr("app.frontend.FRONTEND_DIST", dist)
         return dist
 
     @staticmethod

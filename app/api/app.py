@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.api.errors import ApiError, error_response
@@ -160,3 +161,12 @@ def build_internal(container: Container) -> list[Route]:
         )
 
     return [Route("/internal/keys/verify", verify, methods=["POST"])]
+
+
+class AnyPathMount(Mount):
+    """A Mount whose prefix pattern also matches paths holding a newline (``%0A``), so every
+    ``/v1`` request, however odd, reaches the key middleware and gets the error envelope."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.api_key.filters import KeyFilter
 from app.models import ApiKey, Entity
-
-
-@dataclass(frozen=True, slots=True)
-class KeyFilter:
-    mode: str | None = None
-    statuses: frozenset[str] = frozenset()  # ACTIVE | EXPIRED | REVOKED
-    search: str | None = None
-    expiring_before: datetime | None = None
 
 
 class ApiKeyRepository:

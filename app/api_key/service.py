@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from app.actor import Actor
 from app.api_key.entity_settings import EntityApiSettings
+from app.api_key.filters import KeyFilter
 from app.api_key.format import generate_key, parse_key
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.policy import (
@@ -25,7 +26,6 @@ from app.api_key.policy import (
     key_status,
     rotated_expiry_error,
 )
-from app.api_key.repository import KeyFilter
 from app.api_key.scopes import ScopeCatalog
 from app.errors import BadUserInput, NotFound
 from app.models import ApiKey

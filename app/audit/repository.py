@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, chain_for, event_digest
+from app.audit.filters import AuditFilter
 from app.models import AuditChainHead, AuditEvent
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    action: str | None = None
-    actor_user_id: str | None = None
-    actor_email: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 class AuditRepository:

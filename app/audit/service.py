@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, GLOBAL_CHAIN, event_digest
-from app.audit.repository import AuditFilter, AuditRepository
+from app.audit.filters import AuditFilter
+from app.audit.repository import AuditRepository
 from app.errors import BadUserInput, Forbidden
 from app.models import AuditEvent
 from app.pagination import Page, decode_cursor, page_size

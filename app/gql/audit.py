@@ -1,4 +1,4 @@
-"""GraphQL types and fields for the audit log."""
+"""GraphQL: the audit log (the entity's events, and the platform's for site admins)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from app.audit.repository import AuditFilter
+from app.audit.filters import AuditFilter
 from app.gql.context import Context
-from app.gql.permissions import IsSiteAdmin
+from app.gql.entity import EntityBase
+from app.gql.permissions import HasPermission, IsSiteAdmin
 from app.gql.relay import Connection, to_connection
 from app.models import AuditEvent
 
@@ -78,22 +79,28 @@ class AuditEventFilter:
         )
 
 
-async def entity_audit_events(
-    info: Info[Context, Any],
-    entity_id: str,
-    filter: AuditEventFilter | None,
-    first: int | None,
-    after: str | None,
-) -> Connection[AuditEventType]:
-    ctx = info.context
-    page = await ctx.container.audit.list_entity_events(
-        ctx.require_actor(),
-        entity_id,
-        (filter or AuditEventFilter()).to_domain(),
-        first=first,
-        after=after,
+@strawberry.type
+class AuditEntity(EntityBase):
+    @strawberry.field(
+        description="Append-only, hash-chained audit log of this entity, newest first.",
+        extensions=[PermissionExtension([HasPermission("audit.read")])],
     )
-    return to_connection(page, AuditEventType.from_row)
+    async def audit_events(
+        self,
+        info: Info[Context, Any],
+        filter: AuditEventFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEventType]:
+        ctx = info.context
+        page = await ctx.services.audit.list_entity_events(
+            ctx.require_actor(),
+            self.id,
+            (filter or AuditEventFilter()).to_domain(),
+            first=first,
+            after=after,
+        )
+        return to_connection(page, AuditEventType.from_row)
 
 
 @strawberry.type
@@ -110,7 +117,7 @@ class AuditQuery:
         after: str | None = None,
     ) -> Connection[AuditEventType]:
         ctx = info.context
-        page = await ctx.container.audit.list_platform_events(
+        page = await ctx.services.audit.list_platform_events(
             ctx.require_actor(),
             (filter or AuditEventFilter()).to_domain(),
             first=first,

@@ -1,4 +1,5 @@
-"""GraphQL: the viewer, sign-in and sign-out, site-admin impersonation."""
+"""GraphQL: the viewer, sign-in and sign-out, site-admin impersonation (and what it adds to
+the Viewer)."""
 
 from __future__ import annotations
 
@@ -8,44 +9,22 @@ import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.gql.context import Context
-from app.gql.invitations import InvitationType, viewer_invitations
+from app.gql.entity import EntityBase, EntityRef
 from app.gql.permissions import IsAuthenticated, IsSiteAdmin
-from app.gql.tenancy import EntityType, MembershipType
 from app.gql.users import UserType
+from app.gql.viewer import ViewerBase, ViewerRef, viewer_of
 
 
-@strawberry.type(name="Viewer")
-class ViewerType:
-    is_site_admin: bool
-    actor: strawberry.Private[Actor]
-
-    @strawberry.field(
-        description="The effective user (the impersonated member while impersonating)."
-    )
-    async def user(self, info: Info[Context, Any]) -> UserType:
-        assert self.actor.user_id is not None
-        row = await info.context.loaders.users.load(self.actor.user_id)
-        assert row is not None
-        return UserType.from_row(row)
-
-    @strawberry.field
-    async def memberships(self, info: Info[Context, Any]) -> list[MembershipType]:
-        rows = await info.context.container.tenancy.memberships_of(self.actor)
-        return [MembershipType.from_row(row) for row in rows]
-
-    @strawberry.field(description="Invitations waiting for your answer (none while impersonating).")
-    async def invitations(self, info: Info[Context, Any]) -> list[InvitationType]:
-        return await viewer_invitations(info, self.actor)
-
+@strawberry.type
+class AuthViewer(ViewerBase):
     @strawberry.field(description="The entity a site admin is impersonating, if any.")
-    async def impersonating(self, info: Info[Context, Any]) -> EntityType | None:
+    async def impersonating(self, info: Info[Context, Any]) -> EntityRef | None:
         if self.actor.impersonated_entity_id is None:
             return None
         row = await info.context.loaders.entities.load(self.actor.impersonated_entity_id)
-        return EntityType.from_row(row) if row else None
+        return EntityBase.from_row(row) if row else None
 
     @strawberry.field(description="The site admin behind the session while impersonating.")
     async def impersonator(self, info: Info[Context, Any]) -> UserType | None:
@@ -53,10 +32,6 @@ class ViewerType:
             return None
         row = await info.context.loaders.users.load(self.actor.impersonator_user_id)
         return UserType.from_row(row) if row else None
-
-
-def viewer_of(actor: Actor) -> ViewerType:
-    return ViewerType(is_site_admin=actor.is_site_admin, actor=actor)
 
 
 @strawberry.type
@@ -79,7 +54,7 @@ class ImpersonateEntityInput:
 @strawberry.type
 class AuthQuery:
     @strawberry.field(description="The signed-in user, or null.")
-    def viewer(self, info: Info[Context, Any]) -> ViewerType | None:
+    def viewer(self, info: Info[Context, Any]) -> ViewerRef | None:
         actor = info.context.actor
         return viewer_of(actor) if actor else None
 
@@ -89,10 +64,10 @@ class AuthMutation:
     @strawberry.mutation
     async def login(self, info: Info[Context, Any], email: str, password: str) -> LoginPayload:
         ctx = info.context
-        signed_in = await ctx.container.auth.login(
+        signed_in = await ctx.services.auth.login(
             email, password, RequestInfo(ip=ctx.client_ip, user_agent=ctx.user_agent)
         )
-        settings = ctx.container.settings
+        settings = ctx.services.settings
         if ctx.response is not None:
             ctx.response.set_cookie(
                 settings.session_cookie_name,
@@ -109,10 +84,10 @@ class AuthMutation:
     async def logout(self, info: Info[Context, Any]) -> bool:
         ctx = info.context
         if ctx.response is not None:
-            ctx.response.delete_cookie(ctx.container.settings.session_cookie_name, path="/")
+            ctx.response.delete_cookie(ctx.services.settings.session_cookie_name, path="/")
         if ctx.actor is None:
             return False
-        return await ctx.container.auth.logout(ctx.actor)
+        return await ctx.services.auth.logout(ctx.actor)
 
     @strawberry.mutation(
         description="Act inside an entity as one of its members; every action is audited with "
@@ -121,14 +96,14 @@ class AuthMutation:
     )
     async def impersonate_entity(
         self, info: Info[Context, Any], input: ImpersonateEntityInput
-    ) -> ViewerType:
+    ) -> ViewerRef:
         ctx = info.context
-        actor = await ctx.container.auth.impersonate(
+        actor = await ctx.services.auth.impersonate(
             ctx.require_actor(), str(input.entity_id), str(input.user_id) if input.user_id else None
         )
         return viewer_of(actor)
 
     @strawberry.mutation(extensions=[PermissionExtension([IsAuthenticated()])])
-    async def stop_impersonation(self, info: Info[Context, Any]) -> ViewerType:
+    async def stop_impersonation(self, info: Info[Context, Any]) -> ViewerRef:
         ctx = info.context
-        return viewer_of(await ctx.container.auth.stop_impersonation(ctx.require_actor()))
+        return viewer_of(await ctx.services.auth.stop_impersonation(ctx.require_actor()))

@@ -1,4 +1,4 @@
-"""The typed GraphQL context: who is calling, the services, and DataLoaders.
+"""The typed GraphQL context: who is calling, the services by name, and DataLoaders.
 
 One context per operation: an HTTP request builds one, and a WebSocket builds one per
 ``subscribe`` message from the socket's context (``for_operation``), re-reading the session, so
@@ -18,14 +18,35 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from app.actor import Actor
-from app.auth.service import RequestInfo
-from app.container import Container
+from app.api_key.scopes import ScopeCatalog
+from app.api_key.service import ApiKeyService
+from app.audit.service import AuditService
+from app.auth.service import AuthService, RequestInfo
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
-from app.request_log.service import PiiRead
+from app.request_log.exports import ExportService
+from app.request_log.service import PiiRead, RequestLogService
+from app.request_log.tail import TailBroker
+from app.settings import Settings
 from app.tenancy.access import Access
+from app.tenancy.service import TenancyService
 
 SESSION_ENDED = "Your session has ended. Sign in again."
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What resolvers use, by name (built once per app by ``PortalGraphQL``)."""
+
+    settings: Settings
+    auth: AuthService
+    tenancy: TenancyService
+    api_keys: ApiKeyService
+    catalog: ScopeCatalog
+    audit: AuditService
+    request_logs: RequestLogService
+    exports: ExportService
+    tail: TailBroker
 
 
 def _loader(fetch: object) -> DataLoader[str, object]:
@@ -45,8 +66,8 @@ class Loaders:
     api_keys: DataLoader[str, ApiKey | None]
 
     @classmethod
-    def build(cls, container: Container) -> Loaders:
-        tenancy = container.tenancy
+    def build(cls, services: Services) -> Loaders:
+        tenancy = services.tenancy
 
         async def organizations(ids: list[str]) -> dict[str, Organization]:
             rows = await asyncio.gather(*(tenancy.organization(i) for i in ids))
@@ -57,7 +78,7 @@ class Loaders:
             entities=_loader(tenancy.entities_by_id),  # type: ignore[arg-type]
             custom_roles=_loader(tenancy.custom_roles_by_id),  # type: ignore[arg-type]
             organizations=_loader(organizations),  # type: ignore[arg-type]
-            api_keys=_loader(container.api_keys.keys_by_id),  # type: ignore[arg-type]
+            api_keys=_loader(services.api_keys.keys_by_id),  # type: ignore[arg-type]
         )
 
 
@@ -65,7 +86,7 @@ class Loaders:
 class Context:
     request: HTTPConnection
     response: Response | None
-    container: Container
+    services: Services
     actor: Actor | None
     auth_via: Literal["cookie", "bearer"] | None
     client_ip: str
@@ -88,7 +109,7 @@ class Context:
         actor = self.require_actor()
         if entity_id not in self._access:
             self._access[entity_id] = asyncio.ensure_future(
-                self.container.tenancy.access(actor, entity_id)
+                self.services.tenancy.access(actor, entity_id)
             )
         return await self._access[entity_id]
 
@@ -96,7 +117,7 @@ class Context:
         if self.session_token is None:
             return None
         info = RequestInfo(ip=self.client_ip, user_agent=self.user_agent)
-        return await self.container.auth.authenticate(self.session_token, info)
+        return await self.services.auth.authenticate(self.session_token, info)
 
     async def for_operation(
         self, on_session_ended: Callable[[], Awaitable[None]] | None = None
@@ -109,7 +130,7 @@ class Context:
         return replace(
             self,
             actor=actor,
-            loaders=Loaders.build(self.container),
+            loaders=Loaders.build(self.services),
             on_session_ended=on_session_ended,
             _access={},
             _pii_reads=None,
@@ -130,7 +151,7 @@ class Context:
             raise Unauthenticated(SESSION_ENDED, reason="session_ended")
         self.actor = actor
         future: asyncio.Future[Access] = asyncio.ensure_future(
-            self.container.tenancy.access(actor, entity_id)
+            self.services.tenancy.access(actor, entity_id)
         )
         self._access = {entity_id: future}
         access = await future
@@ -142,7 +163,7 @@ class Context:
         tail). The reads of one operation are batched into one audit event per entity."""
         if self._pii_reads is None:
             actor = self.require_actor()
-            service = self.container.request_logs
+            service = self.services.request_logs
 
             async def audit(reads: list[PiiRead]) -> list[None]:
                 await service.audit_pii_reads(actor, reads)

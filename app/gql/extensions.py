@@ -38,7 +38,7 @@ class CsrfGuard(SchemaExtension):
             context, Context
         ):
             origin = context.request.headers.get("origin")
-            allowed = context.container.settings.trusted_origins | {_request_origin(context)}
+            allowed = context.services.settings.trusted_origins | {_request_origin(context)}
             refused = (origin is not None and origin.lower() not in allowed) or (
                 origin is None and context.auth_via == "cookie"
             )
@@ -104,7 +104,7 @@ class HideIntrospectionFromAnonymous(SchemaExtension):
         if (
             isinstance(context, Context)
             and context.actor is None
-            and context.container.settings.env == "production"
+            and context.services.settings.env == "production"
         ):
             self.execution_context.validation_rules = (
                 *self.execution_context.validation_rules,

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from app.errors import Forbidden
 from app.gql.context import Context
 from app.gql.directives import RequiresAuth, RequiresRole, RequiresSiteAdmin
+from app.gql.entity import EntityBase
 from app.models import Role
 from app.tenancy.permissions import PERMISSIONS, ROLES_WITH_EVERY_PERMISSION
 
@@ -72,9 +73,7 @@ class HasPermission(BasePermission):
 
 
 def _entity_id(source: Any, kwargs: dict[str, Any]) -> str | None:
-    from app.gql.tenancy import EntityType
-
-    if isinstance(source, EntityType):
+    if isinstance(source, EntityBase):  # a field of Entity, whichever domain added it
         return source.id
     owner = getattr(source, "entity_id", None)  # an object that belongs to one entity
     if isinstance(owner, str):

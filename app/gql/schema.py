@@ -1,4 +1,16 @@
-"""The GraphQL schema: per-domain Query and Mutation classes merged into one."""
+"""The GraphQL schema, assembled from every domain's parts.
+
+A domain module (or package) contributes classes; this module lists them:
+
+- ``ENTITY_PARTS``: fields on ``Entity`` (classes deriving from ``EntityBase``, see
+  app/gql/entity.py);
+- ``VIEWER_PARTS``: fields on ``Viewer`` (classes deriving from ``ViewerBase``);
+- ``Query``, ``Mutation``, ``Subscription``: the domain's root fields.
+
+Fields appear in the SDL in the order listed. Domain modules never import each other; a field
+returning an ``Entity`` or a ``Viewer`` is annotated ``EntityRef`` / ``ViewerRef``, which
+Strawberry resolves to the merged types below.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +22,78 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from app.errors import DomainError
-from app.gql.api_key import ApiKeyMutation, ApiKeyQuery
-from app.gql.audit import AuditQuery
-from app.gql.auth import AuthMutation, AuthQuery
+from app.gql.api_key.catalog import ApiKeyQuery
+from app.gql.api_key.entity import ApiKeyEntity
+from app.gql.api_key.mutations import ApiKeyMutation
+from app.gql.audit import AuditEntity, AuditQuery
+from app.gql.auth import AuthMutation, AuthQuery, AuthViewer
+from app.gql.entity import EntityBase
 from app.gql.extensions import (
     CsrfGuard,
     HideIntrospectionFromAnonymous,
     RejectUnstorableText,
     masked_errors,
 )
-from app.gql.log_tail import RequestLogSubscription
-from app.gql.request_log import RequestLogMutation
-from app.gql.tenancy import TenancyMutation, TenancyQuery
+from app.gql.request_log.analytics import AnalyticsEntity
+from app.gql.request_log.exports import LogExportEntity, LogExportMutation
+from app.gql.request_log.logs import RequestLogEntity
+from app.gql.request_log.tail import RequestLogSubscription
+from app.gql.tenancy.custom_roles import CustomRoleMutation
+from app.gql.tenancy.entity import TenancyEntity, TenancyQuery
+from app.gql.tenancy.invitations import InvitationMutation
+from app.gql.tenancy.members import MemberMutation
+from app.gql.tenancy.viewer import TenancyViewer
+from app.gql.viewer import ViewerBase
 from app.settings import Settings
+
+
+def extend(name: str, base: type, parts: tuple[type, ...]) -> type:
+    """The GraphQL type ``name``: ``base``'s fields, then each part's own fields in order. A
+    field defined by two parts is a mistake, not an override."""
+    inherited = {f.python_name for f in get_object_definition(base, strict=True).fields}
+    seen: dict[str, type] = {}
+    for part in parts:
+        if not issubclass(part, base):
+            raise TypeError(f"{part.__name__} must derive from {base.__name__}")
+        for field in get_object_definition(part, strict=True).fields:
+            if field.python_name in inherited:
+                continue
+            if field.python_name in seen:
+                raise TypeError(
+                    f"{name}.{field.python_name} is defined by both "
+                    f"{seen[field.python_name].__name__} and {part.__name__}"
+                )
+            seen[field.python_name] = part
+    return strawberry.type(type(name, parts, {}))
+
+
+ENTITY_PARTS = (
+    TenancyEntity,
+    ApiKeyEntity,
+    RequestLogEntity,
+    AnalyticsEntity,
+    LogExportEntity,
+    AuditEntity,
+)
+VIEWER_PARTS = (TenancyViewer, AuthViewer)
+
+Entity = extend("Entity", EntityBase, ENTITY_PARTS)
+Viewer = extend("Viewer", ViewerBase, VIEWER_PARTS)
 
 Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery))
 Mutation = merge_types(
-    "Mutation", (AuthMutation, TenancyMutation, ApiKeyMutation, RequestLogMutation)
+    "Mutation",
+    (
+        AuthMutation,
+        CustomRoleMutation,
+        InvitationMutation,
+        MemberMutation,
+        ApiKeyMutation,
+        LogExportMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (RequestLogSubscription,))
 

@@ -3,22 +3,20 @@ each WebSocket operation, see app/gql/websocket.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 
-from app.actor import Actor
 from app.auth.service import RequestInfo
 from app.container import Container
-from app.gql.context import Context, Loaders
+from app.gql.context import Context, Loaders, Services
 from app.gql.http import SafeJsonGraphQL
+from app.gql.schema import schema_for
 from app.gql.websocket import SessionCheckedGraphQLWSHandler, SessionCheckedTransportWSHandler
-from app.net import client_ip
+from app.portal_session import authenticate_request
 
 # GraphiQL as bundled by the portal build (frontend/graphiql.html + src/graphiql/): its scripts,
 # styles, fonts and editor workers are same-origin files, so it works without internet access.
@@ -34,31 +32,19 @@ GRAPHIQL_NOT_BUILT = """<!doctype html>
 """
 
 
-@dataclass(frozen=True, slots=True)
-class RequestSession:
-    """Who sent an HTTP request or opened a WebSocket: the portal session, if any."""
-
-    actor: Actor | None
-    token: str | None
-    auth_via: Literal["cookie", "bearer"] | None
-    info: RequestInfo
-
-
-async def authenticate_request(container: Container, request: HTTPConnection) -> RequestSession:
-    """``Authorization: Bearer <session token>``, else the session cookie."""
-    peer = request.client.host if request.client else None
-    ip = client_ip(peer, request.headers.getlist("x-forwarded-for"), container.trusted_proxies)
-    info = RequestInfo(ip=ip, user_agent=request.headers.get("user-agent"))
-    authorization = request.headers.get("authorization", "")
-    cookie = request.cookies.get(container.settings.session_cookie_name)
-    via: Literal["cookie", "bearer"]
-    if authorization.lower().startswith("bearer "):
-        token, via = authorization[7:].strip(), "bearer"
-    elif cookie:
-        token, via = cookie, "cookie"
-    else:
-        return RequestSession(None, None, None, info)
-    return RequestSession(await container.auth.authenticate(token, info), token, via, info)
+def services_of(container: Container) -> Services:
+    """The services resolvers may call, by name (never the container itself)."""
+    return Services(
+        settings=container.settings,
+        auth=container.auth,
+        tenancy=container.tenancy,
+        api_keys=container.api_keys,
+        catalog=container.catalog,
+        audit=container.audit,
+        request_logs=container.request_logs,
+        exports=container.exports,
+        tail=container.tail,
+    )
 
 
 class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON bodies
@@ -67,16 +53,15 @@ class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON b
     graphql_ws_handler_class = SessionCheckedGraphQLWSHandler
 
     def __init__(self, container: Container, graphiql_page: Path | None = None) -> None:
-        from app.gql.schema import schema_for
-
         super().__init__(schema_for(container.settings))
-        self.container = container
+        self.container = container  # for reading the session of a request
+        self.services = services_of(container)
         self.graphiql_page = graphiql_page or GRAPHIQL_PAGE
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """The bundled GraphiQL (never Strawberry's CDN page); in production only for signed-in
         users."""
-        if self.container.settings.env == "production":
+        if self.services.settings.env == "production":
             context = await self.get_context(request, Response())
             if context.actor is None:
                 return PlainTextResponse("Sign in to the portal to use GraphiQL", status_code=401)
@@ -95,12 +80,12 @@ class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON b
         if token.lower().startswith("bearer "):
             info = RequestInfo(ip=context.client_ip, user_agent=context.user_agent)
             context.session_token = token[7:].strip()
-            context.actor = await self.container.auth.authenticate(context.session_token, info)
+            context.actor = await self.services.auth.authenticate(context.session_token, info)
             context.auth_via = "bearer"
         elif context.auth_via == "cookie":
             origin = context.request.headers.get("origin", "").lower()
             host = context.request.headers.get("host", "")
-            allowed = self.container.settings.trusted_origins | {
+            allowed = self.services.settings.trusted_origins | {
                 f"http://{host}".lower(),
                 f"https://{host}".lower(),
             }
@@ -117,11 +102,11 @@ class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON b
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
-            container=self.container,
+            services=self.services,
             actor=session.actor,
             auth_via=session.auth_via,
             client_ip=session.info.ip,
             user_agent=session.info.user_agent,
-            loaders=Loaders.build(self.container),
+            loaders=Loaders.build(self.services),
             session_token=session.token,
         )

@@ -26,8 +26,9 @@ from sqlmodel import SQLModel, col, select
 from app.actor import Actor
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
+from app.request_log.filters import LogFilter
 from app.request_log.models import LogExport, LogExportChunk
-from app.request_log.repository import LogFilter, LogRepository
+from app.request_log.repository import LogRepository
 from app.request_log.service import (
     MAX_LOG_RANGE,
     PII_FIELDS,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.request_log.filters import LogFilter, ip_matches
 from app.request_log.models import (
     DAY,
     HISTOGRAMS,
@@ -22,24 +22,6 @@ from app.request_log.models import (
     WATERMARKS,
 )
 from app.request_log.rollups import upsert_histograms, upsert_rollups
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    mode: str
-    since_ms: int
-    until_ms: int
-    status_class: int | None = None
-    status: int | None = None
-    error_code: str | None = None
-    method: str | None = None
-    route: str | None = None
-    path_prefix: str | None = None
-    min_latency_ms: float | None = None
-    max_latency_ms: float | None = None
-    ip: str | None = None  # an address or a CIDR
-    request_id: str | None = None
-    api_key_id: str | None = None
 
 
 def _like_prefix(value: str) -> str:
@@ -83,17 +65,6 @@ def log_conditions(entity_id: str, f: LogFilter) -> list[sa.ColumnElement[bool]]
             # Exact CIDR matching happens in Python (portable); narrow by a text prefix first.
             conditions.append(t.ip.is_not(None))
     return conditions
-
-
-def ip_matches(ip: str | None, cidr: str | None) -> bool:
-    if cidr is None:
-        return True
-    if ip is None:
-        return False
-    try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return False
 
 
 class LogRepository:

@@ -23,8 +23,9 @@ from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import utcnow
 from app.pagination import decode_cursor, encode_cursor, page_size
 from app.request_log.analytics import GRANULARITIES_MS, Report, report
+from app.request_log.filters import LogFilter
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
-from app.request_log.repository import LogFilter, LogRepository
+from app.request_log.repository import LogRepository
 from app.settings import Settings
 from app.tenancy.access import Access
 from app.uow import UnitOfWorkFactory

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import strawberry
 
 from app.container import Container
-from app.gql.schema import schema
+from app.gql.entity import EntityBase
+from app.gql.schema import extend, schema
 from tests.support.graphql import data, error_codes, gql
 from tests.support.world import World
 
@@ -21,6 +23,49 @@ class TestSchemaFile:
         assert committed == schema.as_str() + "\n", (
             "schema.graphql is stale: run `portal export-schema --output schema.graphql`"
         )
+
+
+class TestExtend:
+    def test_field_defined_by_two_parts_is_refused(self) -> None:
+        @strawberry.type
+        class First(EntityBase):
+            @strawberry.field
+            def twice(self) -> int:
+                return 1
+
+        @strawberry.type
+        class Second(EntityBase):
+            @strawberry.field
+            def twice(self) -> int:
+                return 2
+
+        with pytest.raises(TypeError, match=r"Entity\.twice is defined by both First and Second"):
+            extend("Entity", EntityBase, (First, Second))
+
+    def test_part_not_deriving_from_the_base_is_refused(self) -> None:
+        @strawberry.type
+        class Loose:
+            extra: int
+
+        with pytest.raises(TypeError, match="Loose must derive from EntityBase"):
+            extend("Entity", EntityBase, (Loose,))
+
+    def test_parts_add_their_fields_after_the_base_in_order(self) -> None:
+        @strawberry.type
+        class First(EntityBase):
+            @strawberry.field
+            def one(self) -> int:
+                return 1
+
+        @strawberry.type
+        class Second(EntityBase):
+            @strawberry.field
+            def two(self) -> int:
+                return 2
+
+        merged = strawberry.Schema(query=extend("Merged", EntityBase, (First, Second)))
+        fields = merged._schema.query_type.fields  # type: ignore[union-attr]
+        assert list(fields) == ["id", "name", "code", "apiAccessEnabled", "createdAt", "one", "two"]
 
 
 class TestLimits:

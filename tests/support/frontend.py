@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import app.frontend as frontend
 import app.gql.view as view
-import app.main as main
 
 PORTAL_PAGE = "<!doctype html><title>Portico</title><div id=root></div>"
 GRAPHIQL_PAGE = (
@@ -22,6 +22,6 @@ def build_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "index.html").write_text(PORTAL_PAGE)
     (folder / "graphiql.html").write_text(GRAPHIQL_PAGE)
     (folder / "assets" / "portal-abc123.js").write_text("console.log('portal');")
-    monkeypatch.setattr(main, "FRONTEND_DIST", folder)
+    monkeypatch.setattr(frontend, "FRONTEND_DIST", folder)
     monkeypatch.setattr(view, "GRAPHIQL_PAGE", folder / "graphiql.html")
     return folder

@@ -88,7 +88,7 @@ class CustomRoleMutation:
         self, info: Info[Context, Any], input: CreateCustomRoleInput
     ) -> CreateCustomRolePayload:
         ctx = info.context
-        row = await ctx.container.tenancy.create_custom_role(
+        row = await ctx.services.tenancy.create_custom_role(
             ctx.require_actor(),
             str(input.entity_id),
             input.name,
@@ -102,7 +102,7 @@ class CustomRoleMutation:
         self, info: Info[Context, Any], input: UpdateCustomRoleInput
     ) -> UpdateCustomRolePayload:
         ctx = info.context
-        row = await ctx.container.tenancy.update_custom_role(
+        row = await ctx.services.tenancy.update_custom_role(
             ctx.require_actor(),
             str(input.entity_id),
             str(input.id),
@@ -118,7 +118,7 @@ class CustomRoleMutation:
         self, info: Info[Context, Any], input: DeleteCustomRoleInput
     ) -> DeleteCustomRolePayload:
         ctx = info.context
-        row = await ctx.container.tenancy.delete_custom_role(
+        row = await ctx.services.tenancy.delete_custom_role(
             ctx.require_actor(), str(input.entity_id), str(input.id)
         )
         return DeleteCustomRolePayload(id=strawberry.ID(row.id))

@@ -12,8 +12,8 @@ from strawberry.types import Info
 from app.gql.context import Context
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission
-from app.gql.request_log import RequestLogType
-from app.request_log.repository import ip_matches
+from app.gql.request_log.logs import RequestLogType
+from app.request_log.filters import ip_matches
 from app.request_log.service import pii_view, require_pii_for_ip_filter
 
 
@@ -60,8 +60,8 @@ class RequestLogSubscription:
         wanted = filter or TailFilter()
         access = await ctx.recheck(entity, "logs.read")
         require_pii_for_ip_filter(wanted.ip, access.permissions)
-        idle = ctx.container.settings.live_access_check_seconds
-        async for batch in ctx.container.tail.batches(entity, mode.value, idle_seconds=idle):
+        idle = ctx.services.settings.live_access_check_seconds
+        async for batch in ctx.services.tail.batches(entity, mode.value, idle_seconds=idle):
             access = await ctx.recheck(entity, "logs.read")
             require_pii_for_ip_filter(wanted.ip, access.permissions)
             for row in batch:

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from app.actor import Actor
 from app.gql.context import Context
-from app.gql.custom_roles import CustomRoleType
 from app.gql.directives import RoleEnum
+from app.gql.entity import EntityBase, EntityRef
 from app.gql.permissions import HasPermission, IsAuthenticated
 from app.gql.relay import Connection, to_connection
+from app.gql.tenancy.custom_roles import CustomRoleType
+from app.gql.tenancy.memberships import MembershipType
 from app.gql.users import UserType, load_user
 from app.models import Invitation, Role
-
-if TYPE_CHECKING:
-    from app.gql.tenancy import EntityType, MembershipType
 
 
 @strawberry.enum
@@ -34,7 +32,7 @@ class InvitationStatus(enum.Enum):
 
 # Status is "now" by the service's clock (never the adapter's wall clock).
 def _status(root: InvitationType, info: Info[Context, Any]) -> InvitationStatus:
-    return InvitationStatus(info.context.container.tenancy.invitations.status(root.row))
+    return InvitationStatus(info.context.services.tenancy.invitations.status(root.row))
 
 
 @strawberry.type(name="Invitation", description="A membership waiting for the invitee's answer.")
@@ -67,14 +65,10 @@ class InvitationType:
         )
 
     @strawberry.field(description="The entity the invitation is for.")
-    async def entity(
-        self, info: Info[Context, Any]
-    ) -> Annotated[EntityType, strawberry.lazy("app.gql.tenancy")]:
-        from app.gql.tenancy import EntityType
-
+    async def entity(self, info: Info[Context, Any]) -> EntityRef:
         row = await info.context.loaders.entities.load(self.entity_id)
         assert row is not None
-        return EntityType.from_row(row)
+        return EntityBase.from_row(row)
 
     @strawberry.field(description="The custom role offered (role CUSTOM); null once deleted.")
     async def custom_role(self, info: Info[Context, Any]) -> CustomRoleType | None:
@@ -96,7 +90,7 @@ async def entity_invitations(
     after: str | None,
 ) -> Connection[InvitationType]:
     ctx = info.context
-    page = await ctx.container.tenancy.invitations.list_for_entity(
+    page = await ctx.services.tenancy.invitations.list_for_entity(
         ctx.require_actor(),
         entity_id,
         [s.value for s in status or ()],
@@ -106,11 +100,6 @@ async def entity_invitations(
     return to_connection(page, InvitationType.from_row)
 
 
-async def viewer_invitations(info: Info[Context, Any], actor: Actor) -> list[InvitationType]:
-    rows = await info.context.container.tenancy.invitations.pending_for_viewer(actor)
-    return [InvitationType.from_row(row) for row in rows]
-
-
 @strawberry.input
 class InvitationInput:
     id: strawberry.ID
@@ -118,7 +107,7 @@ class InvitationInput:
 
 @strawberry.type
 class AcceptInvitationPayload:
-    membership: Annotated[MembershipType, strawberry.lazy("app.gql.tenancy")]
+    membership: MembershipType
 
 
 @strawberry.type
@@ -135,10 +124,8 @@ class InvitationMutation:
     async def accept_invitation(
         self, info: Info[Context, Any], input: InvitationInput
     ) -> AcceptInvitationPayload:
-        from app.gql.tenancy import MembershipType
-
         ctx = info.context
-        row = await ctx.container.tenancy.invitations.accept(ctx.require_actor(), str(input.id))
+        row = await ctx.services.tenancy.invitations.accept(ctx.require_actor(), str(input.id))
         return AcceptInvitationPayload(membership=MembershipType.from_row(row))
 
     @strawberry.mutation(
@@ -149,7 +136,7 @@ class InvitationMutation:
         self, info: Info[Context, Any], input: InvitationInput
     ) -> InvitationPayload:
         ctx = info.context
-        row = await ctx.container.tenancy.invitations.decline(ctx.require_actor(), str(input.id))
+        row = await ctx.services.tenancy.invitations.decline(ctx.require_actor(), str(input.id))
         return InvitationPayload(invitation=InvitationType.from_row(row))
 
     @strawberry.mutation(
@@ -160,5 +147,5 @@ class InvitationMutation:
         self, info: Info[Context, Any], input: InvitationInput
     ) -> InvitationPayload:
         ctx = info.context
-        row = await ctx.container.tenancy.invitations.revoke(ctx.require_actor(), str(input.id))
+        row = await ctx.services.tenancy.invitations.revoke(ctx.require_actor(), str(input.id))
         return InvitationPayload(invitation=InvitationType.from_row(row))

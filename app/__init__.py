@@ -1,0 +1,1 @@
+"""Portico: a self-hostable developer-portal backend."""

@@ -1,0 +1,47 @@
+"""The portal frontend: the built single-page app (frontend/dist), or a placeholder page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+FRONTEND_DIST = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+PLACEHOLDER_PAGE = """<!doctype html><title>Portico</title>
+<h1>Portico</h1><p>The portal frontend is not built (run <code>make run</code>).
+GraphiQL is at <a href="/graphql">/graphql</a>.</p>"""
+
+
+def frontend_route() -> Route | Mount:
+    index = FRONTEND_DIST / "index.html"
+    if not index.exists():
+
+        async def placeholder(request: Request) -> Response:
+            return HTMLResponse(PLACEHOLDER_PAGE)
+
+        return Route("/", placeholder)
+    return Mount("/", app=SpaStaticFiles(directory=FRONTEND_DIST, html=True), name="frontend")
+
+
+class SpaStaticFiles(StaticFiles):
+    """Static files with a fallback to index.html for client-side routes. GraphiQL's page is only
+    served through ``GET /graphql`` (which applies the production sign-in check)."""
+
+    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override,type-arg]
+        name = Path(path).name
+        if name == "graphiql.html":
+            return PlainTextResponse("Not Found", status_code=404)
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:  # StaticFiles raises (not returns) its 404
+            if exc.status_code != 404 or "." in name:
+                raise
+            return FileResponse(Path(str(self.directory)) / "index.html")
+        if response.status_code == 404 and "." not in name:
+            return FileResponse(Path(str(self.directory)) / "index.html")
+        return response

@@ -1,0 +1,1 @@
+"""GraphQL for API keys: the ApiKey type, the scope catalog, key and API-settings mutations."""

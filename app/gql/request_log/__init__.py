@@ -1,0 +1,1 @@
+"""GraphQL for request logs: logs, analytics, exports and the live tail."""

@@ -1,0 +1,1 @@
+"""GraphQL for tenancy: entities, members, invitations and custom roles."""
