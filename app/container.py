@@ -26,6 +26,7 @@ from app.clock import Clock, SystemClock
 from app.db import Database
 from app.net import IPNetwork, parse_networks
 from app.request_log.exports import ExportService
+from app.request_log.maintenance import Maintenance
 from app.request_log.service import RequestLogService
 from app.request_log.tail import CHANNEL as TAIL_CHANNEL
 from app.request_log.tail import TailBroker
@@ -34,7 +35,6 @@ from app.security import Digester, PasswordHasher
 from app.settings import Settings
 from app.tenancy.service import TenancyService
 from app.uow import UnitOfWorkFactory
-from app.worker.maintenance import Maintenance
 
 
 class Container:

@@ -37,6 +37,19 @@ STATEMENT_CHAIN = frozenset(
     {"where", "values", "returning", "on_conflict_do_update", "on_conflict_do_nothing"}
 )
 ALLOWED = (APP / "db.py",)
+# SQL that has not moved into a repository yet (issue 8, still open). The list may only shrink:
+# a new file with SQL fails, and so does a listed file once it is clean (then delete its line).
+NOT_YET_MOVED = frozenset(
+    APP / name
+    for name in (
+        "api_key/invalidation.py",  # pg_notify: moves with the shared pub/sub (app/pubsub.py)
+        "request_log/analytics.py",
+        "request_log/exports.py",
+        "request_log/rollups.py",
+        "request_log/service.py",
+        "request_log/writer.py",
+    )
+)
 
 
 def is_repository(path: Path) -> bool:
@@ -180,11 +193,11 @@ class TestSqlConstructs:
 
 class TestSqlOutsideRepositories:
     def test_app_modules_outside_repositories_build_no_sql(self) -> None:
-        findings = [
-            finding
+        findings = {
+            path: sql_constructs(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
             for path in app_modules_outside_repositories()
-            for finding in sql_constructs(
-                path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
-            )
-        ]
-        assert not findings, "SQL outside repository modules:\n" + "\n".join(map(str, findings))
+        }
+        new = [f for path, found in findings.items() if path not in NOT_YET_MOVED for f in found]
+        assert not new, "SQL outside repository modules:\n" + "\n".join(map(str, new))
+        cleaned = sorted(str(path) for path in NOT_YET_MOVED if not findings.get(path))
+        assert not cleaned, f"No SQL left in {cleaned}: remove them from NOT_YET_MOVED"
