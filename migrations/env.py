@@ -10,7 +10,8 @@ from sqlmodel import SQLModel
 
 import app.models
 import app.request_log.models
-import app.sample_platform.models  # noqa: F401
+import app.sample_platform.models
+import app.webhook.models  # noqa: F401
 from app.db import create_engine
 from app.migrate import include_name
 from app.settings import Settings, load_settings
