@@ -1,0 +1,1 @@
+"""All SQL of the webhooks domain (endpoints, secrets, events, the delivery outbox)."""

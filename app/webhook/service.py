@@ -1,0 +1,1 @@
+"""Webhook use cases: endpoints, secrets, publishing, test events, retries and replays."""
