@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 import app.container as container_module
 import app.request_log.models
 import app.sample_platform.models
+import app.webhook.models
 from app.clock import FrozenClock, OffsetClock
 from app.container import Container
 from app.main import create_app
