@@ -1,1 +1,0 @@
-"""All SQL of the webhooks domain (endpoints, secrets, events, the delivery outbox)."""
