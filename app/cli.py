@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     worker = sub.add_parser(
-        "worker", help="background jobs only: log exports, rollup compaction, retention"
+        "worker", help="background jobs only (no HTTP): log exports, compaction, retention"
     )
     worker.set_defaults(handler=_worker)
 
@@ -117,12 +117,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    """Runs until SIGTERM/SIGINT; any number of workers may run beside the serving replicas."""
+    """The worker jobs (``jobs_for(container, "worker")``), no HTTP. Runs until SIGTERM/SIGINT,
+    then drains (PORTAL_JOB_DRAIN_SECONDS); any number may run beside the serving replicas."""
+    import logging
     import signal
 
     from app.container import Container
     from app.observability import configure_logging
+    from app.worker.jobs import jobs_for
+    from app.worker.runner import TaskRunner
 
+    logger = logging.getLogger("portal.worker")
     settings = load_settings()
     if settings.is_sqlite:
         print(
@@ -136,18 +141,22 @@ def _worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         container = Container(settings)
+        runner = TaskRunner(jobs_for(container, "worker"), settings.job_drain_seconds)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        container.exports.start()
-        container.maintenance.start()
         try:
+            await container.start()
+            await runner.start()
+            logger.info("worker started", extra={"fields": {"jobs": [j.name for j in runner.jobs]}})
             await stop.wait()
+            logger.info("worker stopping: draining jobs")
         finally:
-            await container.maintenance.stop()
-            await container.exports.stop()
+            await runner.stop()
+            await container.stop()
             await container.close()
+        logger.info("worker stopped")
 
     asyncio.run(run())
     return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from app.api_key.invalidation import InvalidationBus, make_backend
+from app.api_key.invalidation import InvalidationBus
 from app.api_key.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
@@ -25,10 +25,10 @@ from app.auth.throttle import (
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.net import IPNetwork, parse_networks
+from app.pubsub import PubSub, make_pubsub
 from app.request_log.exports import ExportService
 from app.request_log.maintenance import Maintenance
 from app.request_log.service import RequestLogService
-from app.request_log.tail import CHANNEL as TAIL_CHANNEL
 from app.request_log.tail import TailBroker
 from app.request_log.writer import LogWriter
 from app.security import Digester, PasswordHasher
@@ -63,9 +63,11 @@ class Container:
         self.audit = AuditService(self.uow)
 
         self.key_cache = KeyCache(settings.api_key_cache_size, settings.api_key_cache_ttl_seconds)
-        self.bus = InvalidationBus(
-            self.key_cache, make_backend(settings.redis_url, settings.resolved_database_url)
+        # One pub/sub (one listening connection) for every channel of this process.
+        self.pubsub: PubSub = make_pubsub(
+            settings.redis_url, settings.resolved_database_url, db=self.db
         )
+        self.bus = InvalidationBus(self.key_cache, self.pubsub)
         self.verifier = KeyVerifier(
             self.db, self.catalog, self.key_digest, settings.key_prefix, self.key_cache, self.clock
         )
@@ -74,10 +76,7 @@ class Container:
         )
         self.usage = UsageRecorder(self.uow, settings.api_key_usage_flush_seconds)
         self.request_logs = RequestLogService(self.uow, settings)
-        self.tail = TailBroker(
-            make_backend(settings.redis_url, settings.resolved_database_url, TAIL_CHANNEL),
-            self.request_logs.fetch,
-        )
+        self.tail = TailBroker(self.pubsub, self.request_logs.fetch)
         self.log_writer = LogWriter(
             self.db,
             queue_size=settings.log_queue_size,
@@ -90,22 +89,14 @@ class Container:
         self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
 
     async def start(self) -> None:
-        """Background parts of a serving process (cache invalidation, usage batches)."""
-        await self.bus.start()
-        await self.tail.start()
-        self.usage.start()
-        self.log_writer.start()
-        self.exports.start()
-        if self.settings.maintenance_interval_seconds > 0:
-            self.maintenance.start()
+        """The shared connections of a process (pub/sub). The background jobs (log writer,
+        usage, exports, maintenance...) are the task runner's: ``app/worker/jobs.py``."""
+        await self.pubsub.start()
 
     async def stop(self) -> None:
-        await self.maintenance.stop()
-        await self.exports.stop()
-        await self.log_writer.stop()
+        """After the task runner has stopped (the log writer's last flush publishes)."""
         await self.tail.stop()
-        await self.usage.stop()
-        await self.bus.stop()
+        await self.pubsub.stop()
         await self.limiter.close()
 
     async def close(self) -> None:

@@ -106,5 +106,14 @@ class Database:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
+    async def notify(self, channel: str, message: str) -> None:
+        """PostgreSQL NOTIFY (sent when the statement's transaction commits): the publishing side
+        of ``app/pubsub.py`` when Redis is not configured."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                text("SELECT pg_notify(:channel, :message)"),
+                {"channel": channel, "message": message},
+            )
+
     async def dispose(self) -> None:
         await self.engine.dispose()

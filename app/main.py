@@ -21,6 +21,8 @@ from app.http_edge import BodyLimitMiddleware, BodyLimits, SecurityHeadersMiddle
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
 from app.settings import Settings, load_settings
+from app.worker.jobs import jobs_for
+from app.worker.runner import TaskRunner
 
 logger = logging.getLogger("portal")
 
@@ -30,16 +32,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     settings = settings or load_settings()
     container = Container(settings)
     should_migrate = settings.is_sqlite if migrate is None else migrate
+    runner = TaskRunner(jobs_for(container, "serve"), settings.job_drain_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if should_migrate:
             await asyncio.to_thread(upgrade_to_head, settings)
-        await container.start()
+        await container.start()  # pub/sub first: the jobs publish (tail, invalidation)
+        await runner.start()
         logger.info("portal started", extra={"fields": {"url": settings.public_url}})
         try:
             yield
         finally:
+            await runner.stop()
             await container.stop()
             await container.close()
             logger.info("portal stopped")
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.container = container
+    app.state.runner = runner  # read by /readyz and /metrics (app/api/ops.py)
     return app
 
 

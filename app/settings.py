@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     anonymous_rate_limit_per_second: float = Field(default=10.0, gt=0)
     anonymous_rate_limit_burst: int = Field(default=20, ge=1)
 
+    # Background jobs (app/worker/): how long stopping waits for jobs to finish what they hold
+    # before cancelling them; whether `portal serve` on PostgreSQL also runs the worker jobs
+    # (exports, maintenance...; always on SQLite), or leaves them to `portal worker`.
+    job_drain_seconds: float = Field(default=10.0, ge=0, le=3600)
+    embedded_worker: bool = True
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:

@@ -42,7 +42,6 @@ ALLOWED = (APP / "db.py",)
 NOT_YET_MOVED = frozenset(
     APP / name
     for name in (
-        "api_key/invalidation.py",  # pg_notify: moves with the shared pub/sub (app/pubsub.py)
         "request_log/analytics.py",
         "request_log/exports.py",
         "request_log/rollups.py",

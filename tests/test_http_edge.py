@@ -136,8 +136,7 @@ class TestBodyLimits:
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "payload_too_large"
         assert sum(counter) <= MiB + 64 * 1024
-        await live.log_writer.stop()
-        live.log_writer.start()
+        await live.log_writer.drain()
         async with live.db.engine.connect() as connection:
             row = (
                 await connection.execute(

@@ -52,6 +52,23 @@ class TestReadiness:
             "rejected",
         }
 
+    async def test_metrics_token_gets_the_jobs_and_the_pubsub(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = (await client.get("/readyz", headers=OPERATOR)).json()
+        # SQLite, or PostgreSQL with the embedded worker (the default): the worker jobs too
+        assert set(body["jobs"]) == {"log_writer", "usage_recorder", "exports"}
+        writer = body["jobs"]["log_writer"]
+        assert writer["up"] is True and writer["restarts"] == 0
+        assert set(writer["health"]) == {
+            "queued",
+            "written",
+            "dropped",
+            "failed_flushes",
+            "rejected",
+        }
+        assert body["pubsub"]["connected"] is True and body["pubsub"]["reconnects"] == 0
+
     async def test_unreachable_database_is_unavailable_without_details(
         self, client: httpx.AsyncClient, live: Container, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -83,6 +100,12 @@ class TestMetrics:
         scraped = await client.get("/metrics", headers=OPERATOR)
         assert scraped.status_code == 200
         assert "portal_request_log_dropped_total 0" in scraped.text
+        lines = scraped.text.splitlines()
+        for job in ("log_writer", "usage_recorder", "exports"):
+            assert f'portal_job_up{{job="{job}"}} 1' in lines
+            assert f'portal_job_restarts_total{{job="{job}"}} 0' in lines
+        assert "portal_pubsub_connected 1" in lines
+        assert "portal_pubsub_reconnects_total 0" in lines
 
     @pytest.mark.parametrize(
         ("env", "status"), [("production", 404), ("development", 200), ("test", 200)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -47,6 +48,8 @@ def ops_routes(container: Container) -> list[Route]:
         return JSONResponse(
             {
                 "status": "ok",
+                "jobs": _runner_health(request),
+                "pubsub": container.pubsub.health(),
                 "database": "ok",
                 "request_log": {
                     "queued": writer.pending,
@@ -97,6 +100,8 @@ def ops_routes(container: Container) -> list[Route]:
             ),
             "# TYPE portal_anonymous_rate_limited_total counter",
             f"portal_anonymous_rate_limited_total {writer.anonymous_rate_limited}",
+            *_job_metrics(_runner_health(request)),
+            *_pubsub_metrics(container.pubsub.health()),
         ]
         return PlainTextResponse("\n".join(lines) + "\n")
 
@@ -104,4 +109,29 @@ def ops_routes(container: Container) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+
+def _runner_health(request: Request) -> dict[str, Any]:
+    """The task runner's figures (``app.state.runner``, set by ``create_app``)."""
+    runner = getattr(request.app.state, "runner", None)
+    return runner.health() if runner is not None else {}
+
+
+def _job_metrics(jobs: dict[str, Any]) -> list[str]:
+    lines = ["# TYPE portal_job_up gauge"]
+    lines += [f'portal_job_up{{job="{name}"}} {int(bool(j["up"]))}' for name, j in jobs.items()]
+    lines.append("# TYPE portal_job_restarts_total counter")
+    lines += [
+        f'portal_job_restarts_total{{job="{name}"}} {j["restarts"]}' for name, j in jobs.items()
+    ]
+    return lines
+
+
+def _pubsub_metrics(health: dict[str, Any]) -> list[str]:
+    return [
+        "# TYPE portal_pubsub_connected gauge",
+        f"portal_pubsub_connected {int(bool(health['connected']))}",
+        "# TYPE portal_pubsub_reconnects_total counter",
+        f"portal_pubsub_reconnects_total {health['reconnects']}",
     ]

@@ -17,7 +17,6 @@ class UsageRecorder:
         self.uow = uow
         self.interval = interval_seconds
         self._pending: dict[str, tuple[datetime, str]] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def record(self, key_id: str, ip: str) -> None:
         """O(1), no I/O: the request never waits on the database for this."""
@@ -37,18 +36,14 @@ class UsageRecorder:
             return 0
         return len(batch)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            # Shielded: stopping never cuts a write in half; stop() flushes what is left.
-            await asyncio.shield(self.flush())
+    name = "usage_recorder"
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+    async def run(self, stopping: asyncio.Event) -> None:
+        """The job: a batch every ``interval`` seconds, and a last one when stopping."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.interval)
+            await self.flush()
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.flush()
+    def health(self) -> dict[str, int]:
+        return {"pending": len(self._pending)}

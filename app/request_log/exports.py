@@ -116,7 +116,7 @@ class ExportService:
         self.db: Database = uow.db
         self._sign = Digester(secret, "log-export-link")
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.processed = 0
 
     async def create(
         self, actor: Actor, entity_id: str, filters: LogFilter, export_format: str
@@ -221,25 +221,32 @@ class ExportService:
 
     # The background runner ------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+    name = "exports"
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def run(self, stopping: asyncio.Event) -> None:
+        """The job: write pending exports as they are created (or every 5 s, for those created
+        by another replica); when stopping, finish the export in hand and claim no other."""
 
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=5)
-            self._wake.clear()
-            try:
-                while await self.run_one():
-                    pass
-            except Exception:
-                logger.exception("export runner failed")
+        async def wake_on_stop() -> None:
+            await stopping.wait()
+            self._wake.set()
+
+        waker = asyncio.create_task(wake_on_stop())
+        try:
+            while not stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+                self._wake.clear()
+                try:
+                    while not stopping.is_set() and await self.run_one():
+                        self.processed += 1
+                except Exception:
+                    logger.exception("export runner failed")
+        finally:
+            waker.cancel()
+
+    def health(self) -> dict[str, int]:
+        return {"processed": self.processed}
 
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""

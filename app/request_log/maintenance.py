@@ -19,7 +19,8 @@ class Maintenance:
     def __init__(self, logs: RequestLogService, interval_seconds: float) -> None:
         self.logs = logs
         self.interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self.runs = 0
+        self.failures = 0
 
     async def run_once(self) -> None:
         compacted = await self.logs.compact()
@@ -29,19 +30,19 @@ class Maintenance:
                 "maintenance", extra={"fields": {"compacted": compacted, "deleted_logs": removed}}
             )
 
-    async def _loop(self) -> None:
-        while True:
+    name = "maintenance"
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """The job: one pass now, then one every ``interval`` seconds until ``stopping``."""
+        while not stopping.is_set():
             try:
                 await self.run_once()
+                self.runs += 1
             except Exception:
+                self.failures += 1
                 logger.exception("maintenance failed; will retry")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.interval)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    def health(self) -> dict[str, int]:
+        return {"runs": self.runs, "failures": self.failures}

@@ -2,7 +2,7 @@
 
 The writer hands each flushed batch to ``publish``: local subscribers get the records at once,
 and other replicas get only the request IDs (over Redis or PostgreSQL NOTIFY) and read the
-rows themselves, so no log content travels through the message bus.
+rows themselves, so no log content travels through the message bus (``app/pubsub.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from app.api_key.invalidation import Backend
+from app.pubsub import PubSub
 from app.request_log.record import LogRecord
 from app.security import random_base62
 
@@ -24,8 +24,8 @@ Fetch = Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
 
 
 class TailBroker:
-    def __init__(self, backend: Backend, fetch: Fetch, queue_size: int = 1000) -> None:
-        self.backend = backend
+    def __init__(self, pubsub: PubSub, fetch: Fetch, queue_size: int = 1000) -> None:
+        self.pubsub = pubsub
         self.fetch = fetch
         self.origin = random_base62(8)
         self.queue_size = queue_size
@@ -33,14 +33,14 @@ class TailBroker:
             set
         )
         self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        await self.backend.start(self._on_message)
+        # No on_gap: rows flushed elsewhere during an outage are not shown live (they are in
+        # the log, a query away).
+        self.subscription = pubsub.subscribe(CHANNEL, self._on_message)
 
     async def stop(self) -> None:
+        """Cancel deliveries still reading rows (the pub/sub itself belongs to the container)."""
         for task in list(self._tasks):
             task.cancel()
-        await self.backend.stop()
 
     async def publish(self, batch: list[LogRecord]) -> None:
         by_scope: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -55,11 +55,11 @@ class TailBroker:
         for (entity_id, mode), ids in by_scope.items():
             for start in range(0, len(ids), 200):  # NOTIFY payloads stay well under 8 KB
                 chunk = ",".join(ids[start : start + 200])
-                await self.backend.publish(f"{self.origin}|{entity_id}|{mode}|{chunk}")
+                await self.pubsub.publish(CHANNEL, f"{self.origin}|{entity_id}|{mode}|{chunk}")
 
     def _on_message(self, message: str) -> None:
         origin, _, rest = message.partition("|")
-        if origin == self.origin or origin == "all":
+        if origin == self.origin:
             return
         entity_id, mode, ids = [*rest.split("|", 2), "", ""][:3]
         if not self._subscribers.get((entity_id, mode)) or not ids:

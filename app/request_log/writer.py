@@ -73,6 +73,7 @@ class LogWriter:
         self.anonymous_unrolled = 0  # counted in memory only (more groups than a flush takes)
         self._anonymous: dict[AnonymousKey, list[float]] = {}
         self._wake_queued = False
+        self._progress = asyncio.Condition()
 
     # The request path ---------------------------------------------------------------------------
 
@@ -137,11 +138,49 @@ class LogWriter:
 
     # The writer task ------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+    name = "log_writer"
 
-    async def stop(self) -> None:
-        """Let an in-flight flush finish, then write everything still queued, then stop."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """The job (``app/worker/job.py``): flush batches until ``stopping``, then let an
+        in-flight flush finish and write everything still queued."""
+        self._task = asyncio.create_task(self._run())
+        stop = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait({self._task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            self._task.cancel()  # past the drain deadline: what is queued stays unwritten
+            raise
+        finally:
+            stop.cancel()
+        if self._task.done():
+            failed, self._task = self._task, None
+            failed.result()  # the loop itself failed: re-raised, so the runner restarts the job
+        await self._stop_loop()
+        await self._write_pending()
+
+    def health(self) -> dict[str, int]:
+        return {
+            "queued": self.pending,
+            "written": self.written,
+            "dropped": self.dropped,
+            "failed_flushes": self.failed_flushes,
+            "rejected": self.rejected,
+        }
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is written (tests; the job's own stop drains
+        too). While the job runs its loop does the writing; otherwise this writes it."""
+        if self._task is None or self._task.done():
+            await self._write_pending()
+            return
+        async with self._progress:
+            await self._progress.wait_for(self._idle)
+
+    def _idle(self) -> bool:
+        running = self._task is not None and not self._task.done()
+        return not running or (self.queue.empty() and not self._batch and self._flushing is None)
+
+    async def _stop_loop(self) -> None:
         if self._task is not None:
             # Cancelling only ever interrupts a wait, never a flush (see _run). Python 3.11's
             # wait_for can swallow a cancellation that races with a record arriving, leaving the
@@ -154,12 +193,16 @@ class LogWriter:
             self._task = None
         if self._flushing is not None:
             await self._flushing
+
+    async def _write_pending(self) -> None:
         pending, self._batch = self._batch, []
         pending.extend(self._take(self.queue.qsize()))
         for start in range(0, len(pending), self.batch_size):
             await self._flush_with_retry(pending[start : start + self.batch_size])
         if self._anonymous:
             await self._flush_with_retry([])
+        async with self._progress:
+            self._progress.notify_all()
 
     async def _run(self) -> None:
         while True:
@@ -182,6 +225,8 @@ class LogWriter:
             finally:
                 if self._flushing.done():
                     self._flushing = None
+            async with self._progress:
+                self._progress.notify_all()  # drain() waiters
 
     def _take(self, limit: int) -> list[LogRecord | None]:
         items: list[LogRecord | None] = []

@@ -183,8 +183,7 @@ class TestDualStackSocket:
             assert seen.status_code == 200, seen.text
             refused = await http.get(orders(world), headers={"X-API-Key": outside})
             assert_error(refused, 403, "ip_not_allowlisted")
-        await live.log_writer.stop()
-        live.log_writer.start()
+        await live.log_writer.drain()
         async with live.db.engine.connect() as connection:
             ip = (
                 await connection.execute(

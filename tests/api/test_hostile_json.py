@@ -51,8 +51,7 @@ def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
 
 
 async def written(live: Container, request_id: str) -> dict[str, Any]:
-    await live.log_writer.stop()  # drains the queue
-    live.log_writer.start()
+    await live.log_writer.drain()  # drains the queue
     async with live.db.engine.connect() as connection:
         row = (
             await connection.execute(sa.select(REQUEST_LOGS).where(REQUEST_LOGS.c.id == request_id))

@@ -284,7 +284,6 @@ class TestPoisonRecords:
             f"/v1/entities/{world.acme.id}/orders/%00", headers={"X-API-Key": world.api_key_secret}
         )
         assert response.status_code == 404
-        await live.log_writer.stop()
-        live.log_writer.start()
+        await live.log_writer.drain()
         assert live.log_writer.rejected == 0
         assert await live.request_logs.count_logs() == 2  # the world's row and this one

@@ -53,8 +53,7 @@ async def logs(
 
 async def settle(live: Container) -> None:
     """Wait until the writer has flushed what is queued (the pipeline is asynchronous)."""
-    await live.log_writer.stop()
-    live.log_writer.start()
+    await live.log_writer.drain()
 
 
 class TestEveryRequestIsLogged:

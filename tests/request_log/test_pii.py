@@ -63,8 +63,7 @@ async def support_member(container: Container, world: World, permissions: list[s
 
 async def settle(live: Container) -> None:
     """Wait until the writer has flushed what is queued (the pipeline is asynchronous)."""
-    await live.log_writer.stop()
-    live.log_writer.start()
+    await live.log_writer.drain()
 
 
 async def captured_post(http: httpx.AsyncClient, live: Container, world: World) -> str:

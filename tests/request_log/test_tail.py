@@ -94,8 +94,8 @@ class TestTailAcrossReplicas:
         self, settings: Settings, container: Container, world: World
     ) -> None:
         replica = Container(settings)
-        await replica.tail.start()
-        await container.tail.start()
+        await replica.start()  # the container starts its pub/sub
+        await container.start()
         try:
             received: list[dict[str, Any]] = []
 
@@ -130,6 +130,6 @@ class TestTailAcrossReplicas:
             await asyncio.wait_for(listener, 5)
             assert received[0]["id"] == record.id
         finally:
-            await container.tail.stop()
-            await replica.tail.stop()
+            await container.stop()
+            await replica.stop()
             await replica.close()

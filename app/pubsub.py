@@ -1,0 +1,314 @@
+"""Publish/subscribe across replicas: Redis pub/sub when configured, else PostgreSQL
+LISTEN/NOTIFY, else this process only. One interface, one listening connection per process for
+every channel (key-cache invalidation, the live log tail, later webhooks).
+
+    pubsub = make_pubsub(settings.redis_url, settings.resolved_database_url, db=db)
+    subscription = pubsub.subscribe("portal_key_cache", cache.invalidate, on_gap=cache.clear)
+    await pubsub.start()
+    await pubsub.publish("portal_key_cache", "key:<digest>")
+
+A message reaches every subscriber of its channel, in this process and in every other one
+(including the publisher's own subscribers). Delivery is at most once: while the listening
+connection is down messages are lost, so after each reconnect ``on_gap`` is called and a
+subscriber that keeps state derived from messages (a cache) starts afresh there. ``on_message``
+and ``on_gap`` are plain callables run on the event loop: they must not block (schedule a task
+for anything slow). Messages are short strings (PostgreSQL caps a payload at 8000 bytes); never
+a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from app.security import random_base62
+
+if TYPE_CHECKING:
+    from app.db import Database
+
+logger = logging.getLogger("portal.pubsub")
+
+MessageHandler = Callable[[str], None]
+GapHandler = Callable[[], None]
+Notify = Callable[[str, str], Awaitable[None]]
+CONTROL = "portal_pubsub"  # always listened to, so a Redis connection exists with no subscriber
+START_TIMEOUT = 10.0
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 5.0
+
+
+class Subscription:
+    """One handler on one channel; ``close()`` removes it."""
+
+    def __init__(
+        self,
+        pubsub: PubSub,
+        channel: str,
+        on_message: MessageHandler,
+        on_gap: GapHandler | None,
+    ) -> None:
+        self.pubsub = pubsub
+        self.channel = channel
+        self.on_message = on_message
+        self.on_gap = on_gap
+
+    def close(self) -> None:
+        self.pubsub._remove(self)
+
+
+class PubSub:
+    """The shared part: subscriptions, delivery, health. Transports implement ``start``,
+    ``stop``, ``publish`` and ``_listen_channel`` (a channel subscribed while running)."""
+
+    def __init__(self) -> None:
+        self._subscriptions: dict[str, list[Subscription]] = defaultdict(list)
+        self.connected = False
+        self.reconnects = 0
+        self._ever_connected = False
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def publish(self, channel: str, message: str) -> None:
+        raise NotImplementedError
+
+    def subscribe(
+        self, channel: str, on_message: MessageHandler, on_gap: GapHandler | None = None
+    ) -> Subscription:
+        subscription = Subscription(self, channel, on_message, on_gap)
+        new = channel not in self._subscriptions
+        self._subscriptions[channel].append(subscription)
+        if new and self.connected:
+            self._listen_channel(channel)
+        return subscription
+
+    def health(self) -> dict[str, bool | int | str]:
+        return {
+            "backend": self.backend,
+            "connected": self.connected,
+            "reconnects": self.reconnects,
+        }
+
+    backend = "none"
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self._subscriptions)
+
+    def _listen_channel(self, channel: str) -> None:
+        return None
+
+    def _remove(self, subscription: Subscription) -> None:
+        handlers = self._subscriptions.get(subscription.channel)
+        if handlers and subscription in handlers:
+            handlers.remove(subscription)
+            if not handlers:
+                del self._subscriptions[subscription.channel]
+
+    def _deliver(self, channel: str, message: str) -> None:
+        for subscription in list(self._subscriptions.get(channel, ())):
+            try:
+                subscription.on_message(message)
+            except Exception:
+                logger.exception("pub/sub handler failed", extra={"fields": {"channel": channel}})
+
+    def _mark_connected(self) -> None:
+        """The listening connection is up (again): after a reconnect, tell every subscriber
+        that it may have missed messages."""
+        self.connected = True
+        self._ready.set()
+        if not self._ever_connected:
+            self._ever_connected = True
+            return
+        self.reconnects += 1
+        logger.info("pub/sub reconnected", extra={"fields": {"reconnects": self.reconnects}})
+        for handlers in list(self._subscriptions.values()):
+            for subscription in list(handlers):
+                if subscription.on_gap is None:
+                    continue
+                try:
+                    subscription.on_gap()
+                except Exception:
+                    logger.exception("pub/sub gap handler failed")
+
+
+class InProcessPubSub(PubSub):
+    """One process (SQLite): a message reaches this process's subscribers at once."""
+
+    backend = "in_process"
+
+    async def start(self) -> None:
+        self._mark_connected()
+
+    async def stop(self) -> None:
+        self.connected = False
+
+    async def publish(self, channel: str, message: str) -> None:
+        self._deliver(channel, message)
+
+
+class _ListeningPubSub(PubSub):
+    """A transport with one listener task that reconnects with a growing delay."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = f"portal-pubsub-{random_base62(8)}"  # the connection's name on the server
+        self._task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen_forever())
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=START_TIMEOUT)
+        except TimeoutError:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for task in [*self._background, *([self._task] if self._task else [])]:
+            task.cancel()
+        for task in [*self._background, *([self._task] if self._task else [])]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._task = None
+        self.connected = False
+
+    async def _listen_forever(self) -> None:
+        delay = RECONNECT_FIRST
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning(
+                    "pub/sub listener lost; reconnecting",
+                    extra={"fields": {"backend": self.backend}},
+                    exc_info=True,
+                )
+            else:
+                delay = RECONNECT_FIRST
+            if self.connected:
+                delay = RECONNECT_FIRST  # it was up: the first retry comes soon
+            self.connected = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _listen(self) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+class RedisPubSub(_ListeningPubSub):
+    backend = "redis"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        self.client = redis.from_url(url, client_name=self.name)  # publishing (a pool)
+        # Listening: no silent reconnect inside redis-py, so every lost connection reaches
+        # ``_listen_forever`` and counts as a gap (messages sent meanwhile are gone).
+        self._listener = redis.from_url(url, client_name=self.name, retry=Retry(NoBackoff(), 0))
+        self._pubsub: Any = None
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self.client.publish(channel, message)
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.client.aclose()
+        await self._listener.aclose()
+
+    def _listen_channel(self, channel: str) -> None:
+        if self._pubsub is not None:
+            self._spawn(self._pubsub.subscribe(channel))
+
+    async def _listen(self) -> None:
+        pubsub: Any = self._listener.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(CONTROL, *self.channels)
+            self._pubsub = pubsub
+            self._mark_connected()
+            while True:
+                item = await pubsub.get_message(timeout=None)
+                if item is None or item.get("type") != "message":
+                    continue
+                channel, data = item["channel"], item["data"]
+                self._deliver(
+                    channel.decode() if isinstance(channel, bytes) else str(channel),
+                    data.decode() if isinstance(data, bytes) else str(data),
+                )
+        finally:
+            self._pubsub = None
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+
+class PostgresPubSub(_ListeningPubSub):
+    """LISTEN on one dedicated connection; NOTIFY through the database's pool (``notify``)."""
+
+    backend = "postgresql"
+
+    def __init__(self, database_url: str, notify: Notify) -> None:
+        super().__init__()
+        self.dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        self.notify = notify
+        self._connection: Any = None
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self.notify(channel, message)
+
+    def _listen_channel(self, channel: str) -> None:
+        if self._connection is not None:
+            self._spawn(self._connection.add_listener(channel, self._on_notify))
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(
+            self.dsn, server_settings={"application_name": self.name}
+        )
+        try:
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _c: lost.set())
+            for channel in self.channels:
+                await connection.add_listener(channel, self._on_notify)
+            self._connection = connection
+            self._mark_connected()
+            await lost.wait()
+            raise ConnectionError("the LISTEN connection was closed")
+        finally:
+            self._connection = None
+            if not connection.is_closed():
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _on_notify(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
+        self._deliver(channel, payload)
+
+
+def make_pubsub(redis_url: str | None, database_url: str, *, db: Database | None = None) -> PubSub:
+    """Redis pub/sub when configured, else PostgreSQL LISTEN/NOTIFY (publishing through
+    ``db.notify``), else this process only."""
+    if redis_url:
+        return RedisPubSub(redis_url)
+    if database_url.startswith("postgresql"):
+        if db is None:
+            raise ValueError("PostgreSQL pub/sub publishes through a Database (db=...)")
+        return PostgresPubSub(database_url, db.notify)
+    return InProcessPubSub()
