@@ -43,11 +43,6 @@ NOT_YET_MOVED = frozenset(
     APP / name
     for name in (
         "api_key/invalidation.py",  # pg_notify: moves with the shared pub/sub (app/pubsub.py)
-        "request_log/analytics.py",
-        "request_log/exports.py",
-        "request_log/rollups.py",
-        "request_log/service.py",
-        "request_log/writer.py",
     )
 )
 

@@ -1,4 +1,5 @@
-"""All SQL for reading request logs and rollups, compaction and retention."""
+"""Raw request logs: the list and detail reads, the writer's insert, retention deletes and
+PostgreSQL's daily partitions."""
 
 from __future__ import annotations
 
@@ -11,17 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.request_log.filters import LogFilter, ip_matches
-from app.request_log.models import (
-    DAY,
-    HISTOGRAMS,
-    HOUR,
-    MINUTE,
-    REQUEST_LOGS,
-    ROLLUPS,
-    TIER_MS,
-    WATERMARKS,
-)
-from app.request_log.rollups import upsert_histograms, upsert_rollups
+from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS
 
 
 def _like_prefix(value: str) -> str:
@@ -109,115 +100,15 @@ class LogRepository:
         )
         return [dict(r._mapping) for r in result.all()]
 
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The writer's batch of raw rows (``LogRecord.row()``), in the caller's transaction."""
+        if rows:
+            await self.connection.execute(sa.insert(REQUEST_LOGS), list(rows))
+
     async def count(self) -> int:
         return int(
             await self.connection.scalar(sa.select(sa.func.count()).select_from(REQUEST_LOGS)) or 0
         )
-
-    # Watermarks and compaction --------------------------------------------------------------------
-
-    async def watermarks(self) -> dict[int, int]:
-        result = await self.connection.execute(sa.select(WATERMARKS.c.tier, WATERMARKS.c.bucket_ms))
-        return {int(tier): int(mark) for tier, mark in result.all()}
-
-    async def oldest_bucket(self, tier: int) -> int | None:
-        value = await self.connection.scalar(
-            sa.select(sa.func.min(ROLLUPS.c.bucket_ms)).where(ROLLUPS.c.tier == tier)
-        )
-        return int(value) if value is not None else None
-
-    async def compact(self, tier: int, start_ms: int, end_ms: int) -> int:
-        """Fold ``tier`` buckets in [start, end) into ``tier + 1`` and move the watermark, in
-        the caller's transaction (so a re-run after a crash cannot count anything twice)."""
-        size = TIER_MS[tier + 1]
-        r = ROLLUPS.c
-        rows = await self.connection.execute(
-            sa.select(
-                r.entity_id,
-                r.mode,
-                (r.bucket_ms - r.bucket_ms % size).label("bucket"),
-                r.route,
-                r.api_key_id,
-                r.status,
-                r.error_code,
-                sa.func.sum(r.count),
-                sa.func.sum(r.latency_sum),
-                sa.func.max(r.latency_max),
-            )
-            .where(r.tier == tier, r.bucket_ms >= start_ms, r.bucket_ms < end_ms)
-            .group_by(
-                r.entity_id,
-                r.mode,
-                sa.text("bucket"),
-                r.route,
-                r.api_key_id,
-                r.status,
-                r.error_code,
-            )
-        )
-        rollups = [
-            {
-                "tier": tier + 1,
-                "entity_id": e,
-                "mode": m,
-                "bucket_ms": int(b),
-                "route": rt,
-                "api_key_id": k,
-                "status": st,
-                "error_code": ec,
-                "count": int(c),
-                "latency_sum": float(ls),
-                "latency_max": float(lm),
-            }
-            for e, m, b, rt, k, st, ec, c, ls, lm in rows.all()
-        ]
-        h = HISTOGRAMS.c
-        bins = await self.connection.execute(
-            sa.select(
-                h.entity_id,
-                h.mode,
-                (h.bucket_ms - h.bucket_ms % size).label("bucket"),
-                h.route,
-                h.api_key_id,
-                h.bin,
-                sa.func.sum(h.count),
-            )
-            .where(h.tier == tier, h.bucket_ms >= start_ms, h.bucket_ms < end_ms)
-            .group_by(h.entity_id, h.mode, sa.text("bucket"), h.route, h.api_key_id, h.bin)
-        )
-        histograms = [
-            {
-                "tier": tier + 1,
-                "entity_id": e,
-                "mode": m,
-                "bucket_ms": int(b),
-                "route": rt,
-                "api_key_id": k,
-                "bin": int(bn),
-                "count": int(c),
-            }
-            for e, m, b, rt, k, bn, c in bins.all()
-        ]
-        await upsert_rollups(self.connection, rollups)
-        await upsert_histograms(self.connection, histograms)
-        await self._set_watermark(tier, end_ms)
-        return len(rollups)
-
-    async def _set_watermark(self, tier: int, bucket_ms: int) -> None:
-        updated = await self.connection.execute(
-            sa.update(WATERMARKS).where(WATERMARKS.c.tier == tier).values(bucket_ms=bucket_ms)
-        )
-        if updated.rowcount == 0:
-            await self.connection.execute(
-                sa.insert(WATERMARKS).values(tier=tier, bucket_ms=bucket_ms)
-            )
-
-    async def lock_watermark(self, tier: int) -> int | None:
-        """The tier's watermark, locked for the compaction (``FOR UPDATE`` on PostgreSQL)."""
-        value = await self.connection.scalar(
-            sa.select(WATERMARKS.c.bucket_ms).where(WATERMARKS.c.tier == tier).with_for_update()
-        )
-        return int(value) if value is not None else None
 
     # Retention ------------------------------------------------------------------------------------
 
@@ -279,12 +170,6 @@ class LogRepository:
             )
         )
         return {str(name) for (name,) in result.all()}
-
-    async def delete_rollups_before(self, tier: int, cutoff_ms: int) -> None:
-        for table in (ROLLUPS, HISTOGRAMS):
-            await self.connection.execute(
-                sa.delete(table).where(table.c.tier == tier, table.c.bucket_ms < cutoff_ms)
-            )
 
 
 TIERS = (MINUTE, HOUR, DAY)
