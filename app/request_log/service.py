@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.actor import Actor
+from app.api_key.entity_settings import effective_log_retention_days
 from app.clock import Clock
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
@@ -250,15 +251,18 @@ class RequestLogService:
         tiers past theirs. Returns the raw rows deleted row by row."""
         now_ms = now_ms if now_ms is not None else self._now_ms()
         day = TIER_MS[DAY]
-        default_days = self.settings.log_retention_days
+        default_days = effective_log_retention_days(None, self.settings)
         async with self.uow.reader() as uow:
-            entities = await uow.tenancy.log_retention_overrides()
-        longest = max([default_days, *(d for _, d in entities if d)])
+            entities = [
+                (entity_id, effective_log_retention_days(days, self.settings))
+                for entity_id, days in await uow.tenancy.log_retention_overrides()
+            ]
+        longest = max([default_days, *(days for _, days in entities)])
         removed = 0
         async with self.db.engine.begin() as connection:
             await LogRepository(connection).drop_partitions_before(now_ms - longest * day)
         for entity_id, days in entities:
-            removed += await self._delete(now_ms - (days or default_days) * day, entity_id)
+            removed += await self._delete(now_ms - days * day, entity_id)
         removed += await self._delete(now_ms - default_days * day, None)
         async with self.db.engine.begin() as connection:
             await LogRepository(connection).ensure_partitions(now_ms)
