@@ -3,7 +3,6 @@ PostgreSQL's daily partitions."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.request_log.filters import LogFilter, ip_matches
+from app.net import parse_network
+from app.request_log.filters import LogFilter, Op, active_rules, ip_matches
 from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS
 
 
@@ -20,42 +20,43 @@ def _like_prefix(value: str) -> str:
     return escaped + "%"
 
 
+def _condition(column: sa.ColumnElement[Any], op: Op, value: Any) -> sa.ColumnElement[bool]:
+    """One rule of app/request_log/filters.py as SQL (``matches`` is the same rule in Python)."""
+    condition: sa.ColumnElement[bool]
+    if op == "eq":
+        condition = column == value
+    elif op == "upper":
+        condition = column == str(value).upper()
+    elif op == "ge":
+        condition = column >= value
+    elif op == "lt":
+        condition = column < value
+    elif op == "le":
+        condition = column <= value
+    elif op == "status_class":
+        condition = sa.and_(column >= value * 100, column < value * 100 + 100)
+    elif op == "prefix":
+        # LIKE narrows (it ignores ASCII case on SQLite); the substring makes it exact everywhere
+        prefix = str(value)
+        condition = sa.and_(
+            column.like(_like_prefix(prefix), escape="\\"),
+            sa.func.substr(column, 1, len(prefix)) == prefix,
+        )
+    else:  # ip
+        network = parse_network(str(value))
+        if network.num_addresses == 1:
+            condition = column == str(network.network_address)
+        else:  # exact CIDR matching happens in Python (portable): ``matches`` after the query
+            condition = column.is_not(None)
+    return condition
+
+
 def log_conditions(entity_id: str, f: LogFilter) -> list[sa.ColumnElement[bool]]:
     t = REQUEST_LOGS.c
-    conditions: list[sa.ColumnElement[bool]] = [
+    return [
         t.entity_id == entity_id,
-        t.mode == f.mode,
-        t.ts_ms >= f.since_ms,
-        t.ts_ms < f.until_ms,
+        *(_condition(t[rule.column], rule.op, value) for rule, value in active_rules(f)),
     ]
-    if f.status_class is not None:
-        conditions += [t.status >= f.status_class * 100, t.status < f.status_class * 100 + 100]
-    if f.status is not None:
-        conditions.append(t.status == f.status)
-    if f.error_code:
-        conditions.append(t.error_code == f.error_code)
-    if f.method:
-        conditions.append(t.method == f.method.upper())
-    if f.route:
-        conditions.append(t.route == f.route)
-    if f.path_prefix:
-        conditions.append(t.path.like(_like_prefix(f.path_prefix), escape="\\"))
-    if f.min_latency_ms is not None:
-        conditions.append(t.latency_ms >= f.min_latency_ms)
-    if f.max_latency_ms is not None:
-        conditions.append(t.latency_ms <= f.max_latency_ms)
-    if f.request_id:
-        conditions.append(t.id == f.request_id)
-    if f.api_key_id:
-        conditions.append(t.api_key_id == f.api_key_id)
-    if f.ip:
-        network = ipaddress.ip_network(f.ip, strict=False)
-        if network.num_addresses == 1:
-            conditions.append(t.ip == str(network.network_address))
-        else:
-            # Exact CIDR matching happens in Python (portable); narrow by a text prefix first.
-            conditions.append(t.ip.is_not(None))
-    return conditions
 
 
 class LogRepository:
