@@ -51,6 +51,12 @@ def parse_ip(value: str | None) -> IPAddress | None:
         return None
 
 
+def parse_address(value: str) -> IPAddress:
+    """An address exactly as written (no port, brackets or quotes), normalized; ``ValueError``
+    when it is not one."""
+    return normalize_address(ipaddress.ip_address(value))
+
+
 def parse_network(value: str, *, strict: bool = False) -> IPNetwork:
     """A CIDR or a single address, normalized; ``ValueError`` when it is neither."""
     return normalize_network(ipaddress.ip_network(value.strip(), strict=strict))
@@ -97,8 +103,13 @@ def client_ip(
 def rate_bucket(ip: str) -> str:
     """The rate-limit identity of a client: the IPv4 address, or the IPv6 /64 around it."""
     address = parse_ip(ip)
-    if address is None:
-        return UNKNOWN
+    return UNKNOWN if address is None else address_bucket(address)
+
+
+def address_bucket(address: IPAddress) -> str:
+    """One client's share of the address space: an IPv4 address, or the IPv6 /64 around it
+    (rate limits, sign-in throttling)."""
+    address = normalize_address(address)
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((address, IPV6_RATE_PREFIX), strict=False))
     return str(address)

@@ -6,7 +6,6 @@ message that names the offending variable, so a bad deployment stops before it s
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.net import parse_network
 
 ENV_PREFIX = "PORTAL_"
 
@@ -135,7 +136,7 @@ class Settings(BaseSettings):
     def _cidrs(cls, value: list[str]) -> list[str]:
         for item in value:
             try:
-                ipaddress.ip_network(item, strict=False)
+                parse_network(item)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not an IP address or CIDR") from exc
         return value

@@ -71,6 +71,7 @@ from app.clock import Clock
 from app.db import Database
 from app.errors import DomainError
 from app.models import AuditEvent
+from app.request_log.repository.exports import ExportRepository
 from app.tenancy.access import Access, entity_access
 from app.tenancy.repository import TenancyRepository
 
@@ -199,6 +200,10 @@ class UnitOfWork:
     @cached_property
     def audit_log(self) -> AuditRepository:
         return AuditRepository(self.session, self._audit_key)
+
+    @cached_property
+    def log_exports(self) -> ExportRepository:
+        return ExportRepository(self.session)
 
     # Access and audit --------------------------------------------------------------------------
 

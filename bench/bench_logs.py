@@ -70,7 +70,7 @@ from app.container import Container
 from app.request_log.analytics import Report, report
 from app.request_log.models import REQUEST_LOGS
 from app.request_log.record import LogRecord
-from app.request_log.repository import LogRepository
+from app.request_log.repository import RollupRepository
 from app.settings import Settings
 
 TARGET_RATIO = 0.8
@@ -673,7 +673,7 @@ async def measure_with(
 
     async def rollup_once() -> tuple[float, Report]:
         async with engine.connect() as connection:  # as RequestLogService.analytics does
-            marks = await LogRepository(connection).watermarks()
+            marks = await RollupRepository(connection).watermarks()
             return await timed(lambda: report(connection, entity_id, "live", since, until, marks))
 
     async def raw_once(method: str) -> tuple[float, Totals]:

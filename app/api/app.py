@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 from typing import Any
 
@@ -21,6 +20,7 @@ from app.api.routes import api
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.http_edge import BodyError
+from app.net import parse_address
 from app.observability import new_request_id
 from app.safe_json import InvalidJson, loads
 from app.sample_platform.service import IdempotencyKeyReused, SampleService
@@ -128,7 +128,7 @@ def build_internal(container: Container) -> list[Route]:
                 )
         if fields["client_ip"] is not None:
             try:
-                ipaddress.ip_address(fields["client_ip"])
+                parse_address(fields["client_ip"])
             except ValueError:
                 return error_response(
                     400,

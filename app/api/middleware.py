@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
 from app.api.operations import ApiRouter
+from app.api_key.entity_settings import effective_rate_limit
 from app.api_key.ratelimit import RateDecision, RateLimiter
 from app.api_key.usage import UsageRecorder
 from app.api_key.verifier import CONFLICTING, INVALID, MISSING, Denial, KeyRecord, KeyVerifier
@@ -109,11 +110,8 @@ class ApiKeyMiddleware:
             return
         assert record is not None
 
-        decision = await self.limiter.hit(
-            record.id,
-            record.rate_per_second or self.settings.rate_limit_per_second,
-            record.rate_burst or self.settings.rate_limit_burst,
-        )
+        rate = effective_rate_limit(record.rate_per_second, record.rate_burst, self.settings)
+        decision = await self.limiter.hit(record.id, rate.per_second, rate.burst)
         state["api_key"] = record
         state["api_key_id"] = record.id
         if not decision.allowed:

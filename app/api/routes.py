@@ -17,42 +17,13 @@ from app.api.openapi import openapi_document
 from app.api.operations import ApiRouter
 from app.api_key.verifier import KeyRecord
 from app.safe_json import InvalidJson, loads
+from app.sample_platform.inputs import ORDER, PRODUCT
 from app.sample_platform.service import Result, SampleService, Tenant, request_hash
 
 api = ApiRouter()
 
-ORDER_INPUT = {
-    "type": "object",
-    "required": ["customer", "items"],
-    "additionalProperties": False,
-    "properties": {
-        "customer": {"type": "string", "minLength": 1, "maxLength": 200},
-        "items": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 100,
-            "items": {
-                "type": "object",
-                "required": ["sku", "quantity"],
-                "additionalProperties": False,
-                "properties": {
-                    "sku": {"type": "string", "minLength": 1},
-                    "quantity": {"type": "integer", "minimum": 1},
-                },
-            },
-        },
-    },
-}
-PRODUCT_INPUT = {
-    "type": "object",
-    "required": ["sku", "name", "price_cents"],
-    "additionalProperties": False,
-    "properties": {
-        "sku": {"type": "string", "minLength": 1, "maxLength": 100},
-        "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "price_cents": {"type": "integer", "minimum": 0},
-    },
-}
+ORDER_INPUT = ORDER.schema()
+PRODUCT_INPUT = PRODUCT.schema()
 OBJECT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 LIST = {
     "type": "object",

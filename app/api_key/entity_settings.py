@@ -1,13 +1,64 @@
 """Entity-wide data-plane settings: the API access switch, the rate limit, log capture and
-retention. They act on every key of the entity, of any scope."""
+retention. They act on every key of the entity, of any scope.
+
+An entity leaves a setting unset (None) to follow the deployment's default (``Settings``); what
+applies is computed here and only here (``effective_*``): the GraphQL settings view, the
+data-plane rate limiter and log retention all read it from these functions."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from app.actor import Actor
 from app.api_key.invalidation import InvalidationBus
 from app.errors import BadUserInput
 from app.models import Entity
+from app.settings import Settings
 from app.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveEntitySettings:
+    """An entity's data-plane settings with the deployment's defaults filled in."""
+
+    api_access_enabled: bool
+    rate_limit_per_second: float
+    rate_limit_burst: int
+    rate_limit_overridden: bool
+    log_capture_bodies: bool
+    log_retention_days: int
+
+
+def effective_rate_limit(
+    per_second: float | None, burst: int | None, settings: Settings
+) -> RateLimit:
+    return RateLimit(
+        per_second=per_second or settings.rate_limit_per_second,
+        burst=burst or settings.rate_limit_burst,
+    )
+
+
+def effective_log_retention_days(days: int | None, settings: Settings) -> int:
+    return days or settings.log_retention_days
+
+
+def effective_entity_settings(entity: Entity, settings: Settings) -> EffectiveEntitySettings:
+    rate = effective_rate_limit(entity.rate_limit_per_second, entity.rate_limit_burst, settings)
+    return EffectiveEntitySettings(
+        api_access_enabled=entity.api_access_enabled,
+        rate_limit_per_second=rate.per_second,
+        rate_limit_burst=rate.burst,
+        rate_limit_overridden=entity.rate_limit_per_second is not None
+        or entity.rate_limit_burst is not None,
+        log_capture_bodies=entity.log_capture_bodies,
+        log_retention_days=effective_log_retention_days(entity.log_retention_days, settings),
+    )
 
 
 class EntityApiSettings:

@@ -3,10 +3,11 @@ arithmetic of a sliding estimate over fixed windows. Pure functions; the stores 
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from typing import Literal
+
+from app.net import address_bucket, parse_address
 
 Scope = Literal["pair", "ip", "email"]
 
@@ -14,14 +15,9 @@ Scope = Literal["pair", "ip", "email"]
 def ip_scope(ip: str) -> str:
     """The unit an address is counted as: itself for IPv4, its /64 for IPv6."""
     try:
-        address = ipaddress.ip_address(ip)
+        return address_bucket(parse_address(ip))
     except ValueError:
         return ip[:64]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.request_log.models import DAY, HISTOGRAMS, HOUR, MINUTE, ROLLUPS, TIER_MS
-from app.request_log.rollups import ALL
+from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
+from app.request_log.repository.analytics import AnalyticsRepository, Segment
 from app.request_log.sketch import quantile
 
 GRANULARITIES_MS = (60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000)
 MAX_POINTS = 500
-
-Segment = tuple[int, int, int]  # tier, start_ms, end_ms
 
 
 def _floor(ms: int, size: int) -> int:
@@ -127,34 +124,6 @@ class Report:
     error_codes: list[Group] = field(default_factory=list)
 
 
-def _where(
-    table: sa.Table,
-    entity_id: str,
-    mode: str,
-    segments: list[Segment],
-    route: str | None,
-    api_key_id: str | None,
-) -> list[sa.ColumnElement[bool]]:
-    c = table.c
-    # entity and mode repeated inside every span so each OR term can use the scan index
-    spans = [
-        sa.and_(
-            c.entity_id == entity_id,
-            c.mode == mode,
-            c.tier == tier,
-            c.bucket_ms >= start,
-            c.bucket_ms < end,
-        )
-        for tier, start, end in segments
-    ]
-    conditions = [sa.or_(*spans) if spans else sa.false()]
-    if route:
-        conditions.append(c.route == route)
-    if api_key_id:
-        conditions.append(c.api_key_id == api_key_id)
-    return conditions
-
-
 async def report(
     connection: AsyncConnection,
     entity_id: str,
@@ -173,73 +142,17 @@ async def report(
     if granularity_ms is not None:
         coarsest = max((TIER_MS[t] for t, _, _ in segments), default=60_000)
         size = max(granularity_ms, coarsest)
-    r = ROLLUPS.c
-    where = _where(ROLLUPS, entity_id, mode, segments, route, api_key_id)
-    errors = sa.func.sum(sa.case((r.status >= 400, r.count), else_=0))
-
-    row = (
-        await connection.execute(
-            sa.select(
-                sa.func.sum(r.count),
-                sa.func.sum(sa.case((sa.and_(r.status >= 200, r.status < 300), r.count), else_=0)),
-                sa.func.sum(sa.case((sa.and_(r.status >= 300, r.status < 400), r.count), else_=0)),
-                sa.func.sum(sa.case((sa.and_(r.status >= 400, r.status < 500), r.count), else_=0)),
-                sa.func.sum(sa.case((r.status >= 500, r.count), else_=0)),
-                sa.func.sum(r.latency_sum),
-                sa.func.max(r.latency_max),
-                sa.func.count(sa.distinct(sa.case((r.api_key_id != "", r.api_key_id)))),
-            ).where(*where)
-        )
-    ).one()
-    totals = Totals(
-        requests=int(row[0] or 0),
-        ok_2xx=int(row[1] or 0),
-        redirects_3xx=int(row[2] or 0),
-        errors_4xx=int(row[3] or 0),
-        errors_5xx=int(row[4] or 0),
-        latency_sum=float(row[5] or 0.0),
-        latency_max=float(row[6] or 0.0),
-        active_keys=int(row[7] or 0),
+    reads = AnalyticsRepository(
+        connection, entity_id, mode, segments, route=route, api_key_id=api_key_id
     )
-    h = HISTOGRAMS.c
-    if route is None and api_key_id is None:
-        histogram_where = [*_where(HISTOGRAMS, entity_id, mode, segments, ALL, ALL)]
-    else:
-        histogram_where = [
-            *_where(HISTOGRAMS, entity_id, mode, segments, route, api_key_id),
-            h.route != ALL,
-        ]
-    bins = (
-        await connection.execute(
-            sa.select(h.bin, sa.func.sum(h.count)).where(*histogram_where).group_by(h.bin)
-        )
-    ).all()
-    counts = [(int(b), int(c)) for b, c in bins]
+    totals = Totals(*await reads.totals())
+    counts = await reads.latency_bins()
     totals.p50, totals.p95, totals.p99 = (quantile(counts, q) for q in (0.5, 0.95, 0.99))
     result = Report(since_ms, until_ms, size, totals)
     if not detail:
         return result
-
-    bucket = (r.bucket_ms - r.bucket_ms % size).label("b")
-    series = await connection.execute(
-        sa.select(bucket, sa.func.sum(r.count), errors, sa.func.sum(r.latency_sum))
-        .where(*where)
-        .group_by(sa.text("b"))
-        .order_by(sa.text("b"))
-    )
-    result.series = [Point(int(b), int(n), int(e or 0), float(s or 0)) for b, n, e, s in series]
-
-    async def groups(column: sa.ColumnElement[str], *extra: sa.ColumnElement[bool]) -> list[Group]:
-        rows = await connection.execute(
-            sa.select(column, sa.func.sum(r.count), errors, sa.func.sum(r.latency_sum))
-            .where(*where, *extra)
-            .group_by(column)
-            .order_by(sa.func.sum(r.count).desc(), column)
-            .limit(20)
-        )
-        return [Group(str(k), int(n), int(e or 0), float(s or 0)) for k, n, e, s in rows]
-
-    result.endpoints = await groups(r.route)
-    result.keys = await groups(r.api_key_id, r.api_key_id != "")
-    result.error_codes = await groups(r.error_code, r.error_code != "")
+    result.series = [Point(*row) for row in await reads.series(size)]
+    result.endpoints = [Group(*row) for row in await reads.top("route")]
+    result.keys = [Group(*row) for row in await reads.top("api_key_id")]
+    result.error_codes = [Group(*row) for row in await reads.top("error_code")]
     return result

@@ -20,15 +20,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import SQLModel, col, select
-
 from app.actor import Actor
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.request_log.filters import LogFilter
-from app.request_log.models import LogExport, LogExportChunk
-from app.request_log.repository import LogRepository
+from app.request_log.models import LogExport
+from app.request_log.repository import ExportChunkRepository, LogRepository
 from app.request_log.service import (
     MAX_LOG_RANGE,
     PII_FIELDS,
@@ -39,7 +36,6 @@ from app.security import Digester
 from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.exports")
-CHUNKS: sa.Table = SQLModel.metadata.tables["log_export_chunks"]
 FORMATS = ("CSV", "NDJSON")
 COLUMNS = (
     "id",
@@ -137,8 +133,7 @@ class ExportService:
                 created_by_user_id=actor.user_id,
                 created_at=uow.now(),
             )
-            uow.session.add(export)
-            await uow.session.flush()
+            await uow.log_exports.add(export)
             await uow.audit(
                 "log_export.created",
                 entity_id=entity_id,
@@ -152,13 +147,7 @@ class ExportService:
     async def list(self, actor: Actor, entity_id: str) -> list[LogExport]:
         async with self.uow.reader(actor) as uow:
             (await uow.access(entity_id)).require("logs.read")
-            result = await uow.session.exec(
-                select(LogExport)
-                .where(LogExport.entity_id == entity_id)
-                .order_by(col(LogExport.created_at).desc())
-                .limit(50)
-            )
-            return list(result.all())
+            return await uow.log_exports.recent(entity_id, limit=50)
 
     # Signed links ---------------------------------------------------------------------------
 
@@ -185,7 +174,7 @@ class ExportService:
         the entity, or the export is not ready) or FORBIDDEN (no ``logs.read``, or an export
         with PII and no ``pii.read``)."""
         async with self.uow.reader(actor) as uow:
-            export = await uow.session.get(LogExport, export_id)
+            export = await uow.log_exports.get(export_id)
             if export is None or not self.check_link(export, expires, signature):
                 raise InvalidLink("This link is invalid or expired")
             access = await uow.access(export.entity_id)
@@ -207,14 +196,10 @@ class ExportService:
             seq = 0
             while True:
                 async with self.db.engine.connect() as connection:
-                    data = await connection.scalar(
-                        sa.select(CHUNKS.c.data).where(
-                            CHUNKS.c.export_id == export_id, CHUNKS.c.seq == seq
-                        )
-                    )
+                    data = await ExportChunkRepository(connection).read(export_id, seq)
                 if data is None:
                     return
-                yield bytes(data)
+                yield data
                 seq += 1
 
         return export, chunks()
@@ -251,26 +236,11 @@ class ExportService:
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""
         async with self.uow.writer() as uow:
-            stale = uow.now() - STALE_RUN
-            query = (
-                select(LogExport)
-                .where(
-                    sa.or_(
-                        col(LogExport.status) == "PENDING",
-                        sa.and_(
-                            col(LogExport.status) == "RUNNING", col(LogExport.created_at) < stale
-                        ),
-                    )
-                )
-                .order_by(col(LogExport.created_at))
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            export = (await uow.session.exec(query)).first()
+            export = await uow.log_exports.claim_next(uow.now() - STALE_RUN)
             if export is None:
                 return False
             export.status = "RUNNING"
-            uow.session.add(export)
+            await uow.log_exports.add(export)
         try:
             rows, size = await self._write(export)
         except Exception as exc:
@@ -293,7 +263,7 @@ class ExportService:
         seq = 0
         before: tuple[int, str] | None = None
         async with self.db.engine.begin() as connection:
-            await connection.execute(sa.delete(CHUNKS).where(CHUNKS.c.export_id == export.id))
+            await ExportChunkRepository(connection).clear(export.id)
         while True:
             async with self.db.engine.connect() as connection:
                 page = await LogRepository(connection).page(
@@ -315,9 +285,7 @@ class ExportService:
                 buffer.truncate()
                 if data:
                     async with self.db.engine.begin() as connection:
-                        await connection.execute(
-                            sa.insert(CHUNKS).values(export_id=export.id, seq=seq, data=data)
-                        )
+                        await ExportChunkRepository(connection).append(export.id, seq, data)
                     seq += 1
                     size += len(data)
             if done:
@@ -327,7 +295,7 @@ class ExportService:
         self, export_id: str, status: str, rows: int, size: int, error: str | None
     ) -> None:
         async with self.uow.writer() as uow:
-            export = await uow.session.get(LogExport, export_id)
+            export = await uow.log_exports.get(export_id)
             if export is None:
                 return
             export.status = status
@@ -335,8 +303,4 @@ class ExportService:
             export.size_bytes = size
             export.error = error
             export.finished_at = uow.now()
-            uow.session.add(export)
-
-
-# keep LogExportChunk imported for table registration
-_ = LogExportChunk
+            await uow.log_exports.add(export)

@@ -1,4 +1,5 @@
-"""Aggregating records into rollup and histogram increments, and writing them portably."""
+"""Aggregating records into rollup and histogram increments (written by the rollup repository,
+app/request_log/repository/rollups.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from app.request_log.models import HISTOGRAMS, ROLLUPS, TIER_MS
+from app.request_log.models import TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.sketch import bin_of
 
@@ -55,71 +51,35 @@ class Increments:
                 (tier, record.entity_id, record.mode, bucket, ALL, ALL, latency_bin)
             ] += 1
 
+    def rollup_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "tier": k[0],
+                "entity_id": k[1],
+                "mode": k[2],
+                "bucket_ms": k[3],
+                "route": k[4],
+                "api_key_id": k[5],
+                "status": k[6],
+                "error_code": k[7],
+                "count": int(v[0]),
+                "latency_sum": v[1],
+                "latency_max": v[2],
+            }
+            for k, v in sorted(self.rollups.items())
+        ]
 
-def _insert(dialect: str) -> Any:
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
-async def upsert_rollups(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = ROLLUPS
-    insert = _insert(connection.dialect.name)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={
-            "count": table.c.count + insert.excluded.count,
-            "latency_sum": table.c.latency_sum + insert.excluded.latency_sum,
-            "latency_max": sa.case(
-                (insert.excluded.latency_max > table.c.latency_max, insert.excluded.latency_max),
-                else_=table.c.latency_max,
-            ),
-        },
-    )
-    await connection.execute(statement, rows)
-
-
-async def upsert_histograms(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = HISTOGRAMS
-    insert = _insert(connection.dialect.name)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={"count": table.c.count + insert.excluded.count},
-    )
-    await connection.execute(statement, rows)
-
-
-async def write_increments(connection: AsyncConnection, increments: Increments) -> None:
-    rollup_rows = [
-        {
-            "tier": k[0],
-            "entity_id": k[1],
-            "mode": k[2],
-            "bucket_ms": k[3],
-            "route": k[4],
-            "api_key_id": k[5],
-            "status": k[6],
-            "error_code": k[7],
-            "count": int(v[0]),
-            "latency_sum": v[1],
-            "latency_max": v[2],
-        }
-        for k, v in sorted(increments.rollups.items())
-    ]
-    histogram_rows = [
-        {
-            "tier": k[0],
-            "entity_id": k[1],
-            "mode": k[2],
-            "bucket_ms": k[3],
-            "route": k[4],
-            "api_key_id": k[5],
-            "bin": k[6],
-            "count": v,
-        }
-        for k, v in sorted(increments.histograms.items())
-    ]
-    await upsert_rollups(connection, rollup_rows)
-    await upsert_histograms(connection, histogram_rows)
+    def histogram_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "tier": k[0],
+                "entity_id": k[1],
+                "mode": k[2],
+                "bucket_ms": k[3],
+                "route": k[4],
+                "api_key_id": k[5],
+                "bin": k[6],
+                "count": v,
+            }
+            for k, v in sorted(self.histograms.items())
+        ]

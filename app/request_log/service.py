@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import SQLModel
-
 from app.actor import Actor
+from app.api_key.entity_settings import effective_log_retention_days
 from app.clock import Clock
 from app.db import Database
 from app.errors import BadUserInput, Forbidden, NotFound
@@ -25,12 +23,11 @@ from app.pagination import decode_cursor, encode_cursor, page_size
 from app.request_log.analytics import GRANULARITIES_MS, Report, report
 from app.request_log.filters import LogFilter
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
-from app.request_log.repository import LogRepository
+from app.request_log.repository import LogRepository, RollupRepository
 from app.settings import Settings
 from app.tenancy.access import Access
 from app.uow import UnitOfWorkFactory
 
-ENTITIES: sa.Table = SQLModel.metadata.tables["entities"]
 MAX_LOG_RANGE = timedelta(days=31)
 MAX_ANALYTICS_RANGE = timedelta(days=400)
 COMPACTION_LAG_MS = 2 * 60_000  # a minute bucket is final once the writer has moved on
@@ -183,7 +180,7 @@ class RequestLogService:
             raise BadUserInput("Unknown granularity", field="granularity")
         start, end = to_ms(since), to_ms(until)
         async with self.db.engine.connect() as connection:
-            marks = await LogRepository(connection).watermarks()
+            marks = await RollupRepository(connection).watermarks()
             current = await report(
                 connection,
                 entity_id,
@@ -230,7 +227,7 @@ class RequestLogService:
             step = COMPACTION_STEP_MS[tier]
             while True:  # bounded chunks: no transaction holds the write lock for long
                 async with self.db.engine.begin() as connection:
-                    repo = LogRepository(connection)
+                    repo = RollupRepository(connection)
                     mark = await repo.lock_watermark(tier)
                     if mark is None:
                         oldest = await repo.oldest_bucket(tier)
@@ -254,26 +251,27 @@ class RequestLogService:
         tiers past theirs. Returns the raw rows deleted row by row."""
         now_ms = now_ms if now_ms is not None else self._now_ms()
         day = TIER_MS[DAY]
-        default_days = self.settings.log_retention_days
-        async with self.db.engine.connect() as connection:
-            entities = (
-                await connection.execute(sa.select(ENTITIES.c.id, ENTITIES.c.log_retention_days))
-            ).all()
-        longest = max([default_days, *(d for _, d in entities if d)])
+        default_days = effective_log_retention_days(None, self.settings)
+        async with self.uow.reader() as uow:
+            entities = [
+                (entity_id, effective_log_retention_days(days, self.settings))
+                for entity_id, days in await uow.tenancy.log_retention_overrides()
+            ]
+        longest = max([default_days, *(days for _, days in entities)])
         removed = 0
         async with self.db.engine.begin() as connection:
             await LogRepository(connection).drop_partitions_before(now_ms - longest * day)
         for entity_id, days in entities:
-            removed += await self._delete(now_ms - (days or default_days) * day, entity_id)
+            removed += await self._delete(now_ms - days * day, entity_id)
         removed += await self._delete(now_ms - default_days * day, None)
         async with self.db.engine.begin() as connection:
-            repo = LogRepository(connection)
-            await repo.ensure_partitions(now_ms)
-            marks = await repo.watermarks()
+            await LogRepository(connection).ensure_partitions(now_ms)
+            rollups = RollupRepository(connection)
+            marks = await rollups.watermarks()
             minute_cut = now_ms - self.settings.rollup_minute_retention_days * day
             hour_cut = now_ms - self.settings.rollup_hour_retention_days * day
-            await repo.delete_rollups_before(MINUTE, min(minute_cut, marks.get(MINUTE, 0)))
-            await repo.delete_rollups_before(HOUR, min(hour_cut, marks.get(HOUR, 0)))
+            await rollups.delete_rollups_before(MINUTE, min(minute_cut, marks.get(MINUTE, 0)))
+            await rollups.delete_rollups_before(HOUR, min(hour_cut, marks.get(HOUR, 0)))
         return removed
 
     def _now_ms(self) -> int:

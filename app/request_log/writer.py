@@ -17,13 +17,13 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-import sqlalchemy as sa
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from app.db import Database
-from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS, WATERMARKS
+from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.record import LogRecord
-from app.request_log.rollups import Increments, write_increments
+from app.request_log.repository import LogRepository, RollupRepository
+from app.request_log.rollups import Increments
 
 logger = logging.getLogger("portal.request_log")
 
@@ -295,17 +295,15 @@ class LogWriter:
         if not records and not anonymous:
             return
         async with self.db.engine.begin() as connection:
-            watermarks = await connection.execute(
-                sa.select(WATERMARKS.c.tier, WATERMARKS.c.bucket_ms)
-            )
-            marks = {int(tier): int(mark) for tier, mark in watermarks.all()}
+            rollups = RollupRepository(connection)
+            marks = await rollups.watermarks()
             increments = Increments()
             for record in records:
                 increments.add(record, _tiers(record.ts_ms, marks))
             _add_anonymous(increments, anonymous, marks)
             if records:
-                await connection.execute(sa.insert(REQUEST_LOGS), [r.row() for r in records])
-            await write_increments(connection, increments)
+                await LogRepository(connection).insert([r.row() for r in records])
+            await rollups.write_increments(increments)
         self.written += len(records)
         if self.on_flushed is not None and records:
             try:

@@ -16,6 +16,7 @@ from app.db import Database
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.models import utcnow
 from app.pagination import decode_cursor, encode_cursor, page_size
+from app.sample_platform.inputs import ORDER, PRODUCT
 from app.sample_platform.models import IdempotencyRecord, SampleOrder, SampleProduct
 from app.sample_platform.repository import SampleRepository
 
@@ -65,68 +66,14 @@ def product_json(product: SampleProduct) -> dict[str, Any]:
     }
 
 
-def _string(payload: dict[str, Any], name: str, limit: int, field: str | None = None) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadUserInput(f"'{field or name}' must be a non-empty string", field=field or name)
-    if len(value) > limit:
-        raise BadUserInput(f"'{field or name}' is longer than {limit}", field=field or name)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise BadUserInput(
-            f"'{field or name}' must not contain control characters", field=field or name
-        )
-    return value.strip()
-
-
-def _integer(payload: dict[str, Any], name: str, minimum: int, field: str | None = None) -> int:
-    value = payload.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise BadUserInput(
-            f"'{field or name}' must be an integer >= {minimum}", field=field or name
-        )
-    if value > 2**53:
-        raise BadUserInput(f"'{field or name}' is too large", field=field or name)
-    return value
-
-
-def _only(payload: Any, allowed: set[str], where: str = "") -> dict[str, Any]:
-    if not isinstance(payload, dict):
-        raise BadUserInput(f"{where or 'The body'} must be a JSON object", field=where or "body")
-    unknown = sorted(set(payload) - allowed)
-    if unknown:
-        name = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise BadUserInput(f"Unknown field '{name}'", field=name)
-    return payload
-
-
 def validate_order(payload: Any) -> tuple[str, list[dict[str, Any]]]:
-    body = _only(payload, {"customer", "items"})
-    customer = _string(body, "customer", 200)
-    items = body.get("items")
-    if not isinstance(items, list) or not items:
-        raise BadUserInput("'items' must be a non-empty list", field="items")
-    if len(items) > 100:
-        raise BadUserInput("'items' has more than 100 entries", field="items")
-    clean = []
-    for index, item in enumerate(items):
-        where = f"items[{index}]"
-        entry = _only(item, {"sku", "quantity"}, where)
-        clean.append(
-            {
-                "sku": _string(entry, "sku", 100, f"{where}.sku"),
-                "quantity": _integer(entry, "quantity", 1, f"{where}.quantity"),
-            }
-        )
-    return customer, clean
+    body = ORDER.validate(payload)
+    return body["customer"], body["items"]
 
 
 def validate_product(payload: Any) -> tuple[str, str, int]:
-    body = _only(payload, {"sku", "name", "price_cents"})
-    return (
-        _string(body, "sku", 100),
-        _string(body, "name", 200),
-        _integer(body, "price_cents", 0),
-    )
+    body = PRODUCT.validate(payload)
+    return body["sku"], body["name"], body["price_cents"]
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:

@@ -57,6 +57,11 @@ class TenancyRepository:
         result = await self.session.exec(select(Entity).where(col(Entity.id).in_(ids)))
         return {row.id: row for row in result.all()}
 
+    async def log_retention_overrides(self) -> list[tuple[str, int | None]]:
+        """Every entity's own log retention in days (None: the deployment's default)."""
+        result = await self.session.exec(select(Entity.id, Entity.log_retention_days))
+        return [(entity_id, days) for entity_id, days in result.all()]
+
     async def search_entities(
         self, search: str | None, *, limit: int, after: str | None
     ) -> Sequence[Entity]:

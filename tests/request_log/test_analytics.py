@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from app.container import Container
 from app.request_log.models import REQUEST_LOGS, ROLLUPS
 from app.request_log.record import LogRecord
-from app.security import random_base62
 from tests.support.graphql import data, gql
+from tests.support.logs import log_record
 from tests.support.world import World
 
 HOUR = 3_600_000
@@ -33,24 +33,17 @@ def synthetic(world: World, start_ms: int, span_ms: int, n: int, seed: int) -> l
     for _ in range(n):
         status = rng.choice(STATUSES)
         records.append(
-            LogRecord(
-                id="req_" + random_base62(24),
+            log_record(
                 ts_ms=start_ms + rng.randrange(span_ms),
                 entity_id=world.acme.id,
-                mode="live",
                 api_key_id=rng.choice(keys),
-                method="GET",
                 path="/v1/x",
                 route=rng.choice(ROUTES),
-                query="",
                 status=status,
                 error_code=None if status < 400 else f"code_{status}",
                 latency_ms=round(rng.lognormvariate(3, 0.8), 3),
                 ip="192.0.2.1",
-                user_agent=None,
-                request_size=0,
                 response_size=10,
-                idempotency_key=None,
             )
         )
     return records
@@ -238,24 +231,12 @@ class TestBackpressure:
 
 
 def synthetic_one() -> LogRecord:
-    return LogRecord(
-        id="req_" + random_base62(24),
-        ts_ms=int(time.time() * 1000),
-        entity_id=None,
-        mode="live",
-        api_key_id=None,
-        method="GET",
+    return log_record(
         path="/v1/x",
         route="(unmatched)",
-        query="",
         status=401,
         error_code="missing_api_key",
         latency_ms=0.5,
-        ip=None,
-        user_agent=None,
-        request_size=0,
-        response_size=0,
-        idempotency_key=None,
     )
 
 

@@ -16,9 +16,9 @@ import httpx
 from app.container import Container
 from app.models import Role
 from app.request_log.exports import csv_safe
-from app.request_log.record import LogRecord
 from tests.support.graphql import data, error_codes, gql
 from tests.support.keys import owner
+from tests.support.logs import log_record
 from tests.support.world import World
 
 CREATE = """mutation($e: ID!, $f: DateTime!, $t: DateTime!, $format: ExportFormat!) {
@@ -33,24 +33,13 @@ async def seed(container: Container, world: World) -> None:
     now = int(time.time() * 1000)
     await container.log_writer.flush(
         [
-            LogRecord(
+            log_record(
                 id=f"req_export{i:020d}",
                 ts_ms=now - 1000 * i,
                 entity_id=world.acme.id,
-                mode="live",
-                api_key_id=None,
-                method="GET",
                 path=f"/v1/{value}",
-                route="/whoami",
-                query="",
-                status=200,
-                error_code=None,
-                latency_ms=1.0,
                 ip="192.0.2.7",
                 user_agent=value,
-                request_size=0,
-                response_size=0,
-                idempotency_key=None,
             )
             for i, value in enumerate(HOSTILE)
         ]

@@ -14,10 +14,10 @@ import httpx
 
 from app.container import Container
 from app.models import Role
-from app.request_log.record import LogRecord
 from tests.gql.ws import Socket, error_codes_of
 from tests.support.graphql import data, error_codes, gql
 from tests.support.keys import make_key, owner
+from tests.support.logs import log_record
 from tests.support.world import World
 
 MARKER = "ada-lovelace-customer"
@@ -220,24 +220,11 @@ class TestPiiReadsAreAudited:
         ids = [f"req_piipage{i:017d}" for i in range(3)]
         await live.log_writer.flush(
             [
-                LogRecord(
+                log_record(
                     id=i,
                     ts_ms=now - n,
                     entity_id=world.acme.id,
-                    mode="live",
-                    api_key_id=None,
-                    method="GET",
-                    path="/v1/whoami",
-                    route="/whoami",
-                    query="",
-                    status=200,
-                    error_code=None,
-                    latency_ms=1.0,
                     ip="192.0.2.1",
-                    user_agent=None,
-                    request_size=0,
-                    response_size=0,
-                    idempotency_key=None,
                 )
                 for n, i in enumerate(ids)
             ]

@@ -12,9 +12,9 @@ import pytest
 import websockets
 
 from app.container import Container
-from app.request_log.record import LogRecord
 from app.settings import Settings
 from tests.conftest import backend
+from tests.support.logs import log_record
 from tests.support.world import World
 
 TAIL = """subscription($e: ID!) { requestLogTail(entityId: $e, mode: LIVE,
@@ -106,24 +106,9 @@ class TestTailAcrossReplicas:
 
             listener = asyncio.create_task(listen())
             await asyncio.sleep(0.2)
-            record = LogRecord(
+            record = log_record(
                 id="req_replicatail0000000000001",
-                ts_ms=int(time.time() * 1000),
                 entity_id=world.acme.id,
-                mode="live",
-                api_key_id=None,
-                method="GET",
-                path="/v1/whoami",
-                route="/whoami",
-                query="",
-                status=200,
-                error_code=None,
-                latency_ms=1.0,
-                ip=None,
-                user_agent=None,
-                request_size=0,
-                response_size=0,
-                idempotency_key=None,
             )
             container.log_writer.on_flushed = container.tail.publish
             await container.log_writer.flush([record])

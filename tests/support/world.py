@@ -10,7 +10,7 @@ from app.api_key.service import NewKey
 from app.auth.service import RequestInfo
 from app.container import Container
 from app.models import ApiKey, CustomRole, Entity, Invitation, Membership, Role
-from app.request_log.record import LogRecord
+from tests.support.logs import log_record
 
 PASSWORD = "correct horse battery"
 SYSTEM = Actor.system("tests")
@@ -97,24 +97,18 @@ async def build_world(container: Container) -> World:
     world.request_id = "req_worldfixture000000000001"
     await container.log_writer.flush(
         [
-            LogRecord(
+            log_record(
                 id=world.request_id,
                 ts_ms=int(time.time() * 1000) - 60_000,
                 entity_id=acme.id,
-                mode="live",
                 api_key_id=created.key.id,
-                method="GET",
                 path=f"/v1/entities/{acme.id}/orders",
                 route="/entities/{entity_id}/orders",
                 query="limit=5",
-                status=200,
-                error_code=None,
                 latency_ms=12.5,
                 ip="203.0.113.9",
                 user_agent="curl/8",
-                request_size=0,
                 response_size=120,
-                idempotency_key=None,
             )
         ]
     )

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
+from app.api_key.entity_settings import effective_entity_settings
 from app.api_key.filters import KeyFilter
 from app.gql.api_key.types import ApiKeyStatus, ApiKeyType
 from app.gql.context import Context
@@ -30,15 +31,14 @@ class EntityApiSettings:
 
     @classmethod
     def of(cls, entity: Entity, info: Info[Context, Any]) -> EntityApiSettings:
-        settings = info.context.services.settings
+        effective = effective_entity_settings(entity, info.context.services.settings)
         return cls(
-            api_access_enabled=entity.api_access_enabled,
-            rate_limit_per_second=entity.rate_limit_per_second or settings.rate_limit_per_second,
-            rate_limit_burst=entity.rate_limit_burst or settings.rate_limit_burst,
-            rate_limit_overridden=entity.rate_limit_per_second is not None
-            or entity.rate_limit_burst is not None,
-            log_capture_bodies=entity.log_capture_bodies,
-            log_retention_days=entity.log_retention_days or settings.log_retention_days,
+            api_access_enabled=effective.api_access_enabled,
+            rate_limit_per_second=effective.rate_limit_per_second,
+            rate_limit_burst=effective.rate_limit_burst,
+            rate_limit_overridden=effective.rate_limit_overridden,
+            log_capture_bodies=effective.log_capture_bodies,
+            log_retention_days=effective.log_retention_days,
         )
 
 

@@ -3,7 +3,6 @@ they add to Entity."""
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from app.gql.entity import EntityBase
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission
 from app.gql.relay import Connection, Edge, PageInfo
+from app.net import parse_network
 from app.request_log.curl import curl_command
 from app.request_log.filters import LogFilter
 from app.request_log.service import (
@@ -60,7 +60,7 @@ class RequestLogFilter:
             raise BadUserInput("statusClass must be 1 to 5", field="statusClass")
         if self.ip is not None:
             try:
-                ipaddress.ip_network(self.ip, strict=False)
+                parse_network(self.ip)
             except ValueError:
                 raise BadUserInput("Not an IP address or CIDR", field="ip") from None
         for name in ("error_code", "method", "route", "path_prefix", "request_id"):

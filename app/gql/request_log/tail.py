@@ -13,7 +13,7 @@ from app.gql.context import Context
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission
 from app.gql.request_log.logs import RequestLogType
-from app.request_log.filters import ip_matches
+from app.request_log.filters import LogFilter, matches
 from app.request_log.service import pii_view, require_pii_for_ip_filter
 
 
@@ -26,15 +26,15 @@ class TailFilter:
     api_key_id: strawberry.ID | None = None
     ip: str | None = None
 
-    def matches(self, row: dict[str, Any]) -> bool:
-        status = int(row["status"])
-        return (
-            (self.status_class is None or status // 100 == self.status_class)
-            and (self.method is None or row["method"] == self.method.upper())
-            and (self.route is None or row["route"] == self.route)
-            and (self.path_prefix is None or str(row["path"]).startswith(self.path_prefix))
-            and (self.api_key_id is None or row["api_key_id"] == str(self.api_key_id))
-            and ip_matches(row["ip"], self.ip)
+    def to_domain(self, mode: str) -> LogFilter:
+        return LogFilter.live(
+            mode,
+            status_class=self.status_class,
+            method=self.method,
+            route=self.route,
+            path_prefix=self.path_prefix,
+            api_key_id=str(self.api_key_id) if self.api_key_id is not None else None,
+            ip=self.ip,
         )
 
 
@@ -60,10 +60,11 @@ class RequestLogSubscription:
         wanted = filter or TailFilter()
         access = await ctx.recheck(entity, "logs.read")
         require_pii_for_ip_filter(wanted.ip, access.permissions)
+        rows_wanted = wanted.to_domain(mode.value)
         idle = ctx.services.settings.live_access_check_seconds
         async for batch in ctx.services.tail.batches(entity, mode.value, idle_seconds=idle):
             access = await ctx.recheck(entity, "logs.read")
             require_pii_for_ip_filter(wanted.ip, access.permissions)
             for row in batch:
-                if wanted.matches(row):
+                if matches(row, rows_wanted):
                     yield RequestLogType.from_row(pii_view(row, access.permissions), live=True)
