@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -292,3 +292,17 @@ async def publish(
                 deliveries.append(delivery)
         await session.commit()
     return deliveries
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool] | bool], within: float = 60.0, step: float = 0.05
+) -> None:
+    """Wait until ``condition()`` holds (it may be async); TimeoutError after ``within`` s."""
+    async with asyncio.timeout(within):
+        while True:
+            value = condition()
+            if isinstance(value, Awaitable):
+                value = await value
+            if value:
+                return
+            await asyncio.sleep(step)
