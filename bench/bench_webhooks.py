@@ -39,19 +39,19 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.actor import Actor  # noqa: E402
-from app.container import Container  # noqa: E402
-from app.migrate import upgrade_to_head  # noqa: E402
-from app.security import new_id  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from app.webhook.models import (  # noqa: E402
+from app.actor import Actor
+from app.container import Container
+from app.migrate import upgrade_to_head
+from app.security import new_id
+from app.settings import Settings
+from app.webhook.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     WebhookSecret,
 )
-from app.webhook.secrets import SecretBox, new_signing_secret  # noqa: E402
-from app.worker.webhook_delivery import build_delivery_job  # noqa: E402
+from app.webhook.secrets import SecretBox, new_signing_secret
+from app.worker.webhook_delivery import build_delivery_job
 
 HOST = "127.0.0.1"
 CONCURRENCY = 64

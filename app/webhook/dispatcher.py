@@ -97,20 +97,18 @@ class Dispatcher:
 
     async def claim(self, limit: int) -> list[Prepared]:
         """Lease up to ``limit`` due deliveries and open their endpoints' secrets."""
-        if limit <= 0:
-            return []
+        return (await self.cycle((), limit))[1]
+
+    async def _claim_in(self, uow: UnitOfWork, limit: int) -> list[Prepared]:
         self._claims += 1
         owner = f"{self.owner}:{self._claims}"
-        async with self.uow.writer(SYSTEM) as uow:
-            repository = self._repository(uow)
-            now = self.clock.now()
-            lease_until = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-            claimed = await repository.claim(owner, now, lease_until, limit)
-            sealed = (
-                await repository.valid_secrets({c.endpoint_id for c in claimed}, now)
-                if claimed
-                else {}
-            )
+        repository = self._repository(uow)
+        now = self.clock.now()
+        lease_until = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        claimed = await repository.claim(owner, now, lease_until, limit)
+        if not claimed:
+            return []
+        sealed = await repository.valid_secrets({c.endpoint_id for c in claimed}, now)
         opened: dict[str, tuple[str, ...]] = {}
         for endpoint_id, rows in sealed.items():
             values: list[str] = []
@@ -121,6 +119,19 @@ class Dispatcher:
                     log.error("webhook endpoint %s has a secret that does not open", endpoint_id)
             opened[endpoint_id] = tuple(values)
         return [Prepared(c, opened.get(c.endpoint_id, ())) for c in claimed]
+
+    async def cycle(
+        self, rows: Sequence[AttemptRow], limit: int
+    ) -> tuple[RecordOutcome, list[Prepared]]:
+        """One transaction: record finished attempts, then lease up to ``limit`` more."""
+        if not rows and limit <= 0:
+            return RecordOutcome([], []), []
+        async with self.uow.writer(SYSTEM) as uow:
+            outcome = await self._record_in(uow, rows) if rows else RecordOutcome([], [])
+            prepared = await self._claim_in(uow, limit) if limit > 0 else []
+        for endpoint in outcome.disabled:
+            log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.reason)
+        return outcome, prepared
 
     async def release(self, prepared: Sequence[Prepared]) -> None:
         """Give back leases never attempted (a stopping job)."""
@@ -196,31 +207,29 @@ class Dispatcher:
     async def record(self, rows: Sequence[AttemptRow]) -> RecordOutcome:
         """Record a batch of attempts in one transaction (each guarded by its lease owner),
         keep the endpoints' failure clocks, and disable the endpoints failing for 5 days."""
-        if not rows:
-            return RecordOutcome([], [])
-        async with self.uow.writer(SYSTEM) as uow:
-            repository = self._repository(uow)
-            recorded = await repository.record(rows)
-            now = self.clock.now()
-            succeeded = {r.endpoint_id for r in recorded if r.succeeded}
-            exhausted = {r.endpoint_id for r in recorded if r.exhausted} - succeeded
-            failing = {r.endpoint_id for r in recorded if not r.succeeded} - succeeded
-            if succeeded:
-                await repository.mark_succeeded(succeeded, now)
-            if exhausted:
-                await repository.mark_failing(exhausted, now)
-            disabled: list[DisabledEndpoint] = []
-            if failing:
-                disabled = await repository.disable_failing(
-                    failing,
-                    now - DISABLE_AFTER,
-                    now,
-                    "No successful delivery for 5 days: disabled automatically",
-                )
-            for endpoint in disabled:
-                await self._announce_disabled(uow, endpoint)
+        return (await self.cycle(rows, 0))[0]
+
+    async def _record_in(self, uow: UnitOfWork, rows: Sequence[AttemptRow]) -> RecordOutcome:
+        repository = self._repository(uow)
+        recorded = await repository.record(rows)
+        now = self.clock.now()
+        succeeded = {r.endpoint_id for r in recorded if r.succeeded}
+        exhausted = {r.endpoint_id for r in recorded if r.exhausted} - succeeded
+        failing = {r.endpoint_id for r in recorded if not r.succeeded} - succeeded
+        if succeeded:
+            await repository.mark_succeeded(succeeded, now)
+        if exhausted:
+            await repository.mark_failing(exhausted, now)
+        disabled: list[DisabledEndpoint] = []
+        if failing:
+            disabled = await repository.disable_failing(
+                failing,
+                now - DISABLE_AFTER,
+                now,
+                "No successful delivery for 5 days: disabled automatically",
+            )
         for endpoint in disabled:
-            log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.reason)
+            await self._announce_disabled(uow, endpoint)
         return RecordOutcome(recorded, disabled)
 
     async def _announce_disabled(self, uow: UnitOfWork, endpoint: DisabledEndpoint) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("portal.webhooks")
 
 RETENTION_INTERVAL_SECONDS = 3600.0
+RECORD_GATHER_SECONDS = 0.005
 
 
 class WebhookDeliveryJob:
@@ -54,7 +55,7 @@ class WebhookDeliveryJob:
         self._done_ready = asyncio.Event()
         self._in_flight = 0
         self._alive = False
-        self._closing = False
+        self._claim_batch = max(1, concurrency // 4)
         self.sent = 0
         self.failed = 0
         self.disabled = 0
@@ -79,42 +80,82 @@ class WebhookDeliveryJob:
 
     async def run(self, stopping: asyncio.Event) -> None:
         self._alive = True
-        recorder = asyncio.create_task(self._record_loop())
         tasks: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        next_poll = 0.0  # claim at once on start
+        more_due = False  # the last claim filled every slot it was offered
+        failures = 0
         try:
-            while not stopping.is_set():
-                free = self.concurrency - self._in_flight
-                got = 0
-                if free > 0:
-                    self._wake.clear()
-                    prepared = await self.dispatcher.claim(free)
-                    got = len(prepared)
-                    if got:
-                        self.last_claim_at = time.time()
+            while True:
+                stop = stopping.is_set()
+                if stop and self._in_flight == 0:
+                    break
+                if self._done and not stop and len(self._done) < self._in_flight // 2:
+                    # More attempts are about to finish: one transaction records them together.
+                    await asyncio.sleep(RECORD_GATHER_SECONDS)
+                batch, self._done = self._done, []
+                self._done_ready.clear()
+                free = self.concurrency - self._in_flight + len(batch)
+                busy = self._in_flight - len(batch)
+                claim = (
+                    not stop
+                    and free > 0
+                    and (free >= self._claim_batch or busy < free)
+                    and (self._wake.is_set() or more_due or loop.time() >= next_poll)
+                )
+                if batch or claim:
+                    if claim:
+                        self._wake.clear()
+                    try:
+                        outcome, prepared = await self.dispatcher.cycle(batch, free if claim else 0)
+                    except Exception:
+                        # Nothing of that transaction stands: the leases expire, another claim
+                        # retries those deliveries.
+                        failures += 1
+                        log.exception("webhook delivery transaction failed")
+                        self._in_flight -= len(batch)
+                        await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                        continue
+                    failures = 0
+                    self._in_flight -= len(batch)
+                    self.sent += outcome.sent
+                    self.failed += outcome.failed
+                    self.disabled += len(outcome.disabled)
+                    if claim:
+                        more_due = len(prepared) == free
+                        next_poll = loop.time() + self.poll_seconds
+                        if prepared:
+                            self.last_claim_at = time.time()
                     for item in prepared:
                         self._in_flight += 1
                         task = asyncio.create_task(self._attempt(item))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
-                if time.monotonic() - self._last_retention >= self.retention_interval:
+                    continue
+                if not stop and time.monotonic() - self._last_retention >= self.retention_interval:
                     self._last_retention = time.monotonic()
                     await self._retention()
-                if got and got == free:
-                    continue  # there may be more due right now: claim as slots free up
-                await self._pause(stopping)
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+                    continue
+                await self._pause(stopping, max(0.0, next_poll - loop.time()))
         finally:
-            await self._drain(recorder)
+            for task in tasks:
+                task.cancel()
+            await self.dispatcher.sender.close()
             self._alive = False
 
     # Internals -----------------------------------------------------------------------------------
 
-    async def _pause(self, stopping: asyncio.Event) -> None:
-        """Until woken, a slot frees, stopping, or the poll interval ends."""
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
+    async def _pause(self, stopping: asyncio.Event, within: float) -> None:
+        """Until an attempt finishes, a wake, stopping, or ``within`` seconds (once stopping:
+        until an attempt finishes)."""
+        waits = [asyncio.ensure_future(self._done_ready.wait())]
+        if not stopping.is_set():
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+            waits.append(asyncio.ensure_future(stopping.wait()))
+        else:
+            within = self.dispatcher.settings.webhook_lease_seconds
         try:
-            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+            await asyncio.wait(waits, timeout=within, return_when="FIRST_COMPLETED")
         finally:
             for waiter in waits:
                 waiter.cancel()
@@ -125,43 +166,10 @@ class WebhookDeliveryJob:
         except Exception:
             log.exception("webhook attempt of delivery %s crashed", item.claim.id)
             self._in_flight -= 1
+            self._done_ready.set()
             return  # the lease expires and another claim retries it
         self._done.append(row)
         self._done_ready.set()
-
-    async def _record_loop(self) -> None:
-        while True:
-            await self._done_ready.wait()
-            self._done_ready.clear()
-            await self._flush()
-            if self._closing and not self._done:
-                return
-
-    async def _flush(self) -> None:
-        batch, self._done = self._done, []
-        if not batch:
-            return
-        try:
-            outcome = await self.dispatcher.record(batch)
-        except Exception:
-            log.exception("recording %d webhook attempts failed", len(batch))
-        else:
-            self.sent += outcome.sent
-            self.failed += outcome.failed
-            self.disabled += len(outcome.disabled)
-        finally:
-            self._in_flight -= len(batch)
-            self._wake.set()  # slots are free again
-
-    async def _drain(self, recorder: asyncio.Task[None]) -> None:
-        """Record what finished, then close the HTTP client."""
-        self._closing = True
-        self._done_ready.set()
-        try:
-            await recorder
-        finally:
-            await self._flush()
-            await self.dispatcher.sender.close()
 
     async def _retention(self) -> None:
         try:

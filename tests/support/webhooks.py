@@ -267,9 +267,9 @@ async def publish(
     creation order."""
     deliveries: list[WebhookDelivery] = []
     async with container.db.session() as session:
-        due = container.clock.now()
+        start = container.clock.now() - timedelta(microseconds=count)
         for n in range(count):
-            now = due + timedelta(microseconds=n)  # distinct creation times, all due now
+            now = start + timedelta(microseconds=n)  # distinct times, all due now
             event = WebhookEvent(
                 entity_id=entity_id, mode=mode, type=type_, payload="", created_at=now
             )
@@ -285,7 +285,7 @@ async def publish(
                     entity_id=entity_id,
                     event_type=type_,
                     kind=DeliveryKind.EVENT,
-                    next_attempt_at=due,
+                    next_attempt_at=now,
                     created_at=now,
                 )
                 session.add(delivery)
