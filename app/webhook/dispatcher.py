@@ -14,6 +14,7 @@ import os
 import random
 import secrets as _secrets
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ DISABLE_AFTER = timedelta(days=5)
 DISABLED_EVENT = "webhook_endpoint.disabled"
 SYSTEM = Actor.system("webhooks")
 RETENTION_CHUNK = 1000
+SECRET_CACHE_SECONDS = 1.0
+SECRET_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,9 @@ class Dispatcher:
         self.rng: retry.Uniform = rng or random.Random()
         self.owner = owner or worker_id()
         self._claims = 0
+        self._success_marked: dict[str, float] = {}  # endpoint id -> monotonic time
+        # endpoint id -> (monotonic time read, [(secret, expires_at)]); never logged
+        self._secret_cache: dict[str, tuple[float, list[tuple[str, datetime | None]]]] = {}
 
     @staticmethod
     def _repository(uow: UnitOfWork) -> DispatchRepository:
@@ -108,17 +114,43 @@ class Dispatcher:
         claimed = await repository.claim(owner, now, lease_until, limit)
         if not claimed:
             return []
-        sealed = await repository.valid_secrets({c.endpoint_id for c in claimed}, now)
-        opened: dict[str, tuple[str, ...]] = {}
-        for endpoint_id, rows in sealed.items():
-            values: list[str] = []
-            for row in rows:
-                try:
-                    values.append(self.box.open(endpoint_id, row))
-                except SecretUnreadable:
-                    log.error("webhook endpoint %s has a secret that does not open", endpoint_id)
-            opened[endpoint_id] = tuple(values)
-        return [Prepared(c, opened.get(c.endpoint_id, ())) for c in claimed]
+        secrets = await self._secrets(repository, {c.endpoint_id for c in claimed}, now)
+        return [Prepared(c, secrets[c.endpoint_id]) for c in claimed]
+
+    async def _secrets(
+        self, repository: DispatchRepository, endpoint_ids: set[str], now: datetime
+    ) -> dict[str, tuple[str, ...]]:
+        """Every valid secret of each endpoint, opened. Read at most once a second per
+        endpoint (a rotation's new secret signs within a second; the previous ones stay valid
+        through the grace); an expiry is applied at once, and an endpoint left with no valid
+        cached secret is read again."""
+        tick = time.monotonic()
+        found: dict[str, tuple[str, ...]] = {}
+        missing: set[str] = set()
+        for endpoint_id in endpoint_ids:
+            cached = self._secret_cache.get(endpoint_id)
+            if cached is not None and tick - cached[0] < SECRET_CACHE_SECONDS:
+                values = tuple(v for v, exp in cached[1] if exp is None or exp > now)
+                if values:
+                    found[endpoint_id] = values
+                    continue
+            missing.add(endpoint_id)
+        if missing:
+            sealed = await repository.valid_secrets(missing, now)
+            if len(self._secret_cache) > SECRET_CACHE_SIZE:
+                self._secret_cache.clear()
+            for endpoint_id in missing:
+                opened: list[tuple[str, datetime | None]] = []
+                for row, expires_at in sealed.get(endpoint_id, []):
+                    try:
+                        opened.append((self.box.open(endpoint_id, row), expires_at))
+                    except SecretUnreadable:
+                        log.error(
+                            "webhook endpoint %s has a secret that does not open", endpoint_id
+                        )
+                self._secret_cache[endpoint_id] = (tick, opened)
+                found[endpoint_id] = tuple(v for v, _ in opened)
+        return found
 
     async def cycle(
         self, rows: Sequence[AttemptRow], limit: int
@@ -216,10 +248,17 @@ class Dispatcher:
         succeeded = {r.endpoint_id for r in recorded if r.succeeded}
         exhausted = {r.endpoint_id for r in recorded if r.exhausted} - succeeded
         failing = {r.endpoint_id for r in recorded if not r.succeeded} - succeeded
-        if succeeded:
-            await repository.mark_succeeded(succeeded, now)
+        # last_success_at is kept to the second: an endpoint marked by this worker within the
+        # last second is not updated again (one statement less per batch under load).
+        tick = time.monotonic()
+        fresh = {e for e in succeeded if tick - self._success_marked.get(e, -1e9) >= 1.0}
+        if fresh:
+            await repository.mark_succeeded(fresh, now)
+            self._success_marked.update(dict.fromkeys(fresh, tick))
         if exhausted:
             await repository.mark_failing(exhausted, now)
+            for endpoint_id in exhausted:
+                self._success_marked.pop(endpoint_id, None)
         disabled: list[DisabledEndpoint] = []
         if failing:
             disabled = await repository.disable_failing(

@@ -113,19 +113,21 @@ class DispatchRepository:
 
     # Claim -------------------------------------------------------------------------------------
 
-    async def _allowances(self, now: datetime) -> dict[str, int]:
-        """Free slots of every active endpoint that has a rate or concurrency limit (locked on
-        PostgreSQL until the claim commits)."""
+    async def _allowances(self, now: datetime, endpoint_ids: Iterable[str]) -> dict[str, int]:
+        """Free slots of rate- or concurrency-limited endpoints among ``endpoint_ids``. On
+        PostgreSQL their rows are locked until the claim commits (so two claims never count
+        the same slot); one locked by another transaction has no free slot this time."""
         limited = sa.and_(
-            E.c.status == EndpointStatus.ACTIVE,
+            E.c.id.in_(sorted(set(endpoint_ids))),
             sa.or_(E.c.max_concurrency.is_not(None), E.c.rate_limit_per_second.is_not(None)),
         )
         query = sa.select(E.c.id, E.c.max_concurrency, E.c.rate_limit_per_second).where(limited)
         if self.postgresql:
-            query = query.order_by(E.c.id).with_for_update(of=E)
+            query = query.order_by(E.c.id).with_for_update(of=E, skip_locked=True)
         rows = (await self._execute(query)).all()
+        allowances = dict.fromkeys(endpoint_ids, 0)
         if not rows:
-            return {}
+            return allowances
         ids = [r.id for r in rows]
         in_flight: dict[str, int] = {}
         recent: dict[str, int] = {}
@@ -146,7 +148,6 @@ class DispatchRepository:
                 .group_by(A.c.endpoint_id)
             )
             recent.update({r[0]: int(r[1]) for r in (await self._execute(attempted)).all()})
-        allowances: dict[str, int] = {}
         for row in rows:
             busy = in_flight.get(row.id, 0)
             free = 1 << 30
@@ -163,13 +164,13 @@ class DispatchRepository:
         """Lease up to ``limit`` due deliveries to ``owner``, oldest first."""
         if limit <= 0:
             return []
-        allowances = await self._allowances(now)
-        excluded = {k for k, free in allowances.items() if free <= 0}
+        allowances: dict[str, int] = {}  # limited endpoints seen so far: their free slots
+        excluded: set[str] = set()
         taken: list[Any] = []
         seen: set[str] = set()
-        for _round in range(_SCAN_ROUNDS):
+        for round_ in range(_SCAN_ROUNDS):
             wanted = limit - len(taken)
-            scan = wanted * _SCAN_FACTOR if allowances else wanted
+            scan = wanted * _SCAN_FACTOR if round_ else wanted
             query = (
                 sa.select(
                     D.c.id,
@@ -178,6 +179,8 @@ class DispatchRepository:
                     D.c.entity_id,
                     D.c.attempt_count,
                     E.c.url,
+                    E.c.max_concurrency,
+                    E.c.rate_limit_per_second,
                     V.c.payload,
                 )
                 .join(E, E.c.id == D.c.endpoint_id)
@@ -199,6 +202,14 @@ class DispatchRepository:
             if self.postgresql:
                 query = query.with_for_update(of=D, skip_locked=True)
             rows = (await self._execute(query)).all()
+            new_limited = {
+                r.endpoint_id
+                for r in rows
+                if (r.max_concurrency is not None or r.rate_limit_per_second is not None)
+                and r.endpoint_id not in allowances
+            }
+            if new_limited:
+                allowances.update(await self._allowances(now, new_limited))
             trimmed = False
             for row in rows:
                 seen.add(row.id)
@@ -240,13 +251,14 @@ class DispatchRepository:
 
     async def valid_secrets(
         self, endpoint_ids: Iterable[str], now: datetime
-    ) -> dict[str, list[bytes]]:
-        """The sealed secrets that sign, per endpoint: unexpired, newest first."""
-        found: dict[str, list[bytes]] = {}
+    ) -> dict[str, list[tuple[bytes, datetime | None]]]:
+        """The sealed secrets that sign, per endpoint, with their expiry: unexpired, newest
+        first."""
+        found: dict[str, list[tuple[bytes, datetime | None]]] = {}
         ids = sorted(set(endpoint_ids))
         for part in _chunks(ids):
             query = (
-                sa.select(S.c.endpoint_id, S.c.ciphertext)
+                sa.select(S.c.endpoint_id, S.c.ciphertext, S.c.expires_at)
                 .where(
                     S.c.endpoint_id.in_(part),
                     sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
@@ -254,7 +266,7 @@ class DispatchRepository:
                 .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
             )
             for row in (await self._execute(query)).all():
-                found.setdefault(row[0], []).append(bytes(row[1]))
+                found.setdefault(row[0], []).append((bytes(row[1]), row[2]))
         return found
 
     async def release(self, claims: Sequence[tuple[str, str]]) -> None:
