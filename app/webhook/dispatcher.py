@@ -165,15 +165,6 @@ class Dispatcher:
             log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.reason)
         return outcome, prepared
 
-    async def release(self, prepared: Sequence[Prepared]) -> None:
-        """Give back leases never attempted (a stopping job)."""
-        if not prepared:
-            return
-        async with self.uow.writer(SYSTEM) as uow:
-            await self._repository(uow).release(
-                [(p.claim.id, p.claim.lease_owner) for p in prepared]
-            )
-
     # Attempt -----------------------------------------------------------------------------------
 
     async def attempt(self, prepared: Prepared) -> AttemptRow:

@@ -4,6 +4,7 @@ limits, lease ownership and retention."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 from app.clock import FrozenClock
 from app.container import Container
 from app.models import AuditEvent, Entity
+from app.uow import OutboxMessage, UnitOfWorkFactory
 from app.webhook.dispatcher import Dispatcher
 from app.webhook.models import (
     DeliveryStatus,
@@ -22,8 +24,10 @@ from app.webhook.models import (
     WebhookEndpoint,
 )
 from app.webhook.retry import SCHEDULE
-from app.webhook.sender import MAX_RESPONSE_BYTES
+from app.webhook.secrets import SecretBox
+from app.webhook.sender import MAX_RESPONSE_BYTES, Sender
 from tests.support.webhooks import Receiver, add_endpoint, publish, rotate, set_status
+from tests.webhook.conftest import Middle
 
 
 async def delivery(container: Container, delivery_id: str) -> WebhookDelivery:
@@ -127,9 +131,6 @@ class TestAttempt:
         settings = container.settings.model_copy(update={"allow_private_webhook_targets": False})
         endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
         [queued] = await publish(container, entity.id, [endpoint.id])
-        from app.webhook.secrets import SecretBox
-        from app.webhook.sender import Sender
-
         sender = Sender(5)
         guarded = Dispatcher(
             container.uow, settings, SecretBox(container.secret), sender, container.clock
@@ -273,6 +274,40 @@ class TestDisable:
         await publish(container, entity.id, [endpoint.id])
         clock.advance(timedelta(days=1))
         assert (await dispatcher.run_once()).recorded == []
+
+    async def test_disable_published_when_an_outbox_is_configured(
+        self,
+        container: Container,
+        entity: Entity,
+        receiver: Receiver,
+        clock: FrozenClock,
+    ) -> None:
+        published: list[OutboxMessage] = []
+
+        async def outbox(_session: object, messages: Sequence[OutboxMessage]) -> None:
+            published.extend(messages)
+
+        uow = UnitOfWorkFactory(container.db, container.audit_key, clock, outbox=outbox)
+        sender = Sender(5)
+        with_outbox = Dispatcher(
+            uow, container.settings, SecretBox(container.secret), sender, clock, rng=Middle()
+        )
+        try:
+            receiver.answer = lambda _r: web.Response(status=500)
+            endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
+            await publish(container, entity.id, [endpoint.id])
+            await self.exhaust(container, with_outbox, clock)
+            clock.advance(timedelta(days=5))
+            await publish(container, entity.id, [endpoint.id])
+            await with_outbox.run_once()
+        finally:
+            await sender.close()
+
+        [message] = published
+        assert message.topic == "webhook_endpoint.disabled"
+        assert message.entity_id == entity.id and message.mode == "test"
+        assert message.payload["id"] == endpoint.id
+        assert set(message.payload) == {"id", "url", "reason", "failing_since", "disabled_at"}
 
     async def test_a_success_resets_the_clock(
         self,

@@ -269,15 +269,6 @@ class DispatchRepository:
                 found.setdefault(row[0], []).append((bytes(row[1]), row[2]))
         return found
 
-    async def release(self, claims: Sequence[tuple[str, str]]) -> None:
-        """Give back leases that were never attempted: (delivery id, lease owner)."""
-        for delivery_id, owner in claims:
-            await self._execute(
-                sa.update(D)
-                .where(D.c.id == delivery_id, D.c.lease_owner == owner)
-                .values(lease_owner=None, lease_expires_at=None)
-            )
-
     # Record ------------------------------------------------------------------------------------
 
     async def record(self, rows: Sequence[AttemptRow]) -> list[AttemptRow]:
