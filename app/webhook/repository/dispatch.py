@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.security import new_id
@@ -107,6 +108,14 @@ class DispatchRepository:
         bind = session.bind
         self.postgresql = bind is not None and bind.dialect.name == "postgresql"
 
+    def _in(self, column: sa.ColumnElement[Any], values: Sequence[str]) -> sa.ColumnElement[bool]:
+        """``column IN values``; on PostgreSQL ``= ANY(:array)``, one statement text whatever
+        the number of values (asyncpg prepares each distinct text)."""
+        if self.postgresql:
+            array = sa.bindparam(None, value=list(values), type_=ARRAY(sa.String()))
+            return column == sa.any_(array)
+        return column.in_(list(values))
+
     async def _execute(self, statement: Any, params: Any = None) -> Any:
         connection = await self.session.connection()
         return await connection.execute(statement, params)
@@ -118,7 +127,7 @@ class DispatchRepository:
         PostgreSQL their rows are locked until the claim commits (so two claims never count
         the same slot); one locked by another transaction has no free slot this time."""
         limited = sa.and_(
-            E.c.id.in_(sorted(set(endpoint_ids))),
+            self._in(E.c.id, sorted(set(endpoint_ids))),
             sa.or_(E.c.max_concurrency.is_not(None), E.c.rate_limit_per_second.is_not(None)),
         )
         query = sa.select(E.c.id, E.c.max_concurrency, E.c.rate_limit_per_second).where(limited)
@@ -135,7 +144,7 @@ class DispatchRepository:
             leased = (
                 sa.select(D.c.endpoint_id, sa.func.count())
                 .where(
-                    D.c.endpoint_id.in_(part),
+                    self._in(D.c.endpoint_id, part),
                     D.c.status == DeliveryStatus.PENDING,
                     D.c.lease_expires_at > now,
                 )
@@ -144,7 +153,10 @@ class DispatchRepository:
             in_flight.update({r[0]: int(r[1]) for r in (await self._execute(leased)).all()})
             attempted = (
                 sa.select(A.c.endpoint_id, sa.func.count())
-                .where(A.c.endpoint_id.in_(part), A.c.attempted_at > now - timedelta(seconds=1))
+                .where(
+                    self._in(A.c.endpoint_id, part),
+                    A.c.attempted_at > now - timedelta(seconds=1),
+                )
                 .group_by(A.c.endpoint_id)
             )
             recent.update({r[0]: int(r[1]) for r in (await self._execute(attempted)).all()})
@@ -196,9 +208,9 @@ class DispatchRepository:
                 .limit(scan)
             )
             if excluded:
-                query = query.where(D.c.endpoint_id.not_in(sorted(excluded)))
+                query = query.where(~self._in(D.c.endpoint_id, sorted(excluded)))
             if seen:
-                query = query.where(D.c.id.not_in(sorted(seen)))
+                query = query.where(~self._in(D.c.id, sorted(seen)))
             if self.postgresql:
                 query = query.with_for_update(of=D, skip_locked=True)
             rows = (await self._execute(query)).all()
@@ -232,7 +244,7 @@ class DispatchRepository:
         for part in _chunks(ids):
             await self._execute(
                 sa.update(D)
-                .where(D.c.id.in_(part))
+                .where(self._in(D.c.id, part))
                 .values(lease_owner=owner, lease_expires_at=lease_until)
             )
         return [
@@ -260,7 +272,7 @@ class DispatchRepository:
             query = (
                 sa.select(S.c.endpoint_id, S.c.ciphertext, S.c.expires_at)
                 .where(
-                    S.c.endpoint_id.in_(part),
+                    self._in(S.c.endpoint_id, part),
                     sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
                 )
                 .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
@@ -280,7 +292,7 @@ class DispatchRepository:
         ids = sorted({r.delivery_id for r in rows})
         for part in _chunks(ids):
             query = sa.select(D.c.id, D.c.lease_owner).where(
-                D.c.id.in_(part), D.c.status == DeliveryStatus.PENDING
+                self._in(D.c.id, part), D.c.status == DeliveryStatus.PENDING
             )
             if self.postgresql:
                 query = query.order_by(D.c.id).with_for_update(of=D)
@@ -342,7 +354,9 @@ class DispatchRepository:
         """Any success clears the failure clock."""
         for part in _chunks(sorted(set(endpoint_ids))):
             await self._execute(
-                sa.update(E).where(E.c.id.in_(part)).values(last_success_at=at, failing_since=None)
+                sa.update(E)
+                .where(self._in(E.c.id, part))
+                .values(last_success_at=at, failing_since=None)
             )
 
     async def mark_failing(self, endpoint_ids: Iterable[str], at: datetime) -> None:
@@ -350,7 +364,7 @@ class DispatchRepository:
         for part in _chunks(sorted(set(endpoint_ids))):
             await self._execute(
                 sa.update(E)
-                .where(E.c.id.in_(part), E.c.failing_since.is_(None))
+                .where(self._in(E.c.id, part), E.c.failing_since.is_(None))
                 .values(failing_since=at)
             )
 
@@ -364,7 +378,7 @@ class DispatchRepository:
             statement = (
                 sa.update(E)
                 .where(
-                    E.c.id.in_(part),
+                    self._in(E.c.id, part),
                     E.c.status == EndpointStatus.ACTIVE,
                     E.c.failing_since.is_not(None),
                     E.c.failing_since <= cutoff,
