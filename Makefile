@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/bench_keys.py
 	$(BIN)/python bench/bench_logs.py
+	$(BIN)/python bench/bench_webhooks.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal \

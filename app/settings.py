@@ -126,6 +126,27 @@ class Settings(BaseSettings):
     job_drain_seconds: float = Field(default=10.0, ge=0, le=3600)
     embedded_worker: bool = True
 
+    # Webhook delivery (app/worker/webhook_delivery.py). allow_private_webhook_targets (above)
+    # lets deliveries reach private and loopback addresses: local development only.
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhook_lease_seconds: float = Field(default=60.0, ge=5, le=3600)
+    webhook_concurrency: int = Field(default=64, ge=1, le=1024)
+    webhook_retention_days: int = Field(default=30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _webhook_delivery(self) -> Settings:
+        if self.env == "production" and self.allow_private_webhook_targets:
+            raise ValueError(
+                "PORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS=true is for local development, never "
+                "production (webhooks would reach private networks)"
+            )
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "PORTAL_WEBHOOK_LEASE_SECONDS must be longer than PORTAL_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        return self
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:

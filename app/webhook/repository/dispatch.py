@@ -1,0 +1,431 @@
+"""All SQL of webhook delivery workers: claim due deliveries under a lease, read the signing
+secrets of the claimed endpoints, record attempts and advance deliveries (guarded by the lease
+owner), keep the endpoints' failure clock, disable endpoints failing for too long, and delete
+what is past retention.
+
+Claim (one transaction): deliveries that are pending, due (``next_attempt_at <= now``), whose
+lease is free or expired, whose endpoint is ACTIVE (a paused or disabled endpoint's deliveries
+are held), oldest first, each endpoint's ``max_concurrency`` (leased, in flight) and
+``rate_limit_per_second`` (attempts in the last second plus those in flight) honoured. On
+PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED`` (concurrent workers never wait for,
+nor take, each other's rows) and the rows of rate- or concurrency-limited endpoints are locked
+first, so two claims never both count the same free slot. On SQLite the writing transaction
+holds the database write lock from its start (``BEGIN IMMEDIATE``), which serializes claims.
+
+Record (one transaction per batch of results): the rows still leased by the attempt's
+``lease_owner`` are locked; only those get their attempt row and their new state. A worker whose
+lease expired and was taken by another records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.security import new_id
+from app.webhook.models import (
+    DeliveryStatus,
+    EndpointStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSecret,
+)
+
+D: sa.Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+E: sa.Table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+V: sa.Table = WebhookEvent.__table__  # type: ignore[attr-defined]
+A: sa.Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+S: sa.Table = WebhookSecret.__table__  # type: ignore[attr-defined]
+
+_SCAN_FACTOR = 4  # candidates read per claimed slot before limited endpoints are trimmed
+_SCAN_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased delivery with what an attempt needs."""
+
+    id: str
+    endpoint_id: str
+    event_id: str  # the webhook-id
+    entity_id: str
+    url: str
+    payload: str
+    attempt_count: int
+    lease_owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One attempt's outcome: the attempt row and the delivery's next state."""
+
+    delivery_id: str
+    endpoint_id: str
+    lease_owner: str
+    attempted_at: datetime
+    url: str
+    request_headers: list[list[str]]
+    status_code: int | None
+    response_headers: list[list[str]] | None
+    response_body: str | None
+    latency_ms: float
+    succeeded: bool
+    error_class: str | None
+    error_message: str | None
+    # the delivery afterwards
+    status: DeliveryStatus
+    next_attempt_at: datetime | None
+    exhausted: bool  # retries exhausted: the endpoint's failure clock starts
+
+
+@dataclass(frozen=True, slots=True)
+class DisabledEndpoint:
+    id: str
+    entity_id: str
+    mode: str
+    url: str
+    failing_since: datetime
+    disabled_at: datetime
+    reason: str
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class DispatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        bind = session.bind
+        self.postgresql = bind is not None and bind.dialect.name == "postgresql"
+
+    def _in(self, column: sa.ColumnElement[Any], values: Sequence[str]) -> sa.ColumnElement[bool]:
+        """``column IN values``; on PostgreSQL ``= ANY(:array)``, one statement text whatever
+        the number of values (asyncpg prepares each distinct text)."""
+        if self.postgresql:
+            array = sa.bindparam(None, value=list(values), type_=ARRAY(sa.String()))
+            return column == sa.any_(array)
+        return column.in_(list(values))
+
+    async def _execute(self, statement: Any, params: Any = None) -> Any:
+        connection = await self.session.connection()
+        return await connection.execute(statement, params)
+
+    # Claim -------------------------------------------------------------------------------------
+
+    async def _allowances(self, now: datetime, endpoint_ids: Iterable[str]) -> dict[str, int]:
+        """Free slots of rate- or concurrency-limited endpoints among ``endpoint_ids``. On
+        PostgreSQL their rows are locked until the claim commits (so two claims never count
+        the same slot); one locked by another transaction has no free slot this time."""
+        limited = sa.and_(
+            self._in(E.c.id, sorted(set(endpoint_ids))),
+            sa.or_(E.c.max_concurrency.is_not(None), E.c.rate_limit_per_second.is_not(None)),
+        )
+        query = sa.select(E.c.id, E.c.max_concurrency, E.c.rate_limit_per_second).where(limited)
+        if self.postgresql:
+            query = query.order_by(E.c.id).with_for_update(of=E, skip_locked=True)
+        rows = (await self._execute(query)).all()
+        allowances = dict.fromkeys(endpoint_ids, 0)
+        if not rows:
+            return allowances
+        ids = [r.id for r in rows]
+        in_flight: dict[str, int] = {}
+        recent: dict[str, int] = {}
+        for part in _chunks(ids):
+            leased = (
+                sa.select(D.c.endpoint_id, sa.func.count())
+                .where(
+                    self._in(D.c.endpoint_id, part),
+                    D.c.status == DeliveryStatus.PENDING,
+                    D.c.lease_expires_at > now,
+                )
+                .group_by(D.c.endpoint_id)
+            )
+            in_flight.update({r[0]: int(r[1]) for r in (await self._execute(leased)).all()})
+            attempted = (
+                sa.select(A.c.endpoint_id, sa.func.count())
+                .where(
+                    self._in(A.c.endpoint_id, part),
+                    A.c.attempted_at > now - timedelta(seconds=1),
+                )
+                .group_by(A.c.endpoint_id)
+            )
+            recent.update({r[0]: int(r[1]) for r in (await self._execute(attempted)).all()})
+        for row in rows:
+            busy = in_flight.get(row.id, 0)
+            free = 1 << 30
+            if row.max_concurrency is not None:
+                free = min(free, row.max_concurrency - busy)
+            if row.rate_limit_per_second is not None:
+                free = min(free, row.rate_limit_per_second - busy - recent.get(row.id, 0))
+            allowances[row.id] = max(0, free)
+        return allowances
+
+    async def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries to ``owner``, oldest first."""
+        if limit <= 0:
+            return []
+        allowances: dict[str, int] = {}  # limited endpoints seen so far: their free slots
+        excluded: set[str] = set()
+        taken: list[Any] = []
+        seen: set[str] = set()
+        for round_ in range(_SCAN_ROUNDS):
+            wanted = limit - len(taken)
+            scan = wanted * _SCAN_FACTOR if round_ else wanted
+            query = (
+                sa.select(
+                    D.c.id,
+                    D.c.endpoint_id,
+                    D.c.event_id,
+                    D.c.entity_id,
+                    D.c.attempt_count,
+                    E.c.url,
+                    E.c.max_concurrency,
+                    E.c.rate_limit_per_second,
+                    V.c.payload,
+                )
+                .join(E, E.c.id == D.c.endpoint_id)
+                .join(V, V.c.id == D.c.event_id)
+                .where(
+                    D.c.status == DeliveryStatus.PENDING,
+                    D.c.next_attempt_at <= now,
+                    sa.or_(D.c.lease_expires_at.is_(None), D.c.lease_expires_at <= now),
+                    E.c.status == EndpointStatus.ACTIVE,
+                )
+                # the due index's order: the scan stops at the limit, no sort
+                .order_by(D.c.next_attempt_at)
+                .limit(scan)
+            )
+            if excluded:
+                query = query.where(~self._in(D.c.endpoint_id, sorted(excluded)))
+            if seen:
+                query = query.where(~self._in(D.c.id, sorted(seen)))
+            if self.postgresql:
+                query = query.with_for_update(of=D, skip_locked=True)
+            rows = (await self._execute(query)).all()
+            new_limited = {
+                r.endpoint_id
+                for r in rows
+                if (r.max_concurrency is not None or r.rate_limit_per_second is not None)
+                and r.endpoint_id not in allowances
+            }
+            if new_limited:
+                allowances.update(await self._allowances(now, new_limited))
+            trimmed = False
+            for row in rows:
+                seen.add(row.id)
+                if len(taken) >= limit:
+                    break
+                free = allowances.get(row.endpoint_id)
+                if free is not None:
+                    if free <= 0:
+                        trimmed = True
+                        excluded.add(row.endpoint_id)
+                        continue
+                    allowances[row.endpoint_id] = free - 1
+                taken.append(row)
+            # Another round only when limited endpoints' surplus crowded the scan out.
+            if len(taken) >= limit or len(rows) < scan or not trimmed:
+                break
+        if not taken:
+            return []
+        ids = [row.id for row in taken]
+        for part in _chunks(ids):
+            await self._execute(
+                sa.update(D)
+                .where(self._in(D.c.id, part))
+                .values(lease_owner=owner, lease_expires_at=lease_until)
+            )
+        return [
+            Claimed(
+                id=row.id,
+                endpoint_id=row.endpoint_id,
+                event_id=row.event_id,
+                entity_id=row.entity_id,
+                url=row.url,
+                payload=row.payload,
+                attempt_count=int(row.attempt_count),
+                lease_owner=owner,
+            )
+            for row in taken
+        ]
+
+    async def valid_secrets(
+        self, endpoint_ids: Iterable[str], now: datetime
+    ) -> dict[str, list[tuple[bytes, datetime | None]]]:
+        """The sealed secrets that sign, per endpoint, with their expiry: unexpired, newest
+        first."""
+        found: dict[str, list[tuple[bytes, datetime | None]]] = {}
+        ids = sorted(set(endpoint_ids))
+        for part in _chunks(ids):
+            query = (
+                sa.select(S.c.endpoint_id, S.c.ciphertext, S.c.expires_at)
+                .where(
+                    self._in(S.c.endpoint_id, part),
+                    sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
+                )
+                .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
+            )
+            for row in (await self._execute(query)).all():
+                found.setdefault(row[0], []).append((bytes(row[1]), row[2]))
+        return found
+
+    # Record ------------------------------------------------------------------------------------
+
+    async def record(self, rows: Sequence[AttemptRow]) -> list[AttemptRow]:
+        """Record each attempt whose delivery is still leased by its owner and advance the
+        delivery; answers the rows recorded (the others lost their lease)."""
+        if not rows:
+            return []
+        owners: dict[str, str | None] = {}
+        ids = sorted({r.delivery_id for r in rows})
+        for part in _chunks(ids):
+            query = sa.select(D.c.id, D.c.lease_owner).where(
+                self._in(D.c.id, part), D.c.status == DeliveryStatus.PENDING
+            )
+            if self.postgresql:
+                query = query.order_by(D.c.id).with_for_update(of=D)
+            owners.update({r[0]: r[1] for r in (await self._execute(query)).all()})
+        kept = [r for r in rows if owners.get(r.delivery_id) == r.lease_owner]
+        if not kept:
+            return []
+        await self._execute(
+            sa.insert(A),
+            [
+                {
+                    "id": new_id("wha"),
+                    "delivery_id": r.delivery_id,
+                    "endpoint_id": r.endpoint_id,
+                    "attempted_at": r.attempted_at,
+                    "url": r.url,
+                    "request_headers": r.request_headers,
+                    "status_code": r.status_code,
+                    "response_headers": r.response_headers,
+                    "response_body": r.response_body,
+                    "latency_ms": r.latency_ms,
+                    "succeeded": r.succeeded,
+                    "error_class": r.error_class,
+                    "error_message": r.error_message,
+                }
+                for r in kept
+            ],
+        )
+        await self._execute(
+            sa.update(D)
+            .where(D.c.id == sa.bindparam("b_id"))
+            .values(
+                status=sa.bindparam("b_status"),
+                attempt_count=D.c.attempt_count + 1,
+                next_attempt_at=sa.bindparam("b_next", type_=D.c.next_attempt_at.type),
+                lease_owner=None,
+                lease_expires_at=None,
+                last_attempt_at=sa.bindparam("b_at", type_=D.c.last_attempt_at.type),
+                last_status_code=sa.bindparam("b_code", type_=sa.Integer()),
+                last_error=sa.bindparam("b_error", type_=sa.String()),
+                completed_at=sa.bindparam("b_done", type_=D.c.completed_at.type),
+            ),
+            [
+                {
+                    "b_id": r.delivery_id,
+                    "b_status": str(r.status),
+                    "b_next": r.next_attempt_at,
+                    "b_at": r.attempted_at,
+                    "b_code": r.status_code,
+                    "b_error": None if r.succeeded else r.error_message,
+                    "b_done": None if r.status is DeliveryStatus.PENDING else r.attempted_at,
+                }
+                for r in kept
+            ],
+        )
+        return kept
+
+    async def mark_succeeded(self, endpoint_ids: Iterable[str], at: datetime) -> None:
+        """Any success clears the failure clock."""
+        for part in _chunks(sorted(set(endpoint_ids))):
+            await self._execute(
+                sa.update(E)
+                .where(self._in(E.c.id, part))
+                .values(last_success_at=at, failing_since=None)
+            )
+
+    async def mark_failing(self, endpoint_ids: Iterable[str], at: datetime) -> None:
+        """A delivery exhausted its retries: the failure clock starts (if not running)."""
+        for part in _chunks(sorted(set(endpoint_ids))):
+            await self._execute(
+                sa.update(E)
+                .where(self._in(E.c.id, part), E.c.failing_since.is_(None))
+                .values(failing_since=at)
+            )
+
+    async def disable_failing(
+        self, endpoint_ids: Iterable[str], cutoff: datetime, now: datetime, reason: str
+    ) -> list[DisabledEndpoint]:
+        """ACTIVE endpoints among ``endpoint_ids`` failing since ``cutoff`` or earlier become
+        DISABLED with ``reason``; answers them."""
+        disabled: list[DisabledEndpoint] = []
+        for part in _chunks(sorted(set(endpoint_ids))):
+            statement = (
+                sa.update(E)
+                .where(
+                    self._in(E.c.id, part),
+                    E.c.status == EndpointStatus.ACTIVE,
+                    E.c.failing_since.is_not(None),
+                    E.c.failing_since <= cutoff,
+                )
+                .values(
+                    status=EndpointStatus.DISABLED,
+                    status_reason=reason,
+                    status_changed_at=now,
+                    updated_at=now,
+                )
+                .returning(E.c.id, E.c.entity_id, E.c.mode, E.c.url, E.c.failing_since)
+            )
+            for row in (await self._execute(statement)).all():
+                disabled.append(
+                    DisabledEndpoint(
+                        id=row.id,
+                        entity_id=row.entity_id,
+                        mode=row.mode,
+                        url=row.url,
+                        failing_since=row.failing_since,
+                        disabled_at=now,
+                        reason=reason,
+                    )
+                )
+        return disabled
+
+    # Retention ---------------------------------------------------------------------------------
+
+    async def delete_attempts_before(self, cutoff: datetime, chunk: int) -> int:
+        ids = sa.select(A.c.id).where(A.c.attempted_at < cutoff).limit(chunk)
+        result = await self._execute(sa.delete(A).where(A.c.id.in_(ids.scalar_subquery())))
+        return int(result.rowcount or 0)
+
+    async def delete_deliveries_before(self, cutoff: datetime, chunk: int) -> int:
+        """Finished deliveries created before ``cutoff`` (their attempts cascade); pending and
+        held ones are kept whatever their age."""
+        ids = (
+            sa.select(D.c.id)
+            .where(D.c.created_at < cutoff, D.c.status != DeliveryStatus.PENDING)
+            .limit(chunk)
+        )
+        result = await self._execute(sa.delete(D).where(D.c.id.in_(ids.scalar_subquery())))
+        return int(result.rowcount or 0)
+
+    async def delete_events_before(self, cutoff: datetime, chunk: int) -> int:
+        """Events created before ``cutoff`` that no delivery refers to any more."""
+        orphan = ~sa.exists().where(D.c.event_id == V.c.id)
+        ids = sa.select(V.c.id).where(V.c.created_at < cutoff, orphan).limit(chunk)
+        result = await self._execute(sa.delete(V).where(V.c.id.in_(ids.scalar_subquery())))
+        return int(result.rowcount or 0)

@@ -1,0 +1,207 @@
+"""The webhook delivery job (a ``Job`` of the task runner, app/worker/job.py).
+
+It keeps up to ``settings.webhook_concurrency`` attempts in flight: it claims due deliveries
+whenever it has free slots and there may be work (``wake()`` after an outbox commit, a finished
+attempt freeing a slot, or every ``settings.webhook_poll_seconds``), sends each in its own task,
+and records finished attempts in batches (one transaction per batch, while the next batch is
+being sent). Once an hour it deletes what is past ``settings.webhook_retention_days``.
+
+On ``stopping`` it claims nothing more, lets the attempts in flight finish (each bounded by the
+send timeout) and records them before returning; a job killed outright leaves leases that expire
+after ``settings.webhook_lease_seconds``, and another worker retries those deliveries (delivery
+is at least once; duplicates carry the same ``webhook-id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from app.webhook.dispatcher import Dispatcher, Prepared
+from app.webhook.repository.dispatch import AttemptRow
+from app.webhook.secrets import SecretBox
+from app.webhook.sender import Sender
+from app.worker.job import HealthValue
+
+if TYPE_CHECKING:
+    from app.container import Container
+
+log = logging.getLogger("portal.webhooks")
+
+RETENTION_INTERVAL_SECONDS = 3600.0
+RECORD_GATHER_SECONDS = 0.005
+
+
+class WebhookDeliveryJob:
+    name = "webhook_delivery"
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        concurrency: int,
+        poll_seconds: float,
+        retention_interval: float = RETENTION_INTERVAL_SECONDS,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.retention_interval = retention_interval
+        self._wake = asyncio.Event()
+        self._done: list[AttemptRow] = []
+        self._done_ready = asyncio.Event()
+        self._in_flight = 0
+        self._alive = False
+        self._claim_batch = max(1, concurrency // 4)
+        self.sent = 0
+        self.failed = 0
+        self.disabled = 0
+        self.last_claim_at = 0.0  # unix time of the last claim that found work
+        self._last_retention = time.monotonic()
+
+    # The Job protocol ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Claim at once (called after a commit that published deliveries)."""
+        self._wake.set()
+
+    def health(self) -> Mapping[str, HealthValue]:
+        return {
+            "alive": self._alive,
+            "in_flight": self._in_flight,
+            "sent": self.sent,
+            "failed": self.failed,
+            "disabled": self.disabled,
+            "last_claim_at": self.last_claim_at,
+        }
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self._alive = True
+        tasks: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        next_poll = 0.0  # claim at once on start
+        more_due = False  # the last claim filled every slot it was offered
+        failures = 0
+        try:
+            while True:
+                stop = stopping.is_set()
+                if stop and self._in_flight == 0:
+                    break
+                if self._done and not stop and len(self._done) < self._in_flight // 2:
+                    # More attempts are about to finish: one transaction records them together.
+                    await asyncio.sleep(RECORD_GATHER_SECONDS)
+                batch, self._done = self._done, []
+                self._done_ready.clear()
+                free = self.concurrency - self._in_flight + len(batch)
+                busy = self._in_flight - len(batch)
+                claim = (
+                    not stop
+                    and free > 0
+                    and (free >= self._claim_batch or busy < free)
+                    and (self._wake.is_set() or more_due or loop.time() >= next_poll)
+                )
+                if batch or claim:
+                    if claim:
+                        self._wake.clear()
+                    try:
+                        outcome, prepared = await self.dispatcher.cycle(batch, free if claim else 0)
+                    except Exception:
+                        # Nothing of that transaction stands: the leases expire, another claim
+                        # retries those deliveries.
+                        failures += 1
+                        log.exception("webhook delivery transaction failed")
+                        self._in_flight -= len(batch)
+                        await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                        continue
+                    failures = 0
+                    self._in_flight -= len(batch)
+                    self.sent += outcome.sent
+                    self.failed += outcome.failed
+                    self.disabled += len(outcome.disabled)
+                    if claim:
+                        more_due = len(prepared) == free
+                        next_poll = loop.time() + self.poll_seconds
+                        if prepared:
+                            self.last_claim_at = time.time()
+                    for item in prepared:
+                        self._in_flight += 1
+                        task = asyncio.create_task(self._attempt(item))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    continue
+                if not stop and time.monotonic() - self._last_retention >= self.retention_interval:
+                    self._last_retention = time.monotonic()
+                    await self._retention()
+                    continue
+                await self._pause(stopping, max(0.0, next_poll - loop.time()))
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self.dispatcher.sender.close()
+            self._alive = False
+
+    # Internals -----------------------------------------------------------------------------------
+
+    async def _pause(self, stopping: asyncio.Event, within: float) -> None:
+        """Until an attempt finishes, a wake, stopping, or ``within`` seconds (once stopping:
+        until an attempt finishes)."""
+        waits = [asyncio.ensure_future(self._done_ready.wait())]
+        if not stopping.is_set():
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+            waits.append(asyncio.ensure_future(stopping.wait()))
+        else:
+            within = self.dispatcher.settings.webhook_lease_seconds
+        try:
+            await asyncio.wait(waits, timeout=within, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _attempt(self, item: Prepared) -> None:
+        try:
+            row = await self.dispatcher.attempt(item)
+        except Exception:
+            log.exception("webhook attempt of delivery %s crashed", item.claim.id)
+            self._in_flight -= 1
+            self._done_ready.set()
+            return  # the lease expires and another claim retries it
+        self._done.append(row)
+        self._done_ready.set()
+
+    async def _retention(self) -> None:
+        try:
+            deleted = await self.dispatcher.purge()
+        except Exception:
+            log.exception("webhook retention failed")
+            return
+        if deleted:
+            log.info("webhook retention deleted %d rows", deleted)
+
+
+def build_delivery_job(container: Container, **overrides: Any) -> WebhookDeliveryJob:
+    """The delivery job of a process, registered with the container's delivery wake hook when
+    there is one (``container.webhook_wake.listen(job.wake)``)."""
+    settings = container.settings
+    sender = Sender(settings.webhook_timeout_seconds, limit=settings.webhook_concurrency)
+    dispatcher = Dispatcher(
+        container.uow,
+        settings,
+        SecretBox(container.secret),
+        sender,
+        container.clock,
+        rng=overrides.pop("rng", None),
+        owner=overrides.pop("owner", None),
+    )
+    job = WebhookDeliveryJob(
+        dispatcher,
+        concurrency=overrides.pop("concurrency", settings.webhook_concurrency),
+        poll_seconds=overrides.pop("poll_seconds", settings.webhook_poll_seconds),
+        **overrides,
+    )
+    wake = getattr(container, "webhook_wake", None)
+    if wake is not None:
+        wake.listen(job.wake)
+    return job
