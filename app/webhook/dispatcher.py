@@ -35,6 +35,8 @@ from app.webhook.secrets import SecretBox, SecretUnreadable
 from app.webhook.sender import Sender, SendResult
 from app.webhook.signing import delivery_headers
 
+__all__ = ["AttemptRow", "Dispatcher", "Prepared"]
+
 log = logging.getLogger("portal.webhooks")
 
 DISABLE_AFTER = timedelta(days=5)

@@ -20,8 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from app.webhook.dispatcher import Dispatcher, Prepared
-from app.webhook.repository.dispatch import AttemptRow
+from app.webhook.dispatcher import AttemptRow, Dispatcher, Prepared
 from app.webhook.secrets import SecretBox
 from app.webhook.sender import Sender
 from app.worker.job import HealthValue
