@@ -240,7 +240,7 @@ class ExportService:
             if export is None:
                 return False
             export.status = "RUNNING"
-            await uow.log_exports.add(export)
+            uow.log_exports.save(export)
         try:
             rows, size = await self._write(export)
         except Exception as exc:
@@ -303,4 +303,4 @@ class ExportService:
             export.size_bytes = size
             export.error = error
             export.finished_at = uow.now()
-            await uow.log_exports.add(export)
+            uow.log_exports.save(export)

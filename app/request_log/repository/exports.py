@@ -24,6 +24,10 @@ class ExportRepository:
         self.session.add(export)
         await self.session.flush()
 
+    def save(self, export: LogExport) -> None:
+        """A changed export, written when the transaction commits."""
+        self.session.add(export)
+
     async def get(self, export_id: str) -> LogExport | None:
         return await self.session.get(LogExport, export_id)
 
