@@ -49,8 +49,7 @@ configured raises, so a message is never dropped silently.
 The commit lives here and nowhere else, except for batch paths that stream many transactions on
 the engine directly (no session to commit): the request-log writer and rollups, compaction and
 retention in ``request_log/service.py``, and the export runner's chunk writes in
-``request_log/exports.py``. The sample platform (``sample_platform/service.py``, built by
-``api/app.py``) still commits on its own session.
+``request_log/exports.py``.
 """
 
 from __future__ import annotations
@@ -89,6 +88,8 @@ class OutboxMessage:
     entity_id: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     mode: str | None = None
+    # at most one event per (entity, key): a second one fails the commit with IntegrityError
+    idempotency_key: str | None = None
 
 
 OutboxWriter = Callable[[AsyncSession, Sequence[OutboxMessage]], Awaitable[None]]

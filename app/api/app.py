@@ -84,7 +84,7 @@ def build_v1(container: Container) -> ASGIApp:
             HTTPException: _http_error,
         },
     )
-    v1.state.sample = SampleService(container.db)
+    v1.state.sample = SampleService(container.uow)
     v1.state.server_url = f"{settings.public_url}/v1"
     keys = ApiKeyMiddleware(
         v1,

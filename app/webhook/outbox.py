@@ -63,7 +63,12 @@ class WebhookOutbox:
             if message.entity_id is None or message.mode is None:
                 raise ValueError(f"webhook event {message.topic!r} needs an entity and a mode")
             await self.write(
-                session, message.entity_id, message.mode, message.topic, message.payload
+                session,
+                message.entity_id,
+                message.mode,
+                message.topic,
+                message.payload,
+                idempotency_key=message.idempotency_key,
             )
 
     async def write(

@@ -61,6 +61,17 @@ class EventRepository:
         )
         return result.first()
 
+    async def existing_idempotency_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` some event of any entity already carries."""
+        if not keys:
+            return set()
+        result = await self.session.exec(
+            select(WebhookEvent.idempotency_key).where(
+                col(WebhookEvent.idempotency_key).in_(list(keys))
+            )
+        )
+        return {k for k in result.all() if k is not None}
+
     async def delivery_count(self, event_id: str) -> int:
         result = await self.session.exec(
             select(sa.func.count()).where(col(WebhookDelivery.event_id) == event_id)
