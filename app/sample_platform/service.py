@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.actor import Actor
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.pagination import decode_cursor, encode_cursor, page_size
 from app.sample_platform.models import IdempotencyRecord, SampleOrder, SampleProduct
@@ -170,7 +171,7 @@ class SampleService:
             uow.publish(OutboxMessage("order.created", tenant.entity_id, body, tenant.mode))
             return Result(201, body)
 
-        return await self._idempotent(tenant, idempotency, create)
+        return await self.idempotent(tenant, idempotency, create)
 
     async def cancel_order(self, tenant: Tenant, order_id: str) -> Result:
         async with self.uow.writer() as uow:
@@ -222,13 +223,15 @@ class SampleService:
             uow.publish(OutboxMessage("product.created", tenant.entity_id, body, tenant.mode))
             return Result(201, body)
 
-        return await self._idempotent(tenant, idempotency, create)
+        return await self.idempotent(tenant, idempotency, create)
 
-    async def _idempotent(
+    async def idempotent(
         self,
         tenant: Tenant,
         idempotency: tuple[str, str] | None,
         create: Callable[[UnitOfWork, SampleRepository], Awaitable[Result]],
+        actor: Actor | None = None,
+        stored: Callable[[Result], dict[str, Any]] | None = None,
     ) -> Result:
         """Run ``create`` once per (entity, mode, Idempotency-Key) within 24 hours.
 
@@ -247,7 +250,7 @@ class SampleService:
             if replay is not None:
                 return replay
         try:
-            async with self.uow.writer() as uow:
+            async with self.uow.writer(actor) as uow:
                 repo = SampleRepository(uow.session)
                 result = await create(uow, repo)
                 if idempotency is not None:
@@ -258,7 +261,7 @@ class SampleService:
                             idempotency_key=idempotency[0],
                             request_hash=idempotency[1],
                             status_code=result.status,
-                            response_body=json.dumps(result.body),
+                            response_body=json.dumps(stored(result) if stored else result.body),
                         )
                     )
         except IntegrityError:

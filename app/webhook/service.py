@@ -13,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from app.actor import Actor
-from app.errors import NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.pagination import Page, decode_cursor, page_size
 from app.uow import UnitOfWork
 from app.webhook import policy
 from app.webhook.access import Caller, KeyCaller
 from app.webhook.deliveries import DeliveryUseCases
-from app.webhook.models import EndpointStatus, WebhookEndpoint, WebhookSecret
+from app.webhook.models import EndpointStatus, WebhookEndpoint, WebhookEvent, WebhookSecret
 
 __all__ = ["Caller", "KeyCaller", "WebhookService"]
 from app.webhook.repository.events import queue_stats
@@ -52,6 +55,17 @@ class EndpointChanges:
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
     secret: str  # shown once
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedSummary:
+    event: WebhookEvent
+    deliveries: int
+    replayed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +140,12 @@ class WebhookService(DeliveryUseCases):
             total = await repo.count(entity_id, mode=mode, statuses=statuses)
         return Page.from_rows(list(rows), limit, "id"), total
 
-    async def get_endpoint(self, caller: Caller, endpoint_id: str) -> WebhookEndpoint:
+    async def get_endpoint(
+        self, caller: Caller, endpoint_id: str, field: str = "id"
+    ) -> WebhookEndpoint:
         """NOT_FOUND when it does not exist or belongs to an entity the caller cannot see."""
         async with self._reader(caller) as uow:
-            return await self._endpoint(uow, caller, endpoint_id, "id")
+            return await self._endpoint(uow, caller, endpoint_id, field)
 
     async def find_endpoint(
         self, actor: Actor, entity_id: str, endpoint_id: str
@@ -173,7 +189,10 @@ class WebhookService(DeliveryUseCases):
 
     # Endpoint writes ------------------------------------------------------------------------
 
-    async def create_endpoint(self, caller: Caller, new: NewEndpoint) -> CreatedEndpoint:
+    async def create_endpoint(
+        self, caller: Caller, new: NewEndpoint, *, within: UnitOfWork | None = None
+    ) -> CreatedEndpoint:
+        """``within``: in that unit of work (the data plane's idempotent creation)."""
         mode = caller.mode if isinstance(caller, KeyCaller) else policy.mode(new.mode)
         url = policy.endpoint_url(new.url, production=self.settings.env == "production")
         description = policy.description(new.description)
@@ -181,7 +200,8 @@ class WebhookService(DeliveryUseCases):
         rate = policy.limit(new.rate_limit_per_second, "rateLimitPerSecond", 1000)
         concurrency = policy.limit(new.max_concurrency, "maxConcurrency", 64)
         secret = new_signing_secret()
-        async with self._writer(caller) as uow:
+
+        async def create(uow: UnitOfWork) -> CreatedEndpoint:
             await self._authorize(uow, caller, new.entity_id)
             now = uow.now()
             endpoint = WebhookEndpoint(
@@ -194,12 +214,82 @@ class WebhookService(DeliveryUseCases):
                 max_concurrency=concurrency,
                 created_at=now,
                 updated_at=now,
-                created_by_user_id=uow.actor.user_id if uow.actor else None,
+                created_by_user_id=caller.user_id if isinstance(caller, Actor) else None,
             )
             await uow.webhook_endpoints.add(endpoint)
             await uow.webhook_endpoints.add(self._sealed(endpoint.id, secret, now))
-            await _audit(uow, "webhook_endpoint.created", endpoint, summary(endpoint))
-        return CreatedEndpoint(endpoint, secret)
+            await _audit(
+                uow, "webhook_endpoint.created", endpoint, summary(endpoint), _actor(caller)
+            )
+            return CreatedEndpoint(endpoint, secret)
+
+        if within is not None:
+            return await create(within)
+        async with self._writer(caller) as uow:
+            return await create(uow)
+
+    # Platform events (POST /internal/events) -------------------------------------------------
+
+    async def publish_event(
+        self,
+        entity_id: str,
+        mode: str,
+        event_type: str,
+        data: Any,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> PublishedSummary:
+        """Publish one event for the platform; a repeated ``idempotency_key`` with the same
+        request answers the first event (``replayed``), with another request is refused."""
+        stored_key = None
+        if idempotency_key is not None:
+            if not 1 <= len(idempotency_key) <= 200:
+                raise BadUserInput(
+                    "Idempotency-Key must be 1 to 200 characters", field="Idempotency-Key"
+                )
+            stored_key = f"publish:{idempotency_key}"
+            found = await self._published(entity_id, stored_key, request_hash)
+            if found is not None:
+                return found
+        self.catalog.validate(event_type, data)
+        try:
+            async with self.uow.writer(Actor.system("platform")) as uow:
+                if await uow.tenancy.entity(entity_id) is None:
+                    raise NotFound("Entity not found", field="entity_id")
+                published = await self.outbox.write(
+                    uow.session,
+                    entity_id,
+                    mode,
+                    event_type,
+                    data,
+                    idempotency_key=stored_key,
+                    request_hash=request_hash,
+                )
+                uow.after_commit(self.wake.notify)
+        except IntegrityError:
+            if stored_key is None:
+                raise
+            found = await self._published(entity_id, stored_key, request_hash)
+            if found is None:
+                raise
+            return found
+        return PublishedSummary(published.event, len(published.deliveries), replayed=False)
+
+    async def _published(
+        self, entity_id: str, stored_key: str, request_hash: str | None
+    ) -> PublishedSummary | None:
+        async with self.uow.reader() as uow:
+            event = await uow.webhook_events.by_idempotency_key(entity_id, stored_key)
+            if event is None:
+                return None
+            if event.request_hash != request_hash:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was used with a different request",
+                    field="Idempotency-Key",
+                )
+            count = await uow.webhook_events.delivery_count(event.id)
+        return PublishedSummary(event, count, replayed=True)
 
     async def update_endpoint(
         self, caller: Caller, endpoint_id: str, changes: EndpointChanges
@@ -325,8 +415,16 @@ class WebhookService(DeliveryUseCases):
         )
 
 
+def _actor(caller: Caller) -> Actor:
+    return caller.actor if isinstance(caller, KeyCaller) else caller
+
+
 async def _audit(
-    uow: UnitOfWork, action: str, endpoint: WebhookEndpoint, details: dict[str, object]
+    uow: UnitOfWork,
+    action: str,
+    endpoint: WebhookEndpoint,
+    details: dict[str, object],
+    actor: Actor | None = None,
 ) -> None:
     await uow.audit(
         action,
@@ -334,4 +432,5 @@ async def _audit(
         target_type="webhook_endpoint",
         target_id=endpoint.id,
         details=details,
+        actor=actor,
     )
