@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 
 from app.container import Container
-from tests.support.keys import make_key
+from tests.request_log.test_logs import settle
+from tests.support.keys import make_key, owner
 from tests.support.world import World
 from tests.webhook.test_endpoints import make_endpoint
 from tests.webhook.test_graphql import every_stored_text
@@ -99,6 +100,24 @@ class TestLifecycle:
         assert other.json()["error"]["code"] == "idempotency_key_reused"
         listed = await http.get(path(world), headers=await key(live, world, "webhooks:read"))
         assert len(listed.json()["data"]) == 1
+
+
+class TestRequestLogs:
+    async def test_secret_in_the_create_response_is_not_in_captured_logs(
+        self, http: httpx.AsyncClient, live: Container, world: World
+    ) -> None:
+        await live.api_keys.update_entity_api_settings(
+            owner(world), world.acme.id, log_capture_bodies=True
+        )
+        created = await http.post(
+            path(world), json=BODY, headers=await key(live, world, "webhooks:write")
+        )
+        assert created.status_code == 201
+        await settle(live)
+        secret = created.json()["secret"]
+        stored = await every_stored_text(live)
+        assert created.headers["x-request-id"] in stored  # the request was logged with bodies
+        assert secret not in stored and secret.removeprefix("whsec_") not in stored
 
 
 class TestTenancy:
