@@ -32,9 +32,14 @@ from app.request_log.service import RequestLogService
 from app.request_log.tail import TailBroker
 from app.request_log.writer import LogWriter
 from app.security import Digester, PasswordHasher
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from app.tenancy.service import TenancyService
 from app.uow import UnitOfWorkFactory
+from app.webhook.catalog import CatalogError, WebhookCatalog
+from app.webhook.outbox import WebhookOutbox
+from app.webhook.secrets import SecretBox
+from app.webhook.service import WebhookService
+from app.webhook.wake import DeliveryWake
 
 
 class Container:
@@ -46,7 +51,19 @@ class Container:
         self.key_digest = Digester(self.secret, API_KEY_DIGEST)
         self.trusted_proxies: tuple[IPNetwork, ...] = parse_networks(settings.trusted_proxies)
         self.db = Database(settings)
-        self.uow = UnitOfWorkFactory(self.db, self.audit_key, self.clock)
+        try:
+            self.webhook_catalog = WebhookCatalog.load(settings.webhook_event_catalog_file)
+        except CatalogError as exc:
+            raise SettingsError(f"PORTAL_WEBHOOK_EVENT_CATALOG_FILE: {exc}") from None
+        self.webhook_outbox = WebhookOutbox(self.webhook_catalog, self.clock)
+        self.webhook_wake = DeliveryWake()
+        self.uow = UnitOfWorkFactory(
+            self.db,
+            self.audit_key,
+            self.clock,
+            outbox=self.webhook_outbox,
+            wake=self.webhook_wake.notify,
+        )
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         )
@@ -87,6 +104,14 @@ class Container:
         self.exports = ExportService(self.uow, self.secret)
         self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
         self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
+        self.webhooks = WebhookService(
+            self.uow,
+            settings,
+            self.webhook_catalog,
+            SecretBox(self.secret),
+            self.webhook_outbox,
+            self.webhook_wake,
+        )
 
     async def start(self) -> None:
         """The shared connections of a process (pub/sub). The background jobs (log writer,

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     rollup_hour_retention_days: int = Field(default=400, ge=1)
 
     scope_catalog_file: Path | None = None
+    webhook_event_catalog_file: Path | None = None  # JSON; default: app/webhook/catalog.py
     api_key_expiry_required: bool = False
     api_key_max_lifetime_days: int | None = Field(default=None, ge=1, le=3650)
     api_key_cache_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)

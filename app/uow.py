@@ -14,7 +14,7 @@ collects outbox messages (``uow.publish(...)``) and callbacks to run once the ch
             access = await uow.access(entity_id)       # NOT_FOUND across tenants
             access.require("webhooks.manage")
             endpoint = WebhookEndpoint(entity_id=entity_id, url=url)
-            await uow.webhooks.add(endpoint)           # the domain's repository property
+            await uow.webhook_endpoints.add(endpoint)  # the domain's repository property
             await uow.audit(
                 "webhook.created", entity_id=entity_id,
                 target_type="webhook_endpoint", target_id=endpoint.id, details={"url": url},
@@ -24,7 +24,7 @@ collects outbox messages (``uow.publish(...)``) and callbacks to run once the ch
         return endpoint                                # committed here, callbacks have run
 
 A new domain plugs in by adding its repository as a ``cached_property`` of ``UnitOfWork``
-(``webhooks`` above; ``tenancy``, ``api_keys``... below) and by taking a
+(``webhook_endpoints`` above; ``tenancy``, ``api_keys``... below) and by taking a
 ``UnitOfWorkFactory`` in its service's constructor (the container passes ``container.uow``).
 
 The commit and its outcomes:
@@ -38,16 +38,18 @@ The commit and its outcomes:
   (cache invalidation; an exception there reaches the caller, the change stands).
 
 Outbox: ``uow.publish(message)`` collects messages; at commit time, before the commit, they are
-handed to the factory's ``outbox`` writer, inside the same transaction. No outbox table exists
-yet: the webhooks issue adds one and passes its repository's writer as
-``UnitOfWorkFactory(..., outbox=...)``. Publishing while no writer is configured raises, so a
-message is never dropped silently.
+handed to the factory's ``outbox`` writer, inside the same transaction. The container passes
+``WebhookOutbox`` (app/webhook/outbox.py): it validates each message's data against the event
+catalog (a ``BadUserInput`` there rolls the whole unit of work back) and inserts the event and
+its deliveries (``webhook_events``, ``webhook_deliveries``). After a commit that wrote outbox
+messages the factory's ``wake`` hook runs (``DeliveryWake.notify`` in app/webhook/wake.py, which
+wakes the delivery job), before the ``after_commit`` callbacks. Publishing while no writer is
+configured raises, so a message is never dropped silently.
 
 The commit lives here and nowhere else, except for batch paths that stream many transactions on
 the engine directly (no session to commit): the request-log writer and rollups, compaction and
 retention in ``request_log/service.py``, and the export runner's chunk writes in
-``request_log/exports.py``. The sample platform (``sample_platform/service.py``, built by
-``api/app.py``) still commits on its own session.
+``request_log/exports.py``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ from app.models import AuditEvent
 from app.request_log.repository.exports import ExportRepository
 from app.tenancy.access import Access, entity_access
 from app.tenancy.repository import TenancyRepository
+from app.webhook.repository.endpoints import EndpointRepository
+from app.webhook.repository.events import EventRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +89,13 @@ class OutboxMessage:
     entity_id: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     mode: str | None = None
+    # at most one event per (entity, key): a second one fails the commit with IntegrityError
+    idempotency_key: str | None = None
 
 
 OutboxWriter = Callable[[AsyncSession, Sequence[OutboxMessage]], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[object]]
+Wake = Callable[[], Awaitable[object]]
 
 
 class UnitOfWork:
@@ -103,6 +110,7 @@ class UnitOfWork:
         *,
         write: bool,
         outbox: OutboxWriter | None = None,
+        wake: Wake | None = None,
         conflict: DomainError | None = None,
     ) -> None:
         self.db = db
@@ -113,6 +121,7 @@ class UnitOfWork:
         self.outbox: list[OutboxMessage] = []
         self._audit_key = audit_key
         self._outbox_writer = outbox
+        self._wake = wake
         self._after_commit: list[AfterCommit] = []
         self._access: dict[str, Access] = {}
         self._discarded = False
@@ -145,6 +154,8 @@ class UnitOfWork:
             # Closing the session rolls back whatever was not committed.
             await self._stack.aclose()
         if committed:
+            if self.outbox and self._wake is not None:
+                await self._wake()
             for callback in self._after_commit:
                 await callback()
 
@@ -196,6 +207,14 @@ class UnitOfWork:
     @cached_property
     def auth(self) -> AuthRepository:
         return AuthRepository(self.session)
+
+    @cached_property
+    def webhook_endpoints(self) -> EndpointRepository:
+        return EndpointRepository(self.session)
+
+    @cached_property
+    def webhook_events(self) -> EventRepository:
+        return EventRepository(self.session)
 
     @cached_property
     def audit_log(self) -> AuditRepository:
@@ -259,11 +278,13 @@ class UnitOfWorkFactory:
         clock: Clock,
         *,
         outbox: OutboxWriter | None = None,
+        wake: Wake | None = None,
     ) -> None:
         self.db = db
         self.audit_key = audit_key
         self.clock = clock
         self.outbox = outbox
+        self.wake = wake
 
     def writer(
         self, actor: Actor | None = None, *, conflict: DomainError | None = None
@@ -276,6 +297,7 @@ class UnitOfWorkFactory:
             actor,
             write=True,
             outbox=self.outbox,
+            wake=self.wake,
             conflict=conflict,
         )
 

@@ -165,8 +165,9 @@ class TestOutbox:
     async def test_published_message_without_an_outbox_fails_and_keeps_nothing(
         self, container: Container
     ) -> None:
+        factory = UnitOfWorkFactory(container.db, container.audit_key, container.clock)
         with pytest.raises(RuntimeError, match="no outbox"):
-            async with container.uow.writer(SYSTEM) as uow:
+            async with factory.writer(SYSTEM) as uow:
                 await uow.tenancy.add(Organization(name="Lost"))
                 uow.publish(OutboxMessage("order.created", None))
         assert await organization_named(container, "Lost") is None

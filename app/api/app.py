@@ -17,14 +17,16 @@ from app.api.errors import ApiError, error_response
 from app.api.middleware import ApiKeyMiddleware
 from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
+from app.api.webhooks import WEBHOOK_ROUTES
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.http_edge import BodyError
 from app.net import parse_address
 from app.observability import new_request_id
 from app.safe_json import InvalidJson, loads
-from app.sample_platform.service import IdempotencyKeyReused, SampleService
+from app.sample_platform.service import IdempotencyKeyReused, SampleService, request_hash
 from app.settings import Settings
+from app.webhook.service import IdempotencyKeyReused as WebhookKeyReused
 
 
 def _request_id(request: Request) -> str:
@@ -75,6 +77,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_v1(container: Container) -> ASGIApp:
     settings = container.settings
 
+    assert WEBHOOK_ROUTES  # imported for its routes, registered on `api`
     v1 = Starlette(
         routes=list(api.routes),
         exception_handlers={
@@ -84,7 +87,8 @@ def build_v1(container: Container) -> ASGIApp:
             HTTPException: _http_error,
         },
     )
-    v1.state.sample = SampleService(container.db)
+    v1.state.sample = SampleService(container.uow)
+    v1.state.webhooks = container.webhooks
     v1.state.server_url = f"{settings.public_url}/v1"
     keys = ApiKeyMiddleware(
         v1,
@@ -160,7 +164,77 @@ def build_internal(container: Container) -> list[Route]:
             }
         )
 
-    return [Route("/internal/keys/verify", verify, methods=["POST"])]
+    async def publish(request: Request) -> Response:
+        return await publish_event(container, request)
+
+    return [
+        Route("/internal/keys/verify", verify, methods=["POST"]),
+        Route("/internal/events", publish, methods=["POST"]),
+    ]
+
+
+def _platform_token_ok(settings: Settings, request: Request) -> bool:
+    token = settings.platform_token.get_secret_value() if settings.platform_token else None
+    given = request.headers.get("authorization", "")
+    expected = f"Bearer {token}" if token else None
+    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def publish_event(container: Container, request: Request) -> Response:
+    """POST /internal/events: ``{"entity_id", "mode", "type", "data"}``, Idempotency-Key
+    honoured (the same request answers the first event with 200; another body is a 409)."""
+    request_id = _request_id(request)
+    if not _platform_token_ok(container.settings, request):
+        return error_response(401, "invalid_service_token", "Invalid service token", request_id)
+    raw = await request.body()
+    try:
+        body: Any = loads(raw)
+    except InvalidJson as exc:
+        return error_response(
+            400, "invalid_json", exc.message, request_id, field="body", reason=exc.reason
+        )
+    if not isinstance(body, dict):
+        return error_response(400, "invalid_request", "The body must be an object", request_id)
+    for name in ("entity_id", "mode", "type"):
+        if not isinstance(body.get(name), str):
+            return error_response(
+                400, "invalid_request", f"'{name}' must be a string", request_id, field=name
+            )
+    if "data" not in body:
+        return error_response(
+            400, "invalid_request", "'data' is required", request_id, field="data"
+        )
+    key = request.headers.get("idempotency-key")
+    try:
+        published = await container.webhooks.publish_event(
+            body["entity_id"],
+            body["mode"],
+            body["type"],
+            body["data"],
+            idempotency_key=key,
+            request_hash=request_hash("POST", "/internal/events", raw) if key else None,
+        )
+    except WebhookKeyReused as exc:
+        return error_response(409, exc.code, exc.message, request_id, field=exc.field)
+    except BadUserInput as exc:
+        status = 422 if exc.field == "data" else 400
+        code = "invalid_data" if exc.field == "data" else "invalid_request"
+        return error_response(
+            status, code, exc.message, request_id, field=exc.field, path=exc.extra.get("path")
+        )
+    except NotFound as exc:
+        return error_response(404, "not_found", exc.message, request_id, field=exc.field)
+    event = published.event
+    return JSONResponse(
+        {
+            "id": event.id,
+            "type": event.type,
+            "created_at": event.created_at.isoformat(),
+            "deliveries": published.deliveries,
+        },
+        status_code=200 if published.replayed else 201,
+        headers={"Idempotent-Replayed": "true"} if published.replayed else None,
+    )
 
 
 class AnyPathMount(Mount):

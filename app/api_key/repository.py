@@ -84,6 +84,16 @@ class ApiKeyRepository:
         )
         return (await self.session.exec(query.order_by(col(ApiKey.id)))).all()
 
+    async def expiring_between(self, start: datetime, end: datetime) -> Sequence[ApiKey]:
+        """Active keys of every entity expiring in (start, end], rotated ones left out."""
+        query = select(ApiKey).where(
+            col(ApiKey.revoked_at).is_(None),
+            col(ApiKey.rotated_to_id).is_(None),
+            col(ApiKey.expires_at) > start,
+            col(ApiKey.expires_at) <= end,
+        )
+        return (await self.session.exec(query.order_by(col(ApiKey.expires_at)))).all()
+
     async def record_usage(self, usage: dict[str, tuple[datetime, str]]) -> None:
         """Write a batch of last-used times and IPs; never moves a time backwards."""
         statement = (

@@ -6,17 +6,18 @@ Shared modules, which any domain module may import:
 - ``permissions`` and ``directives``: permission classes that print their directive in the SDL;
 - ``entity`` and ``viewer``: the bases of the two types every domain extends (``EntityBase``,
   ``ViewerBase``) and the lazy references to the merged types (``EntityRef``, ``ViewerRef``);
-- ``relay`` (connections), ``enums`` (``Mode``), ``users`` (``User``), ``totals``;
+- ``relay`` (connections), ``enums`` (``Mode``), ``users`` (``User``), ``totals``, ``headers``
+  (``HttpHeader``);
 - ``extensions``, ``http``, ``websocket``, ``view``: the transport around the schema.
 
-Domain modules (``auth``, ``audit``, ``tenancy/``, ``api_key/``, ``request_log/``) never import
-each other (import-linter checks it). Each one defines its types, and classes that
+Domain modules (``auth``, ``audit``, ``tenancy/``, ``api_key/``, ``request_log/``, ``webhook/``)
+never import each other (import-linter checks it). Each one defines its types, and classes that
 ``schema.py`` lists:
 
 - its fields on ``Entity``: a class deriving from ``EntityBase`` with resolvers only;
 - its root fields: a ``...Query``, ``...Mutation`` or ``...Subscription`` class.
 
-A new domain, say webhooks, is ``app/gql/webhook.py``::
+A new domain is a module or a package; webhooks (``app/gql/webhook/``) looks like::
 
     @strawberry.type(name="WebhookEndpoint")
     class WebhookEndpointType: ...

@@ -30,6 +30,7 @@ from app.request_log.tail import TailBroker
 from app.settings import Settings
 from app.tenancy.access import Access
 from app.tenancy.service import TenancyService
+from app.webhook.service import WebhookService
 
 SESSION_ENDED = "Your session has ended. Sign in again."
 
@@ -47,6 +48,7 @@ class Services:
     request_logs: RequestLogService
     exports: ExportService
     tail: TailBroker
+    webhooks: WebhookService
 
 
 def _loader(fetch: object) -> DataLoader[str, object]:

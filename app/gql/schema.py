@@ -47,6 +47,8 @@ from app.gql.tenancy.invitations import InvitationMutation
 from app.gql.tenancy.members import MemberMutation
 from app.gql.tenancy.viewer import TenancyViewer
 from app.gql.viewer import ViewerBase
+from app.gql.webhook.entity import WebhookEntity, WebhookQuery
+from app.gql.webhook.mutations import WebhookMutation
 from app.settings import Settings
 
 
@@ -77,13 +79,14 @@ ENTITY_PARTS = (
     AnalyticsEntity,
     LogExportEntity,
     AuditEntity,
+    WebhookEntity,
 )
 VIEWER_PARTS = (TenancyViewer, AuthViewer)
 
 Entity = extend("Entity", EntityBase, ENTITY_PARTS)
 Viewer = extend("Viewer", ViewerBase, VIEWER_PARTS)
 
-Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery))
+Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery, WebhookQuery))
 Mutation = merge_types(
     "Mutation",
     (
@@ -93,6 +96,7 @@ Mutation = merge_types(
         MemberMutation,
         ApiKeyMutation,
         LogExportMutation,
+        WebhookMutation,
     ),
 )
 Subscription = merge_types("Subscription", (RequestLogSubscription,))

@@ -44,6 +44,7 @@ def services_of(container: Container) -> Services:
         request_logs=container.request_logs,
         exports=container.exports,
         tail=container.tail,
+        webhooks=container.webhooks,
     )
 
 

@@ -1,5 +1,7 @@
 """Use cases of the sample platform API: orders and products, separated by entity and mode,
-with ``Idempotency-Key`` support on creation (the record commits with the change)."""
+with ``Idempotency-Key`` support on creation (the record commits with the change). Each write is
+a unit of work (app/uow.py) that publishes its webhook event (``order.created``,
+``order.cancelled``, ``product.created``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from app.db import Database
+from app.actor import Actor
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
-from app.models import utcnow
 from app.pagination import decode_cursor, encode_cursor, page_size
 from app.sample_platform.inputs import ORDER, PRODUCT
 from app.sample_platform.models import IdempotencyRecord, SampleOrder, SampleProduct
 from app.sample_platform.repository import SampleRepository
+from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
@@ -81,21 +83,23 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 
 class SampleService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
 
     async def list_orders(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
         before = decode_cursor(cursor, "cursor")
-        async with self.db.reader() as session:
-            rows = await SampleRepository(session).orders(
+        async with self.uow.reader() as uow:
+            rows = await SampleRepository(uow.session).orders(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
         return Result(200, _page([order_json(r) for r in rows], size))
 
     async def get_order(self, tenant: Tenant, order_id: str) -> Result:
-        async with self.db.reader() as session:
-            order = await SampleRepository(session).order(tenant.entity_id, tenant.mode, order_id)
+        async with self.uow.reader() as uow:
+            order = await SampleRepository(uow.session).order(
+                tenant.entity_id, tenant.mode, order_id
+            )
         if order is None:
             raise NotFound(f"No order '{order_id}'", field="order_id")
         return Result(200, order_json(order))
@@ -105,40 +109,45 @@ class SampleService:
     ) -> Result:
         customer, items = validate_order(payload)
 
-        async def create(repo: SampleRepository) -> Result:
+        async def create(uow: UnitOfWork, repo: SampleRepository) -> Result:
             order = SampleOrder(
                 entity_id=tenant.entity_id, mode=tenant.mode, customer=customer, items=items
             )
             await repo.add(order)
-            return Result(201, order_json(order))
+            body = order_json(order)
+            uow.publish(OutboxMessage("order.created", tenant.entity_id, body, tenant.mode))
+            return Result(201, body)
 
-        return await self._idempotent(tenant, idempotency, create)
+        return await self.idempotent(tenant, idempotency, create)
 
     async def cancel_order(self, tenant: Tenant, order_id: str) -> Result:
-        async with self.db.session() as session:
-            repo = SampleRepository(session)
+        async with self.uow.writer() as uow:
+            repo = SampleRepository(uow.session)
             order = await repo.order(tenant.entity_id, tenant.mode, order_id)
             if order is None:
                 raise NotFound(f"No order '{order_id}'", field="order_id")
-            if order.status != "canceled":
-                order.status = "canceled"
-                order.canceled_at = utcnow()
-                await repo.add(order)
-                await session.commit()
-        return Result(200, order_json(order))
+            if order.status == "canceled":
+                uow.discard()
+                return Result(200, order_json(order))
+            order.status = "canceled"
+            order.canceled_at = uow.now()
+            await repo.add(order)
+            body = order_json(order)
+            uow.publish(OutboxMessage("order.cancelled", tenant.entity_id, body, tenant.mode))
+        return Result(200, body)
 
     async def list_products(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
         before = decode_cursor(cursor, "cursor")
-        async with self.db.reader() as session:
-            rows = await SampleRepository(session).products(
+        async with self.uow.reader() as uow:
+            rows = await SampleRepository(uow.session).products(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
         return Result(200, _page([product_json(r) for r in rows], size))
 
     async def get_product(self, tenant: Tenant, product_id: str) -> Result:
-        async with self.db.reader() as session:
-            product = await SampleRepository(session).product(
+        async with self.uow.reader() as uow:
+            product = await SampleRepository(uow.session).product(
                 tenant.entity_id, tenant.mode, product_id
             )
         if product is None:
@@ -150,22 +159,26 @@ class SampleService:
     ) -> Result:
         sku, name, price = validate_product(payload)
 
-        async def create(repo: SampleRepository) -> Result:
+        async def create(uow: UnitOfWork, repo: SampleRepository) -> Result:
             if await repo.product_by_sku(tenant.entity_id, tenant.mode, sku):
                 raise Conflict(f"A product with sku '{sku}' exists", field="sku")
             product = SampleProduct(
                 entity_id=tenant.entity_id, mode=tenant.mode, sku=sku, name=name, price_cents=price
             )
             await repo.add(product)
-            return Result(201, product_json(product))
+            body = product_json(product)
+            uow.publish(OutboxMessage("product.created", tenant.entity_id, body, tenant.mode))
+            return Result(201, body)
 
-        return await self._idempotent(tenant, idempotency, create)
+        return await self.idempotent(tenant, idempotency, create)
 
-    async def _idempotent(
+    async def idempotent(
         self,
         tenant: Tenant,
         idempotency: tuple[str, str] | None,
-        create: Callable[[SampleRepository], Awaitable[Result]],
+        create: Callable[[UnitOfWork, SampleRepository], Awaitable[Result]],
+        actor: Actor | None = None,
+        stored: Callable[[Result], dict[str, Any]] | None = None,
     ) -> Result:
         """Run ``create`` once per (entity, mode, Idempotency-Key) within 24 hours.
 
@@ -183,10 +196,10 @@ class SampleService:
             replay = await self._replay(tenant, idempotency)
             if replay is not None:
                 return replay
-        async with self.db.session() as session:
-            repo = SampleRepository(session)
-            try:
-                result = await create(repo)
+        try:
+            async with self.uow.writer(actor) as uow:
+                repo = SampleRepository(uow.session)
+                result = await create(uow, repo)
                 if idempotency is not None:
                     await repo.add(
                         IdempotencyRecord(
@@ -195,31 +208,30 @@ class SampleService:
                             idempotency_key=idempotency[0],
                             request_hash=idempotency[1],
                             status_code=result.status,
-                            response_body=json.dumps(result.body),
+                            response_body=json.dumps(stored(result) if stored else result.body),
                         )
                     )
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                if idempotency is None:
-                    raise
-                replay = await self._replay(tenant, idempotency)
-                if replay is None:
-                    raise
-                return replay
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            replay = await self._replay(tenant, idempotency)
+            if replay is None:
+                raise
+            return replay
         return result
 
     async def _replay(self, tenant: Tenant, idempotency: tuple[str, str]) -> Result | None:
         key, digest = idempotency
-        async with self.db.session() as session:
-            repo = SampleRepository(session)
+        async with self.uow.writer() as uow:
+            repo = SampleRepository(uow.session)
             record = await repo.idempotency_record(tenant.entity_id, tenant.mode, key)
             if record is None:
+                uow.discard()
                 return None
-            if record.created_at < utcnow() - IDEMPOTENCY_WINDOW:
+            if record.created_at < uow.now() - IDEMPOTENCY_WINDOW:
                 await repo.delete(record)
-                await session.commit()
                 return None
+            uow.discard()
         if record.request_hash != digest:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used with a different request", field="Idempotency-Key"

@@ -15,6 +15,7 @@ from app.errors import BadUserInput
 from app.gql.context import Context
 from app.gql.entity import EntityBase
 from app.gql.enums import Mode
+from app.gql.headers import HttpHeader
 from app.gql.permissions import HasPermission
 from app.gql.relay import Connection, Edge, PageInfo
 from app.net import parse_network
@@ -83,12 +84,6 @@ class RequestLogFilter:
             request_id=self.request_id,
             api_key_id=str(self.api_key_id) if self.api_key_id else None,
         )
-
-
-@strawberry.type
-class HttpHeader:
-    name: str
-    value: str
 
 
 @strawberry.type(name="RequestLog")
