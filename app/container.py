@@ -84,6 +84,7 @@ class Container:
         self.pubsub: PubSub = make_pubsub(
             settings.redis_url, settings.resolved_database_url, db=self.db
         )
+        self.webhook_wake.connect(self.pubsub)  # wakes delivery jobs in other processes
         self.bus = InvalidationBus(self.key_cache, self.pubsub)
         self.verifier = KeyVerifier(
             self.db, self.catalog, self.key_digest, settings.key_prefix, self.key_cache, self.clock
@@ -121,6 +122,7 @@ class Container:
     async def stop(self) -> None:
         """After the task runner has stopped (the log writer's last flush publishes)."""
         await self.tail.stop()
+        self.webhook_wake.disconnect()
         await self.pubsub.stop()
         await self.limiter.close()
 

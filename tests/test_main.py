@@ -57,7 +57,14 @@ class TestReadiness:
     ) -> None:
         body = (await client.get("/readyz", headers=OPERATOR)).json()
         # SQLite, or PostgreSQL with the embedded worker (the default): the worker jobs too
-        assert set(body["jobs"]) == {"log_writer", "usage_recorder", "exports"}
+        assert set(body["jobs"]) == {
+            "log_writer",
+            "usage_recorder",
+            "exports",
+            "webhook_delivery",
+            "api_key_expiry",
+        }
+        assert body["jobs"]["webhook_delivery"]["health"]["alive"] is True
         writer = body["jobs"]["log_writer"]
         assert writer["up"] is True and writer["restarts"] == 0
         assert set(writer["health"]) == {
@@ -68,6 +75,12 @@ class TestReadiness:
             "rejected",
         }
         assert body["pubsub"]["connected"] is True and body["pubsub"]["reconnects"] == 0
+        assert body["webhooks"] == {
+            "delivery_job_alive": True,
+            "due": 0,
+            "held": 0,
+            "oldest_due_age_seconds": None,
+        }
 
     async def test_unreachable_database_is_unavailable_without_details(
         self, client: httpx.AsyncClient, live: Container, monkeypatch: pytest.MonkeyPatch
@@ -101,11 +114,13 @@ class TestMetrics:
         assert scraped.status_code == 200
         assert "portal_request_log_dropped_total 0" in scraped.text
         lines = scraped.text.splitlines()
-        for job in ("log_writer", "usage_recorder", "exports"):
+        for job in ("log_writer", "usage_recorder", "exports", "webhook_delivery"):
             assert f'portal_job_up{{job="{job}"}} 1' in lines
             assert f'portal_job_restarts_total{{job="{job}"}} 0' in lines
         assert "portal_pubsub_connected 1" in lines
         assert "portal_pubsub_reconnects_total 0" in lines
+        assert "portal_webhook_deliveries_due 0" in lines
+        assert "portal_webhook_oldest_due_age_seconds 0.000" in lines
 
     @pytest.mark.parametrize(
         ("env", "status"), [("production", 404), ("development", 200), ("test", 200)]

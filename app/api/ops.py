@@ -45,10 +45,17 @@ def ops_routes(container: Container) -> list[Route]:
         if not operator(request):
             return JSONResponse({"status": "ok"})
         writer = container.log_writer
+        due, held, oldest_age = await container.webhooks.queue_figures()
         return JSONResponse(
             {
                 "status": "ok",
                 "jobs": _runner_health(request),
+                "webhooks": {
+                    "delivery_job_alive": container.webhooks.job_alive(),
+                    "due": due,
+                    "held": held,
+                    "oldest_due_age_seconds": oldest_age,
+                },
                 "pubsub": container.pubsub.health(),
                 "database": "ok",
                 "request_log": {
@@ -78,7 +85,14 @@ def ops_routes(container: Container) -> list[Route]:
             )
         writer = container.log_writer
         cache = container.key_cache
+        due, held, oldest_age = await container.webhooks.queue_figures()
         lines = [
+            "# TYPE portal_webhook_deliveries_due gauge",
+            f"portal_webhook_deliveries_due {due}",
+            "# TYPE portal_webhook_deliveries_held gauge",
+            f"portal_webhook_deliveries_held {held}",
+            "# TYPE portal_webhook_oldest_due_age_seconds gauge",
+            f"portal_webhook_oldest_due_age_seconds {oldest_age or 0:.3f}",
             "# TYPE portal_request_log_queued gauge",
             f"portal_request_log_queued {writer.pending}",
             "# TYPE portal_request_log_written_total counter",

@@ -28,7 +28,6 @@ from app.api.routes import (
 from app.api_key.verifier import KeyRecord
 from app.errors import BadUserInput, NotFound
 from app.pagination import encode_cursor
-from app.sample_platform.repository import SampleRepository
 from app.sample_platform.service import Result, Tenant
 from app.uow import UnitOfWork
 from app.webhook.models import WebhookEndpoint
@@ -207,7 +206,7 @@ async def create_webhook_endpoint(request: Request) -> Response:
         max_concurrency=body.get("max_concurrency"),
     )
 
-    async def create(uow: UnitOfWork, _: SampleRepository) -> Result:
+    async def create(uow: UnitOfWork, _: object) -> Result:
         created = await webhooks(request).create_endpoint(key, new, within=uow)
         return Result(201, {**endpoint_json(created.endpoint), "secret": created.secret})
 

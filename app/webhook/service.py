@@ -180,6 +180,14 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
         age = (now - oldest).total_seconds() if oldest is not None else None
         return DeliveryInfrastructure(self.job_alive(), due, held, oldest, age)
 
+    async def queue_figures(self) -> tuple[int, int, float | None]:
+        """Every entity's (due, held, age in seconds of the oldest due delivery), for operators
+        (``/readyz``, ``/metrics``)."""
+        async with self.uow.reader() as uow:
+            now = uow.now()
+            due, held, oldest = await queue_stats(uow.session, now)
+        return due, held, (now - oldest).total_seconds() if oldest is not None else None
+
     # Endpoint writes ------------------------------------------------------------------------
 
     async def create_endpoint(

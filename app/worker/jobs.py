@@ -5,7 +5,8 @@ and hand it to the task runner (``app/worker/runner.py``).
   SQLite (one process runs everything) and on PostgreSQL unless ``PORTAL_EMBEDDED_WORKER=false``.
 - ``worker``: the worker jobs only (``portal worker``: everything but HTTP).
 
-A new domain's background work is a Job (``app/worker/job.py``) added to ``_worker_jobs``.
+A new domain's background work is a Job (``app/worker/job.py``) added to ``_worker_jobs``, as
+webhook delivery and the key-expiry notices are.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Literal
 from app.container import Container
 from app.settings import Settings
 from app.worker.job import Job
+from app.worker.key_expiry import build_key_expiry_job
+from app.worker.webhook_delivery import build_delivery_job
 
 Role = Literal["serve", "worker"]
 
@@ -41,8 +44,9 @@ def _worker_jobs(container: Container) -> list[Job]:
     jobs: list[Job] = [container.exports]
     if container.settings.maintenance_interval_seconds > 0:
         jobs.append(container.maintenance)
-    # --- Jobs of other domains go here, built from the container: ---------------------------
-    # jobs.append(WebhookDelivery(container))   # webhook delivery (app/webhook/)
-    # jobs.append(KeyExpiry(container))         # api_key expiry (app/api_key/)
-    # ------------------------------------------------------------------------------------------
+    # Jobs of other domains, built from the container:
+    delivery = build_delivery_job(container)  # woken by container.webhook_wake
+    container.webhooks.job_alive = lambda: bool(delivery.health()["alive"])
+    jobs.append(delivery)
+    jobs.append(build_key_expiry_job(container))
     return jobs
