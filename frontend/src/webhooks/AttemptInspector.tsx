@@ -35,7 +35,7 @@ export function AttemptInspector({ delivery, onClose }: { delivery: WebhookDeliv
         <>
           <div className="field">
             <label htmlFor="attempt-picker">Attempt</label>
-            <select id="attempt-picker" value={index} onChange={(e) => setIndex(Number(e.target.value))} autoFocus>
+            <select id="attempt-picker" value={index} onChange={(e) => setIndex(Number(e.target.value))} data-autofocus="">
               {attempts.map((a, i) => (
                 <option key={a.id} value={i}>
                   #{i + 1} · {formatDateTime(a.attemptedAt)} · {a.succeeded ? 'succeeded' : 'failed'} · {attemptSummary(a)}
@@ -47,7 +47,7 @@ export function AttemptInspector({ delivery, onClose }: { delivery: WebhookDeliv
         </>
       )}
       <div className="form-actions">
-        <button type="button" className="button" onClick={onClose} autoFocus={attempts.length === 0}>
+        <button type="button" className="button" onClick={onClose} data-autofocus={attempts.length === 0 ? '' : undefined}>
           Close
         </button>
       </div>

@@ -151,7 +151,7 @@ export function EndpointFormDialog({ entityId, mode, catalog, onRetryCatalog, en
           <input
             {...fieldAria(ids.url, true, fieldErrors.url)}
             type="url"
-            autoFocus
+            data-autofocus=""
             autoComplete="off"
             spellCheck={false}
             placeholder="https://example.com/webhooks"

@@ -69,7 +69,7 @@ export function SigningSecretDialog({ secret, endpoint, title = 'Copy the signin
         <code ref={ref} data-testid="webhook-secret" className="secret" onClick={select}>
           {secret}
         </code>
-        <button type="button" className="button" onClick={() => void copy()} autoFocus>
+        <button type="button" className="button" onClick={() => void copy()} data-autofocus="">
           {status === 'copied' ? 'Copied' : 'Copy'}
         </button>
       </div>
@@ -135,7 +135,7 @@ export function RotateSecretDialog({
                   name="grace"
                   value={o.seconds}
                   checked={grace === o.seconds}
-                  autoFocus={o.seconds === DEFAULT_GRACE_SECONDS}
+                  data-autofocus={o.seconds === DEFAULT_GRACE_SECONDS ? '' : undefined}
                   aria-labelledby={`${uid}-grace-${o.seconds}-name`}
                   aria-describedby={`${uid}-grace-${o.seconds}-desc`}
                   onChange={() => setGrace(o.seconds)}
@@ -199,7 +199,7 @@ export function RevealSecretDialog({
       <EndpointSummary endpoint={endpoint} />
       <p>Revealing shows the newest signing secret. It is recorded in the audit log with your name.</p>
       <div className="form-actions">
-        <button type="button" className="button" onClick={onClose} disabled={submitting} autoFocus>
+        <button type="button" className="button" onClick={onClose} disabled={submitting} data-autofocus="">
           Cancel
         </button>
         <button type="button" className="button primary" onClick={() => void reveal()} disabled={submitting}>
@@ -299,7 +299,7 @@ export function SendTestDialog({
               <label htmlFor={ids.type}>Event type</label>
               <select
                 {...fieldAria(ids.type, true, fieldErrors.eventType)}
-                autoFocus
+                data-autofocus=""
                 value={chosen.type}
                 onChange={(e) => setType(e.target.value)}
               >
@@ -414,7 +414,7 @@ export function ReplayDialog({
           <input
             {...fieldAria(fromId, true, fieldError)}
             type="datetime-local"
-            autoFocus
+            data-autofocus=""
             value={from}
             onChange={(e) => setFrom(e.target.value)}
           />
@@ -470,7 +470,7 @@ export function DeleteEndpointDialog({
       <EndpointSummary endpoint={endpoint} />
       <p>The endpoint stops receiving events, and its pending deliveries are dropped. This cannot be undone.</p>
       <div className="form-actions">
-        <button type="button" className="button" onClick={onClose} disabled={submitting} autoFocus>
+        <button type="button" className="button" onClick={onClose} disabled={submitting} data-autofocus="">
           Cancel
         </button>
         <button type="button" className="button danger" onClick={() => void remove()} disabled={submitting}>
