@@ -285,6 +285,7 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
       <Deliveries
         key={deliveriesVersion}
         endpoint={endpoint}
+        onRefresh={load}
         onInspect={(delivery) => setDialog({ kind: 'inspect', delivery })}
         onRetried={() => {
           setFlash('Retry queued.');
@@ -376,6 +377,10 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
 
 // Deliveries ------------------------------------------------------------------------------------
 
+/** Pending deliveries are looked at again every POLL_MS, at most MAX_POLLS times in a row. */
+const POLL_MS = 3000;
+const MAX_POLLS = 20;
+
 type DeliveriesState =
   | BlockedState
   | {
@@ -391,10 +396,13 @@ type DeliveriesState =
 
 function Deliveries({
   endpoint,
+  onRefresh,
   onInspect,
   onRetried,
 }: {
   endpoint: WebhookEndpoint;
+  /** Reloads the endpoint (its counts and stats) along with the deliveries. */
+  onRefresh: () => void;
   onInspect: (delivery: WebhookDelivery) => void;
   onRetried: () => void;
 }) {
@@ -450,6 +458,19 @@ function Deliveries({
     };
   }, [reload]);
 
+  // While a shown delivery is due (not held), look again now and then, so its outcome appears.
+  const due = state.status === 'ready' && !state.refreshing && state.deliveries.some((d) => d.status === 'PENDING');
+  const polls = useRef(0);
+  useEffect(() => {
+    if (!due || polls.current >= MAX_POLLS) return;
+    const timer = window.setTimeout(() => {
+      polls.current++;
+      reload();
+      onRefresh();
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [due, reload, onRefresh]);
+
   async function loadMore() {
     if (state.status !== 'ready' || !state.hasNextPage || state.loadingMore) return;
     const seq = seqRef.current;
@@ -493,7 +514,15 @@ function Deliveries({
     <section className="detail-section deliveries" aria-labelledby={`${uid}-title`}>
       <div className="section-head">
         <h3 id={`${uid}-title`}>Deliveries</h3>
-        <button type="button" className="button small" onClick={() => reload()}>
+        <button
+          type="button"
+          className="button small"
+          onClick={() => {
+            polls.current = 0;
+            reload();
+            onRefresh();
+          }}
+        >
           Refresh
         </button>
       </div>

@@ -327,7 +327,9 @@ describe('WebhooksTab detail', () => {
       WebhookDeliveries: () => deliveries([]),
       WebhookEventTypes: () => CATALOG,
       SendTestEvent: () => {
-        throw new GraphQLRequestError('The endpoint is paused', 'BAD_USER_INPUT');
+        throw new GraphQLRequestError('The endpoint is paused', 'BAD_USER_INPUT', undefined, [
+          { message: 'The endpoint is paused', extensions: { code: 'BAD_USER_INPUT', reason: 'endpoint_not_active' } as { code: string } },
+        ]);
       },
     });
     renderTab('/entities/ent_1/developers/webhooks/whe_1');
@@ -340,6 +342,8 @@ describe('WebhooksTab detail', () => {
     const alert = await within(dialog).findByRole('alert');
     expect(alert.textContent).toContain('The endpoint is paused');
     expect(within(alert).getByTestId('error-code').textContent).toBe('BAD_USER_INPUT');
+    expect(alert.textContent).toContain('reason: endpoint_not_active');
+    expect(within(alert).getByRole('button', { name: 'Copy error' })).toBeTruthy();
     expect(calls('SendTestEvent')[0]).toEqual({ input: { endpointId: 'whe_1', eventType: 'order.created', data: { id: 'ord_9' } } });
   });
 
@@ -418,6 +422,27 @@ describe('WebhooksTab detail', () => {
     expect(calls('ReplayWebhookEvents')[0]).toEqual({
       input: { endpointId: 'whe_1', from: new Date('2026-12-01T08:30').toISOString(), onlyFailed: true },
     });
+  });
+
+  it('looks again while a delivery is pending', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      let n = 0;
+      answer({
+        WebhookEndpointDetail: () => detail(endpoint()),
+        WebhookDeliveries: () => deliveries([delivery(n++ === 0 ? { status: 'PENDING', attempts: [], attemptCount: 0 } : { status: 'SUCCEEDED' })]),
+        WebhookEventTypes: () => CATALOG,
+      });
+      renderTab('/entities/ent_1/developers/webhooks/whe_1');
+      expect((await screen.findByTestId('delivery-status')).textContent).toBe('Pending');
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(3100);
+      });
+      await waitFor(() => expect(screen.getByTestId('delivery-status').textContent).toBe('Succeeded'));
+      expect(calls('WebhookEndpointDetail').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says so when the endpoint is not found', async () => {
