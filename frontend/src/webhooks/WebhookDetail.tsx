@@ -107,7 +107,8 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
     };
   }, [load]);
 
-  const backTo = webhookPath(entityId, null, mode);
+  // Back to the list of the endpoint's own mode (the URL's until it is known).
+  const backTo = webhookPath(entityId, null, state.status === 'ready' ? state.endpoint.mode : mode);
   const back = (
     <p>
       <Link to={backTo}>← Webhooks</Link>
@@ -343,6 +344,7 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
         <SendTestDialog
           endpoint={endpoint}
           catalog={catalog}
+          pendingNote={note}
           onRetryCatalog={onRetryCatalog}
           onSent={(delivery) => {
             close();

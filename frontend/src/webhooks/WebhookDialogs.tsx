@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { gqlRequest } from '../shared/api/client';
 import {
   DeleteWebhookEndpointDocument,
@@ -215,12 +215,15 @@ export function RevealSecretDialog({
 export function SendTestDialog({
   endpoint,
   catalog,
+  pendingNote,
   onRetryCatalog,
   onSent,
   onClose,
 }: {
   endpoint: WebhookEndpoint;
   catalog: CatalogState;
+  /** Why deliveries are currently waiting, if they are (the test event would wait too). */
+  pendingNote?: string | null;
   onRetryCatalog: () => void;
   onSent: (delivery: WebhookDeliveryFieldsFragment) => void;
   onClose: () => void;
@@ -237,6 +240,12 @@ export function SendTestDialog({
   const [error, setError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
   const ids = { type: `${uid}-type`, data: `${uid}-data` };
+  // The event type field appears with the catalog: it gets the focus then if the catalog came late.
+  const typeRef = useRef<HTMLSelectElement>(null);
+  const ready = chosen !== null;
+  useEffect(() => {
+    if (ready) typeRef.current?.focus();
+  }, [ready]);
 
   async function handleSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -278,6 +287,11 @@ export function SendTestDialog({
             This endpoint is {endpoint.status.toLowerCase()}: a test event is refused until it is resumed.
           </p>
         )}
+        {pendingNote && (
+          <p className="notice-box" role="status">
+            {pendingNote}
+          </p>
+        )}
         {catalog.status === 'loading' && (
           <p className="muted" role="status">
             Loading event types…
@@ -299,6 +313,7 @@ export function SendTestDialog({
               <label htmlFor={ids.type}>Event type</label>
               <select
                 {...fieldAria(ids.type, true, fieldErrors.eventType)}
+                ref={typeRef}
                 data-autofocus=""
                 value={chosen.type}
                 onChange={(e) => setType(e.target.value)}
