@@ -385,6 +385,52 @@ describe('WebhooksTab detail', () => {
     expect(calls('RotateWebhookSecret')[0]).toEqual({ input: { endpointId: 'whe_1', gracePeriodSeconds: 3600 } });
   });
 
+  it('edits the endpoint, prefilled, clearing a limit with 0', async () => {
+    answer({
+      WebhookEndpointDetail: () => detail(endpoint({ rateLimitPerSecond: 5, eventTypes: ['order.created'] })),
+      WebhookDeliveries: () => deliveries([]),
+      WebhookEventTypes: () => CATALOG,
+      UpdateWebhookEndpoint: () => ({ updateWebhookEndpoint: { endpoint: endpoint({ description: 'New owner' }) } }),
+    });
+    renderTab('/entities/ent_1/developers/webhooks/whe_1');
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit webhook' });
+    expect((within(dialog).getByLabelText('Endpoint URL') as HTMLInputElement).value).toBe('https://erp.example.com/hooks');
+    expect((within(dialog).getByLabelText('Rate limit (deliveries/s)') as HTMLInputElement).value).toBe('5');
+    expect((within(dialog).getByRole('checkbox', { name: 'order.created' }) as HTMLInputElement).checked).toBe(true);
+    expect((within(dialog).getByRole('checkbox', { name: 'order.updated' }) as HTMLInputElement).checked).toBe(false);
+    fireEvent.change(within(dialog).getByLabelText('Description'), { target: { value: 'New owner' } });
+    fireEvent.change(within(dialog).getByLabelText('Rate limit (deliveries/s)'), { target: { value: '' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Saved.')).toBeTruthy();
+    expect(calls('UpdateWebhookEndpoint')[0]).toEqual({
+      input: {
+        endpointId: 'whe_1',
+        url: 'https://erp.example.com/hooks',
+        description: 'New owner',
+        eventTypes: ['order.created'],
+        rateLimitPerSecond: 0,
+        maxConcurrency: 0,
+      },
+    });
+  });
+
+  it('reveals the secret after a confirmation', async () => {
+    answer({
+      WebhookEndpointDetail: () => detail(endpoint()),
+      WebhookDeliveries: () => deliveries([]),
+      WebhookEventTypes: () => CATALOG,
+      RevealWebhookSecret: () => ({ revealWebhookSecret: { secret: 'whsec_current' } }),
+    });
+    renderTab('/entities/ent_1/developers/webhooks/whe_1');
+    fireEvent.click(await screen.findByRole('button', { name: 'Reveal secret' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Reveal signing secret' });
+    expect(dialog.textContent).toMatch(/audit log/);
+    expect(calls('RevealWebhookSecret')).toHaveLength(0);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Reveal secret' }));
+    expect((await screen.findByTestId('webhook-secret')).textContent).toBe('whsec_current');
+  });
+
   it('pauses and resumes', async () => {
     answer({
       WebhookEndpointDetail: () => detail(endpoint()),
