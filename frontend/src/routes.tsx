@@ -19,6 +19,8 @@ export const routes: RouteObject[] = [
           { index: true, element: <TabRedirect /> },
           { path: 'developers', element: <TabRedirect /> },
           { path: 'developers/:tab', element: <DevelopersSettings /> },
+          // A tab's sub-view (e.g. a webhook endpoint: developers/webhooks/whe_…).
+          { path: 'developers/:tab/:detailId', element: <DevelopersSettings /> },
           { path: '*', element: <TabRedirect /> },
         ],
       },

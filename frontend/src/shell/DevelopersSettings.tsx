@@ -4,13 +4,14 @@ import { TeamTab } from '../team/TeamTab';
 import { ApiKeysTab } from '../keys/ApiKeysTab';
 import { LogsTab } from '../logs/LogsTab';
 import { AnalyticsTab } from '../analytics/AnalyticsTab';
+import { WebhooksTab } from '../webhooks/WebhooksTab';
 import type { ShellOutletContext } from './Shell';
 import { DEFAULT_TAB, TABS, modeParam, tabPath } from './paths';
 
 /** Settings › Developers: one tab per URL (`/entities/:entityId/developers/:tab`). */
 export function DevelopersSettings() {
   const { entity } = useOutletContext<ShellOutletContext>();
-  const { tab: tabId } = useParams();
+  const { tab: tabId, detailId } = useParams();
   const { search } = useLocation();
   const navigate = useNavigate();
   const tabRefs = useRef<Record<string, HTMLAnchorElement | null>>({});
@@ -18,6 +19,8 @@ export function DevelopersSettings() {
   const mode = modeParam(search);
 
   if (!active) return <Navigate to={tabPath(entity.id, DEFAULT_TAB, mode)} replace />;
+  // Only the Webhooks tab has sub-views; elsewhere a sub-path leads back to the tab.
+  if (detailId && active.id !== 'webhooks') return <Navigate to={tabPath(entity.id, active.id, mode)} replace />;
 
   function onTabKeyDown(event: KeyboardEvent<HTMLAnchorElement>) {
     const index = TABS.findIndex((t) => t.id === active?.id);
@@ -87,6 +90,8 @@ export function DevelopersSettings() {
           </div>
         ) : active.id === 'api-keys' ? (
           <ApiKeysTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'webhooks' ? (
+          <WebhooksTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'logs' ? (
           <LogsTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'analytics' ? (

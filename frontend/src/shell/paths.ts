@@ -12,7 +12,7 @@ export interface TabDef {
 export const TABS: readonly TabDef[] = [
   { id: 'team', label: 'Team', placeholder: false },
   { id: 'api-keys', label: 'API keys', placeholder: false },
-  { id: 'webhooks', label: 'Webhooks', placeholder: true },
+  { id: 'webhooks', label: 'Webhooks', placeholder: false },
   { id: 'logs', label: 'Logs', placeholder: false },
   { id: 'analytics', label: 'Analytics', placeholder: false },
   { id: 'audit-log', label: 'Audit log', placeholder: true },

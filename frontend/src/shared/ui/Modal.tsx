@@ -12,7 +12,8 @@ interface Props {
 
 /**
  * A modal built on the native <dialog> element (focus trap, inert background, Escape handling),
- * opened with showModal() while mounted. Render it conditionally; unmounting closes it.
+ * opened with showModal() while mounted. Render it conditionally; unmounting closes it and returns
+ * the focus to the element that had it when the dialog opened.
  */
 export function Modal({ title, onClose, children, className, description }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -26,7 +27,12 @@ export function Modal({ title, onClose, children, className, description }: Prop
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
+    // Focus goes back to what opened the dialog once it is gone.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
+    // React's autoFocus runs before the dialog is shown (and so does nothing): a field marked
+    // `data-autofocus` gets the focus instead of the first button (the close button).
+    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
 
     const onCancel = (event: Event) => {
       // Keep React in charge of whether the dialog is shown.
@@ -46,6 +52,8 @@ export function Modal({ title, onClose, children, className, description }: Prop
       dialog.removeEventListener('cancel', onCancel);
       dialog.removeEventListener('close', onNativeClose);
       if (dialog.open) dialog.close();
+      const focused = document.activeElement;
+      if (opener?.isConnected && (!focused || focused === document.body || dialog.contains(focused))) opener.focus();
     };
   }, []);
 
