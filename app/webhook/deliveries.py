@@ -27,9 +27,11 @@ PENDING, HELD, SUCCEEDED, FAILED = "PENDING", "HELD", "SUCCEEDED", "FAILED"
 
 
 class EndpointNotActive(BadUserInput):
-    """A test event to a paused or disabled endpoint."""
+    """A test event to a paused or disabled endpoint: BAD_USER_INPUT in GraphQL, with
+    ``extensions.reason`` ``endpoint_not_active``."""
 
-    code = "endpoint_not_active"
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message, reason="endpoint_not_active", **extra)
 
 
 def display_status(delivery: WebhookDelivery, endpoint_status: str) -> str:

@@ -217,6 +217,11 @@ class TestDeliveries:
             token=world.tokens["owner"],
         )
         assert "paused" in refused["errors"][0]["message"]
+        assert refused["errors"][0]["extensions"] == {
+            "code": "BAD_USER_INPUT",
+            "reason": "endpoint_not_active",
+            "field": "endpointId",
+        }
 
     async def test_test_event_with_bad_data_names_the_path(
         self, client: httpx.AsyncClient, world: World
