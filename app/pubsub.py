@@ -86,8 +86,8 @@ class PubSub:
         subscription = Subscription(self, channel, on_message, on_gap)
         new = channel not in self._subscriptions
         self._subscriptions[channel].append(subscription)
-        if new and self.connected:
-            self._listen_channel(channel)
+        if new:
+            self._listen_channel(channel)  # a no-op until the listening connection exists
         return subscription
 
     def health(self) -> dict[str, bool | int | str]:
@@ -241,8 +241,8 @@ class RedisPubSub(_ListeningPubSub):
     async def _listen(self) -> None:
         pubsub: Any = self._listener.pubsub(ignore_subscribe_messages=True)
         try:
+            self._pubsub = pubsub  # first: a channel subscribed meanwhile is added at once
             await pubsub.subscribe(CONTROL, *self.channels)
-            self._pubsub = pubsub
             self._mark_connected()
             while True:
                 item = await pubsub.get_message(timeout=None)
@@ -286,9 +286,9 @@ class PostgresPubSub(_ListeningPubSub):
         try:
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _c: lost.set())
+            self._connection = connection  # first: a channel subscribed meanwhile is added
             for channel in self.channels:
                 await connection.add_listener(channel, self._on_notify)
-            self._connection = connection
             self._mark_connected()
             await lost.wait()
             raise ConnectionError("the LISTEN connection was closed")

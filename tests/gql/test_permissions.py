@@ -17,7 +17,10 @@ import pytest
 from graphql import FieldDefinitionNode, ObjectTypeDefinitionNode, StringValueNode, parse
 from graphql.language import ListValueNode
 
+from app.actor import Actor
+from app.container import Container
 from app.gql.schema import schema
+from app.webhook.service import NewEndpoint
 from tests.support.graphql import error_codes, gql
 from tests.support.world import World
 
@@ -229,6 +232,64 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         "rateLimitPerSecond: 5}) { settings { rateLimitPerSecond } } }",
         lambda w: {"e": w.acme.id},
     ),
+    "Query.webhookEventTypes": ("{ webhookEventTypes { family } }", lambda w: {}),
+    "Query.webhookEndpoint": (
+        "query($w: ID!) { webhookEndpoint(id: $w) { id } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Entity.webhookEndpoints": (
+        ENTITY_FIELD.format(field="webhookEndpoints { totalCount edges { node { id } } }"),
+        _entity,
+    ),
+    "Entity.webhookEndpoint": (
+        "query($id: ID!, $w: ID!) { entity(id: $id) { webhookEndpoint(id: $w) { id } } }",
+        lambda w: {"id": w.acme.id, "w": w.webhook_endpoint_id},
+    ),
+    "Entity.webhookDelivery": (ENTITY_FIELD.format(field="webhookDelivery { dueCount }"), _entity),
+    "Mutation.createWebhookEndpoint": (
+        "mutation($e: ID!) { createWebhookEndpoint(input: {entityId: $e, mode: TEST, "
+        'url: "https://hooks.example.com", eventTypes: ["*"]}) { secret } }',
+        lambda w: {"e": w.acme.id},
+    ),
+    "Mutation.updateWebhookEndpoint": (
+        'mutation($w: ID!) { updateWebhookEndpoint(input: {endpointId: $w, description: "x"}) '
+        "{ endpoint { id } } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.pauseWebhookEndpoint": (
+        "mutation($w: ID!) { pauseWebhookEndpoint(input: {endpointId: $w}) { endpoint { id } } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.resumeWebhookEndpoint": (
+        "mutation($w: ID!) { resumeWebhookEndpoint(input: {endpointId: $w}) { endpoint { id } } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.deleteWebhookEndpoint": (
+        "mutation($w: ID!) { deleteWebhookEndpoint(input: {endpointId: $w}) { endpointId } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.rotateWebhookSecret": (
+        "mutation($w: ID!) { rotateWebhookSecret(input: {endpointId: $w}) { secret } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.revealWebhookSecret": (
+        "mutation($w: ID!) { revealWebhookSecret(input: {endpointId: $w}) { secret } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.sendTestEvent": (
+        'mutation($w: ID!) { sendTestEvent(input: {endpointId: $w, eventType: "order.created"}) '
+        "{ delivery { id } } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Mutation.retryWebhookDelivery": (
+        "mutation($d: ID!) { retryWebhookDelivery(input: {deliveryId: $d}) { delivery { id } } }",
+        lambda w: {"d": w.webhook_delivery_id},
+    ),
+    "Mutation.replayWebhookEvents": (
+        "mutation($w: ID!, $f: DateTime!) { replayWebhookEvents(input: {endpointId: $w, "
+        "from: $f}) { count } }",
+        lambda w: {"w": w.webhook_endpoint_id, "f": _window()["f"]},
+    ),
 }
 
 # caller label -> the role it holds in Acme (None: no membership there)
@@ -284,6 +345,24 @@ TABLE = [
 ]
 
 
+async def with_webhook(container: Container, world: World) -> World:
+    """The world plus a live Acme webhook endpoint and one test delivery to it."""
+    owner = Actor(user_id=world.users["owner"], email=world.emails["owner"])
+    created = await container.webhooks.create_endpoint(
+        owner,
+        NewEndpoint(
+            entity_id=world.acme.id,
+            mode="live",
+            url="https://hooks.acme.example/in",
+            event_types=["order.*"],
+        ),
+    )
+    world.webhook_endpoint_id = created.endpoint.id
+    sent = await container.webhooks.send_test_event(owner, created.endpoint.id, "order.created")
+    world.webhook_delivery_id = sent.id
+    return world
+
+
 class TestAccessDirectives:
     def test_every_protected_field_has_an_operation(self) -> None:
         untested = {c for c in RULES if not c.startswith("Subscription.")} - set(OPERATIONS)
@@ -292,8 +371,15 @@ class TestAccessDirectives:
 
     @pytest.mark.parametrize(("coordinate", "caller"), TABLE)
     async def test_caller_gets_what_the_directive_says(
-        self, client: httpx.AsyncClient, world: World, coordinate: str, caller: str
+        self,
+        client: httpx.AsyncClient,
+        container: Container,
+        world: World,
+        coordinate: str,
+        caller: str,
     ) -> None:
+        if "ebhook" in coordinate or coordinate == "Mutation.sendTestEvent":
+            await with_webhook(container, world)
         document, variables = OPERATIONS[coordinate]
         token = None if caller == "anonymous" else world.tokens[caller]
         body = await gql(client, document, variables(world), token=token)

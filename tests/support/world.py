@@ -30,6 +30,9 @@ class World:
     api_key_secret: str = ""
     request_id: str = ""  # a logged live Acme request, a minute old
     invitation: Invitation | None = None  # the owner's pending STAFF invitation of the newcomer
+    # set by tests that need them (tests/gql/test_permissions.py): an Acme endpoint, a delivery
+    webhook_endpoint_id: str = ""
+    webhook_delivery_id: str = ""
 
 
 # label, email, entity code, role
