@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from app.actor import Actor
 from app.api_key.entity_settings import EntityApiSettings
 from app.api_key.filters import KeyFilter
 from app.api_key.format import generate_key, parse_key
 from app.api_key.invalidation import InvalidationBus
+from app.api_key.notices import EXPIRING_NOTICE, publish_expiring, publish_key_event
 from app.api_key.policy import (
     KeyPolicy,
     expires_soon,
@@ -35,9 +34,10 @@ from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester
 from app.settings import Settings
 from app.tenancy.access import Access
-from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
+from app.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+    "EXPIRING_NOTICE",
     "ApiKeyService",
     "CreatedKey",
     "KeyChanges",
@@ -47,7 +47,6 @@ __all__ = [
     "key_status",
 ]
 
-EXPIRING_NOTICE = timedelta(days=14)
 THROWAWAY_NAME = re.compile(r"\b(smoke|debug|test|tmp|temp|scratch)\b", re.IGNORECASE)
 
 
@@ -166,7 +165,7 @@ class ApiKeyService(EntityApiSettings):
             )
             await uow.api_keys.add(key)
             await _audit(uow, "api_key.created", key, summary(key))
-            _publish(uow, "api_key.created", key)
+            publish_key_event(uow, "api_key.created", key)
         return CreatedKey(key, secret)
 
     async def update_key(self, actor: Actor, key_id: str, changes: KeyChanges) -> ApiKey:
@@ -255,7 +254,7 @@ class ApiKeyService(EntityApiSettings):
                 old,
                 {"successor_id": successor.id, "old_key_expires_at": deadline.isoformat()},
             )
-            _publish(
+            publish_key_event(
                 uow,
                 "api_key.rotated",
                 old,
@@ -274,7 +273,7 @@ class ApiKeyService(EntityApiSettings):
                 key.revoked_by_user_id = actor.user_id
                 await uow.api_keys.add(key)
                 await _audit(uow, "api_key.revoked", key, summary(key))
-                _publish(uow, "api_key.revoked", key)
+                publish_key_event(uow, "api_key.revoked", key)
             self._invalidate_after_commit(uow, key)
         return key
 
@@ -311,42 +310,15 @@ class ApiKeyService(EntityApiSettings):
                 key.revoked_by_user_id = actor.user_id
                 await uow.api_keys.add(key)
                 await _audit(uow, "api_key.revoked", key, {**summary(key), "reason": "cleanup"})
-                _publish(uow, "api_key.revoked", key)
+                publish_key_event(uow, "api_key.revoked", key)
                 self._invalidate_after_commit(uow, key)
         return candidates
 
     # Webhook notices ----------------------------------------------------------------------------
 
     async def publish_expiring(self, within: timedelta = EXPIRING_NOTICE) -> int:
-        """Publish ``api_key.expiring`` once per active key expiring within ``within``: the event
-        carries the idempotency key ``api_key.expiring:<key id>``, so a second run, another day
-        or another worker never sends it twice (the loser's commit hits the unique constraint)."""
-        now = self.uow.clock.now()
-        async with self.uow.reader() as uow:
-            keys = await uow.api_keys.expiring_between(now, now + within)
-            done = await uow.webhook_events.existing_idempotency_keys(
-                [expiring_key(k.id) for k in keys]
-            )
-        published = 0
-        for key in keys:
-            notice = expiring_key(key.id)
-            if notice in done:
-                continue
-            try:
-                async with self.uow.writer(Actor.system("api_key_expiry")) as uow:
-                    uow.publish(
-                        OutboxMessage(
-                            "api_key.expiring",
-                            key.entity_id,
-                            event_data(key),
-                            key.mode,
-                            idempotency_key=notice,
-                        )
-                    )
-            except IntegrityError:
-                continue  # published meanwhile by another worker
-            published += 1
-        return published
+        """``api_key.expiring`` once per active key expiring within ``within`` (notices.py)."""
+        return await publish_expiring(self.uow, within)
 
     # Helpers ----------------------------------------------------------------------------------
 
@@ -411,26 +383,6 @@ async def _audit(uow: UnitOfWork, action: str, key: ApiKey, details: dict[str, o
         target_id=key.id,
         details=details,
     )
-
-
-def expiring_key(key_id: str) -> str:
-    return f"api_key.expiring:{key_id}"
-
-
-def event_data(key: ApiKey) -> dict[str, object]:
-    """A key in webhook events (``api_key.*``): never its secret or digest."""
-    return {
-        "id": key.id,
-        "name": key.name,
-        "mode": key.mode,
-        "start": key.start,
-        "scopes": list(key.scopes),
-        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-    }
-
-
-def _publish(uow: UnitOfWork, event_type: str, key: ApiKey, **extra: object) -> None:
-    uow.publish(OutboxMessage(event_type, key.entity_id, {**event_data(key), **extra}, key.mode))
 
 
 def summary(key: ApiKey) -> dict[str, object]:

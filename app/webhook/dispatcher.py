@@ -24,13 +24,9 @@ from app.clock import Clock
 from app.settings import Settings
 from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 from app.webhook import retry
+from app.webhook.dispatch_rows import AttemptRow, Claimed, DisabledEndpoint
 from app.webhook.models import DeliveryStatus
-from app.webhook.repository.dispatch import (
-    AttemptRow,
-    Claimed,
-    DisabledEndpoint,
-    DispatchRepository,
-)
+from app.webhook.repository.dispatch import DispatchRepository
 from app.webhook.secrets import SecretBox, SecretUnreadable
 from app.webhook.sender import Sender, SendResult
 from app.webhook.signing import delivery_headers

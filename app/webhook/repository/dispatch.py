@@ -20,7 +20,6 @@ lease expired and was taken by another records nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.security import new_id
+from app.webhook.dispatch_rows import AttemptRow, Claimed, DisabledEndpoint
 from app.webhook.models import (
     DeliveryStatus,
     EndpointStatus,
@@ -47,54 +47,6 @@ S: sa.Table = WebhookSecret.__table__  # type: ignore[attr-defined]
 
 _SCAN_FACTOR = 4  # candidates read per claimed slot before limited endpoints are trimmed
 _SCAN_ROUNDS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A leased delivery with what an attempt needs."""
-
-    id: str
-    endpoint_id: str
-    event_id: str  # the webhook-id
-    entity_id: str
-    url: str
-    payload: str
-    attempt_count: int
-    lease_owner: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRow:
-    """One attempt's outcome: the attempt row and the delivery's next state."""
-
-    delivery_id: str
-    endpoint_id: str
-    lease_owner: str
-    attempted_at: datetime
-    url: str
-    request_headers: list[list[str]]
-    status_code: int | None
-    response_headers: list[list[str]] | None
-    response_body: str | None
-    latency_ms: float
-    succeeded: bool
-    error_class: str | None
-    error_message: str | None
-    # the delivery afterwards
-    status: DeliveryStatus
-    next_attempt_at: datetime | None
-    exhausted: bool  # retries exhausted: the endpoint's failure clock starts
-
-
-@dataclass(frozen=True, slots=True)
-class DisabledEndpoint:
-    id: str
-    entity_id: str
-    mode: str
-    url: str
-    failing_since: datetime
-    disabled_at: datetime
-    reason: str
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
