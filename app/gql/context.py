@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from starlette.requests import HTTPConnection
@@ -30,7 +31,8 @@ from app.request_log.tail import TailBroker
 from app.settings import Settings
 from app.tenancy.access import Access
 from app.tenancy.service import TenancyService
-from app.webhook.service import WebhookService
+from app.webhook.models import WebhookSecret
+from app.webhook.service import EndpointStats, WebhookService
 
 SESSION_ENDED = "Your session has ended. Sign in again."
 
@@ -66,6 +68,11 @@ class Loaders:
     custom_roles: DataLoader[str, CustomRole | None]
     organizations: DataLoader[str, Organization | None]
     api_keys: DataLoader[str, ApiKey | None]
+    # webhook endpoints' derived fields, by endpoint id (stats: by "<hours>|<endpoint id>")
+    webhook_secrets: DataLoader[str, list[WebhookSecret] | None]
+    webhook_pending: DataLoader[str, int | None]
+    webhook_last_delivery: DataLoader[str, datetime | None]
+    webhook_stats: DataLoader[str, EndpointStats | None]
 
     @classmethod
     def build(cls, services: Services) -> Loaders:
@@ -75,7 +82,24 @@ class Loaders:
             rows = await asyncio.gather(*(tenancy.organization(i) for i in ids))
             return {row.id: row for row in rows if row is not None}
 
+        webhooks = services.webhooks
+
+        async def webhook_stats(keys: list[str]) -> dict[str, EndpointStats]:
+            by_hours: dict[int, list[str]] = {}
+            for key in keys:
+                window, _, endpoint_id = key.partition("|")
+                by_hours.setdefault(int(window), []).append(endpoint_id)
+            found: dict[str, EndpointStats] = {}
+            for hours, ids in by_hours.items():
+                for endpoint_id, stats in (await webhooks.stats_of(ids, hours)).items():
+                    found[f"{hours}|{endpoint_id}"] = stats
+            return found
+
         return cls(
+            webhook_secrets=_loader(webhooks.valid_secrets_of),  # type: ignore[arg-type]
+            webhook_pending=_loader(webhooks.pending_counts),  # type: ignore[arg-type]
+            webhook_last_delivery=_loader(webhooks.last_delivery_at),  # type: ignore[arg-type]
+            webhook_stats=_loader(webhook_stats),  # type: ignore[arg-type]
             users=_loader(tenancy.users_by_id),  # type: ignore[arg-type]
             entities=_loader(tenancy.entities_by_id),  # type: ignore[arg-type]
             custom_roles=_loader(tenancy.custom_roles_by_id),  # type: ignore[arg-type]

@@ -152,9 +152,12 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
     # Figures of endpoints the caller already reached (GraphQL fields) ------------------------
 
     async def valid_secrets(self, endpoint_id: str) -> list[WebhookSecret]:
+        return (await self.valid_secrets_of([endpoint_id]))[endpoint_id]
+
+    async def valid_secrets_of(self, endpoint_ids: Sequence[str]) -> dict[str, list[WebhookSecret]]:
+        """Each endpoint's unexpired secrets (records only, never opened), in one query."""
         async with self.uow.reader() as uow:
-            found = await uow.webhook_endpoints.valid_secrets([endpoint_id], uow.now())
-        return found[endpoint_id]
+            return await uow.webhook_endpoints.valid_secrets(endpoint_ids, uow.now())
 
     async def pending_counts(self, endpoint_ids: Sequence[str]) -> dict[str, int]:
         async with self.uow.reader() as uow:
@@ -165,12 +168,15 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
             return await uow.webhook_endpoints.last_delivery_at(endpoint_ids)
 
     async def stats(self, endpoint_id: str, hours: int) -> EndpointStats:
+        return (await self.stats_of([endpoint_id], hours))[endpoint_id]
+
+    async def stats_of(self, endpoint_ids: Sequence[str], hours: int) -> dict[str, EndpointStats]:
+        """Attempts and successes over the last ``hours`` (1 h to 31 days), in one query."""
         hours = max(1, min(hours, 24 * 31))
         async with self.uow.reader() as uow:
             since = uow.now() - timedelta(hours=hours)
-            found = await uow.webhook_endpoints.attempt_stats([endpoint_id], since)
-        attempts, succeeded = found.get(endpoint_id, (0, 0))
-        return EndpointStats(hours, attempts, succeeded)
+            found = await uow.webhook_endpoints.attempt_stats(endpoint_ids, since)
+        return {i: EndpointStats(hours, *found.get(i, (0, 0))) for i in endpoint_ids}
 
     async def infrastructure(self, actor: Actor, entity_id: str) -> DeliveryInfrastructure:
         async with self.uow.reader(actor) as uow:

@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
+import app.worker.jobs as jobs_module
 from app.clock import FrozenClock
 from app.container import Container
+from app.main import create_app
 from app.models import Entity
 from app.settings import Settings
 from app.webhook.dispatcher import Dispatcher
 from app.webhook.secrets import SecretBox
 from app.webhook.sender import Sender
+from app.worker.job import Job
 from tests.conftest import make_settings
 from tests.support.webhooks import Receiver, make_entity
 
@@ -27,6 +31,24 @@ def settings(migrated: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Starlette]:
+    """The app without its delivery job: the GraphQL and REST tests here read the queue as it was
+    published, which a running job would change under them. The job itself is tested on its own
+    (test_delivery_e2e, test_kill) and inside the real server (tests/e2e)."""
+    every = jobs_module._worker_jobs
+
+    def without_delivery(of: Container) -> list[Job]:
+        return [job for job in every(of) if job.name != "webhook_delivery"]
+
+    monkeypatch.setattr(jobs_module, "_worker_jobs", without_delivery)
+    application = create_app(settings, migrate=False)
+    async with application.router.lifespan_context(application):
+        yield application
 
 
 class Middle:

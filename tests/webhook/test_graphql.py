@@ -271,3 +271,39 @@ class TestDeliveries:
         )["entity"]["webhookDelivery"]
         assert status["dueCount"] == 1 and status["heldCount"] == 0
         assert status["oldestDueAt"] is not None and status["oldestDueAgeSeconds"] >= 0
+
+
+LIST = """query($id: ID!) { entity(id: $id) { webhookEndpoints(mode: LIVE, first: 50) { totalCount
+  edges { node { id lastDeliveryAt heldCount pendingCount secrets { id expiresAt }
+  stats { attempts successRate } week: stats(hours: 168) { attempts } } } } } }"""
+
+
+class TestEndpointList:
+    async def test_a_page_costs_the_same_statements_whatever_its_size(
+        self, client: httpx.AsyncClient, live: Container, world: World
+    ) -> None:
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        async def page_cost(expected: int) -> int:
+            statements.clear()
+            sa.event.listen(live.db.engine.sync_engine, "before_cursor_execute", count)
+            try:
+                found = data(await gql(client, LIST, {"id": world.acme.id}, token=token))
+            finally:
+                sa.event.remove(live.db.engine.sync_engine, "before_cursor_execute", count)
+            page = found["entity"]["webhookEndpoints"]
+            assert page["totalCount"] == expected and len(page["edges"]) == expected
+            node = page["edges"][0]["node"]
+            assert len(node["secrets"]) == 1 and node["stats"]["attempts"] == 0
+            return len(statements)
+
+        token = world.tokens["owner"]
+        for n in range(2):
+            data(await create(client, world, url=f"https://hooks.example.com/{n}"))
+        small = await page_cost(2)
+        for n in range(2, 12):
+            data(await create(client, world, url=f"https://hooks.example.com/{n}"))
+        assert await page_cost(12) == small

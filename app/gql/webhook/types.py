@@ -244,8 +244,7 @@ class WebhookDeliveryConnection:
 
 
 async def _last_delivery_at(root: WebhookEndpointType, info: Info[Context, Any]) -> datetime | None:
-    found = await info.context.services.webhooks.last_delivery_at([root.row.id])
-    return found.get(root.row.id)
+    return await info.context.loaders.webhook_last_delivery.load(root.row.id)
 
 
 @strawberry.type(name="WebhookEndpoint")
@@ -291,7 +290,7 @@ class WebhookEndpointType:
 
     @strawberry.field(description="Valid secrets, newest first (no values).")
     async def secrets(self, info: Info[Context, Any]) -> list[WebhookSecretInfo]:
-        rows = await info.context.services.webhooks.valid_secrets(self.row.id)
+        rows = await info.context.loaders.webhook_secrets.load(self.row.id) or []
         return [
             WebhookSecretInfo(
                 id=strawberry.ID(r.id), created_at=r.created_at, expires_at=r.expires_at
@@ -300,8 +299,7 @@ class WebhookEndpointType:
         ]
 
     async def _pending(self, info: Info[Context, Any]) -> int:
-        found = await info.context.services.webhooks.pending_counts([self.row.id])
-        return found.get(self.row.id, 0)
+        return await info.context.loaders.webhook_pending.load(self.row.id) or 0
 
     @strawberry.field(description="Deliveries held while paused or disabled.")
     async def held_count(self, info: Info[Context, Any]) -> int:
@@ -317,9 +315,9 @@ class WebhookEndpointType:
 
     @strawberry.field
     async def stats(self, info: Info[Context, Any], hours: int = 24) -> WebhookEndpointStats:
-        return WebhookEndpointStats.of(
-            await info.context.services.webhooks.stats(self.row.id, hours)
-        )
+        hours = max(1, min(hours, 24 * 31))
+        found = await info.context.loaders.webhook_stats.load(f"{hours}|{self.row.id}")
+        return WebhookEndpointStats.of(found or EndpointStats(hours, 0, 0))
 
     @strawberry.field
     async def deliveries(
