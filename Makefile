@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/bench_keys.py
 	$(BIN)/python bench/bench_logs.py
 	$(BIN)/python bench/bench_webhooks.py
+	$(BIN)/python bench/bench_publish.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal \
