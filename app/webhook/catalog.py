@@ -14,6 +14,7 @@ Endpoints subscribe to types, families (``order.*``) or ``*`` (``matches``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class WebhookCatalog:
     @classmethod
     def load(cls, path: Path | None) -> WebhookCatalog:
         if path is None:
-            return cls.from_raw(DEFAULT_CATALOG)
+            return _default_catalog()
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
@@ -151,6 +152,13 @@ class WebhookCatalog:
                 continue
             unknown.append(pattern)
         return unknown
+
+
+@functools.cache
+def _default_catalog() -> WebhookCatalog:
+    """Built and checked once per process (checking every schema takes a while); the catalog
+    is never changed after it is built."""
+    return WebhookCatalog.from_raw(DEFAULT_CATALOG)
 
 
 def matches(subscriptions: Iterable[str], event_type: str) -> bool:
