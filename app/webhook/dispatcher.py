@@ -150,6 +150,12 @@ class Dispatcher:
                 found[endpoint_id] = tuple(v for v, _ in opened)
         return found
 
+    async def any_due(self) -> bool:
+        """A read-only look for due deliveries: an idle worker's poll takes no write lock
+        (on SQLite a writing transaction holds the database's one write lock)."""
+        async with self.uow.reader() as uow:
+            return await self._repository(uow).any_due(uow.now())
+
     async def cycle(
         self, rows: Sequence[AttemptRow], limit: int
     ) -> tuple[RecordOutcome, list[Prepared]]:

@@ -57,6 +57,7 @@ class WebhookDeliveryJob:
         self._claim_batch = max(1, concurrency // 4)
         self.sent = 0
         self.failed = 0
+        self.idle_polls = 0  # timed polls that found nothing due (and took no write lock)
         self.disabled = 0
         self.last_claim_at = 0.0  # unix time of the last claim that found work
         self._last_retention = time.monotonic()
@@ -102,6 +103,17 @@ class WebhookDeliveryJob:
                     and (free >= self._claim_batch or busy < free)
                     and (self._wake.is_set() or more_due or loop.time() >= next_poll)
                 )
+                if claim and not batch and not self._wake.is_set() and not more_due:
+                    # A timed poll: look before taking the write lock.
+                    try:
+                        due = await self.dispatcher.any_due()
+                    except Exception:
+                        log.exception("webhook delivery poll failed")
+                        due = True  # the claim's own error handling takes over
+                    if not due:
+                        self.idle_polls += 1
+                        next_poll = loop.time() + self.poll_seconds
+                        continue
                 if batch or claim:
                     if claim:
                         self._wake.clear()

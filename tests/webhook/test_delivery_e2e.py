@@ -92,6 +92,27 @@ class TestDeliveryJob:
                 job.wake()
                 await receiver.wait_for(1)
 
+    async def test_idle_polls_take_no_write_transaction_and_find_new_work(
+        self, container: Container, entity: Entity
+    ) -> None:
+        async with Receiver() as receiver:
+            endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
+            job = build_delivery_job(container, poll_seconds=0.02)
+            cycles: list[int] = []
+            real_cycle = job.dispatcher.cycle
+
+            async def counted(rows: object, limit: int) -> object:
+                cycles.append(limit)
+                return await real_cycle(rows, limit)  # type: ignore[arg-type]
+
+            job.dispatcher.cycle = counted  # type: ignore[method-assign, assignment]
+            async with running(job):
+                await eventually(lambda: job.idle_polls >= 5)
+                assert cycles == []  # nothing due: only reads, never the write lock
+                await publish(container, entity.id, [endpoint.id])  # no wake: the poll finds it
+                await receiver.wait_for(1)
+            assert cycles  # the delivery was claimed and recorded in a write transaction
+
     async def test_stopping_finishes_and_records_in_flight_attempts(
         self, container: Container, entity: Entity
     ) -> None:

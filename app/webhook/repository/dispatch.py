@@ -213,6 +213,22 @@ class DispatchRepository:
             for row in taken
         ]
 
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a claim at ``now`` would find a delivery (a read: no lock is taken)."""
+        query = (
+            sa.select(D.c.id)
+            .select_from(D)
+            .join(E, E.c.id == D.c.endpoint_id)
+            .where(
+                D.c.status == DeliveryStatus.PENDING,
+                D.c.next_attempt_at <= now,
+                sa.or_(D.c.lease_expires_at.is_(None), D.c.lease_expires_at <= now),
+                E.c.status == EndpointStatus.ACTIVE,
+            )
+            .limit(1)
+        )
+        return (await self._execute(query)).first() is not None
+
     async def valid_secrets(
         self, endpoint_ids: Iterable[str], now: datetime
     ) -> dict[str, list[tuple[bytes, datetime | None]]]:
