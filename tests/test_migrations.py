@@ -41,5 +41,5 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0006_webhooks"
+        assert version == "0007_attempt_truncated"
         assert differences == []

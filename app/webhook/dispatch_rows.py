@@ -46,6 +46,7 @@ class AttemptRow:
     status: DeliveryStatus
     next_attempt_at: datetime | None
     exhausted: bool  # retries exhausted: the endpoint's failure clock starts
+    response_truncated: bool = False  # the answer was longer than the 20 KB kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,7 @@ class Dispatcher:
             status_code=result.status_code,
             response_headers=result.response_headers,
             response_body=result.response_body,
+            response_truncated=result.truncated,
             latency_ms=round(result.latency_ms, 3),
             succeeded=result.succeeded,
             error_class=str(result.error_class) if result.error_class else None,

@@ -191,6 +191,10 @@ class WebhookAttempt(SQLModel, table=True):
     status_code: int | None = None
     response_headers: list[list[str]] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     response_body: str | None = Field(default=None, sa_column=sa.Column(sa.Text))  # <= 20 KB
+    # the answer was longer than what is kept (20 KB)
+    response_truncated: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     latency_ms: float = 0.0
     succeeded: bool = False
     error_class: str | None = Field(default=None, max_length=20)

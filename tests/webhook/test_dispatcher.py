@@ -94,6 +94,20 @@ class TestAttempt:
         assert attempt.status_code == 400
         assert attempt.error_class == ErrorClass.HTTP_STATUS
         assert attempt.response_body == "x" * MAX_RESPONSE_BYTES
+        assert attempt.response_truncated is True
+
+    async def test_body_of_exactly_the_limit_is_kept_whole(
+        self, container: Container, dispatcher: Dispatcher, entity: Entity, receiver: Receiver
+    ) -> None:
+        receiver.answer = lambda _r: web.Response(status=200, text="y" * MAX_RESPONSE_BYTES)
+        endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
+        [queued] = await publish(container, entity.id, [endpoint.id])
+
+        await dispatcher.run_once()
+
+        [attempt] = await attempts(container, queued.id)
+        assert attempt.response_body == "y" * MAX_RESPONSE_BYTES
+        assert attempt.response_truncated is False
 
     async def test_redirect_is_a_failure_not_followed(
         self, container: Container, dispatcher: Dispatcher, entity: Entity, receiver: Receiver

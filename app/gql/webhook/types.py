@@ -166,7 +166,7 @@ class WebhookAttemptType:
             status_code=row.status_code,
             response_headers=headers(row.response_headers),
             response_body=body,
-            response_truncated=body is not None and len(body.encode()) >= 20 * 1024,
+            response_truncated=row.response_truncated,
             latency_ms=row.latency_ms,
             succeeded=row.succeeded,
             error_class=WebhookErrorClass(row.error_class) if row.error_class else None,

@@ -1,7 +1,6 @@
-"""All SQL of webhook delivery workers: claim due deliveries under a lease, read the signing
-secrets of the claimed endpoints, record attempts and advance deliveries (guarded by the lease
-owner), keep the endpoints' failure clock, disable endpoints failing for too long, and delete
-what is past retention.
+"""All SQL of webhook delivery workers: claim due deliveries under a lease, read the claimed
+endpoints' signing secrets, record attempts and advance deliveries (guarded by the lease owner),
+keep the failure clock, disable endpoints failing for too long, delete what is past retention.
 
 Claim (one transaction): deliveries that are pending, due (``next_attempt_at <= now``), whose
 lease is free or expired, whose endpoint is ACTIVE (a paused or disabled endpoint's deliveries
@@ -281,6 +280,7 @@ class DispatchRepository:
                     "status_code": r.status_code,
                     "response_headers": r.response_headers,
                     "response_body": r.response_body,
+                    "response_truncated": r.response_truncated,
                     "latency_ms": r.latency_ms,
                     "succeeded": r.succeeded,
                     "error_class": r.error_class,
