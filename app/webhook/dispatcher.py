@@ -39,7 +39,6 @@ DISABLE_AFTER = timedelta(days=5)
 DISABLED_EVENT = "webhook_endpoint.disabled"
 SYSTEM = Actor.system("webhooks")
 RETENTION_CHUNK = 1000
-SECRET_CACHE_SECONDS = 1.0
 SECRET_CACHE_SIZE = 10_000
 
 
@@ -91,7 +90,7 @@ class Dispatcher:
         self._claims = 0
         self._success_marked: dict[str, float] = {}  # endpoint id -> monotonic time
         # endpoint id -> (monotonic time read, [(secret, expires_at)]); never logged
-        self._secret_cache: dict[str, tuple[float, list[tuple[str, datetime | None]]]] = {}
+        self._opened: dict[tuple[str, bytes], str] = {}  # (endpoint, sealed) -> secret
 
     @staticmethod
     def _repository(uow: UnitOfWork) -> DispatchRepository:
@@ -118,36 +117,29 @@ class Dispatcher:
     async def _secrets(
         self, repository: DispatchRepository, endpoint_ids: set[str], now: datetime
     ) -> dict[str, tuple[str, ...]]:
-        """Every valid secret of each endpoint, opened. Read at most once a second per
-        endpoint (a rotation's new secret signs within a second; the previous ones stay valid
-        through the grace); an expiry is applied at once, and an endpoint left with no valid
-        cached secret is read again."""
-        tick = time.monotonic()
+        """Every valid secret of each endpoint, opened. The sealed rows are read in every claim
+        (one query), so a rotation signs its next attempt with the new secret and an expiry
+        applies at once; only the decryption of an unchanged sealed secret is remembered."""
+        sealed = await repository.valid_secrets(endpoint_ids, now)
         found: dict[str, tuple[str, ...]] = {}
-        missing: set[str] = set()
         for endpoint_id in endpoint_ids:
-            cached = self._secret_cache.get(endpoint_id)
-            if cached is not None and tick - cached[0] < SECRET_CACHE_SECONDS:
-                values = tuple(v for v, exp in cached[1] if exp is None or exp > now)
-                if values:
-                    found[endpoint_id] = values
-                    continue
-            missing.add(endpoint_id)
-        if missing:
-            sealed = await repository.valid_secrets(missing, now)
-            if len(self._secret_cache) > SECRET_CACHE_SIZE:
-                self._secret_cache.clear()
-            for endpoint_id in missing:
-                opened: list[tuple[str, datetime | None]] = []
-                for row, expires_at in sealed.get(endpoint_id, []):
+            values: list[str] = []
+            for row, _expires_at in sealed.get(endpoint_id, []):
+                key = (endpoint_id, bytes(row))
+                value = self._opened.get(key)
+                if value is None:
                     try:
-                        opened.append((self.box.open(endpoint_id, row), expires_at))
+                        value = self.box.open(endpoint_id, row)
                     except SecretUnreadable:
                         log.error(
                             "webhook endpoint %s has a secret that does not open", endpoint_id
                         )
-                self._secret_cache[endpoint_id] = (tick, opened)
-                found[endpoint_id] = tuple(v for v, _ in opened)
+                        continue
+                    if len(self._opened) >= SECRET_CACHE_SIZE:
+                        self._opened.clear()
+                    self._opened[key] = value
+                values.append(value)
+            found[endpoint_id] = tuple(values)
         return found
 
     async def any_due(self) -> bool:

@@ -4,6 +4,7 @@ live tail), and every PII read is audited."""
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
 from datetime import UTC, datetime, timedelta
@@ -165,10 +166,14 @@ class TestExportsWithoutPii:
         export_id = created["createLogExport"]["logExport"]["id"]
         while await live.exports.run_one():
             pass
-        listed = data(await gql(client, EXPORTS, {"e": world.acme.id}, token=token))
-        found: dict[str, Any] = next(
-            e for e in listed["entity"]["logExports"] if e["id"] == export_id
-        )
+        # The app's own exports job may have claimed it first: wait for whoever runs it.
+        found: dict[str, Any] = {}
+        for _ in range(300):
+            listed = data(await gql(client, EXPORTS, {"e": world.acme.id}, token=token))
+            found = next(e for e in listed["entity"]["logExports"] if e["id"] == export_id)
+            if found["status"] not in ("PENDING", "RUNNING"):
+                break
+            await asyncio.sleep(0.1)
         assert found["status"] == "COMPLETED"
         return found
 

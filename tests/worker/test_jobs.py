@@ -28,14 +28,18 @@ def names(container: Container, role: str) -> list[str]:
     return [job.name for job in jobs_for(container, role)]  # type: ignore[arg-type]
 
 
+# maintenance is off in tests (PORTAL_MAINTENANCE_INTERVAL_SECONDS=0)
+WORKER_JOBS = ["exports", "webhook_delivery", "api_key_expiry"]
+
+
 class TestJobsFor:
     async def test_serve_runs_the_request_path_jobs_and_embedded_worker_jobs(
         self, container: Container
     ) -> None:
-        assert names(container, "serve") == ["log_writer", "usage_recorder", "exports"]
+        assert names(container, "serve") == ["log_writer", "usage_recorder", *WORKER_JOBS]
 
     async def test_worker_runs_the_worker_jobs_only(self, container: Container) -> None:
-        assert names(container, "worker") == ["exports"]
+        assert names(container, "worker") == WORKER_JOBS
 
     async def test_maintenance_runs_when_its_interval_is_set(
         self, migrated: str, tmp_path: Path
@@ -44,7 +48,12 @@ class TestJobsFor:
             make_settings(migrated, tmp_path, maintenance_interval_seconds=60)
         )
         try:
-            assert names(with_maintenance, "worker") == ["exports", "maintenance"]
+            assert names(with_maintenance, "worker") == [
+                "exports",
+                "maintenance",
+                "webhook_delivery",
+                "api_key_expiry",
+            ]
         finally:
             await with_maintenance.close()
 
@@ -55,7 +64,7 @@ class TestJobsFor:
         try:
             expected = ["log_writer", "usage_recorder"]
             if backend() == "sqlite":  # one process: serve runs everything regardless
-                expected.append("exports")
+                expected += WORKER_JOBS
             assert names(off, "serve") == expected
         finally:
             await off.close()
