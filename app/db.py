@@ -107,9 +107,11 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def notify(self, channel: str, message: str) -> None:
-        """PostgreSQL NOTIFY (sent when the statement's transaction commits): the publishing side
-        of ``app/pubsub.py`` when Redis is not configured."""
-        async with self.engine.begin() as connection:
+        """PostgreSQL NOTIFY, the publishing side of ``app/pubsub.py`` when Redis is not
+        configured: one autocommit statement on a pooled connection (no BEGIN/COMMIT round trips;
+        NOTIFY is sent as the statement commits)."""
+        async with self.engine.connect() as pooled:
+            connection = await pooled.execution_options(isolation_level="AUTOCOMMIT")
             await connection.execute(
                 text("SELECT pg_notify(:channel, :message)"),
                 {"channel": channel, "message": message},

@@ -23,9 +23,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.net import IPAddress, normalize_address
 from app.webhook.models import ErrorClass
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 _COMPAT = ipaddress.IPv6Network("::/96")
@@ -131,7 +130,7 @@ def address_problem(address: IPAddress, *, allow_private: bool = False) -> str |
     return None
 
 
-def _literal(host: str) -> IPAddress | None:
+def literal_address(host: str) -> IPAddress | None:
     """An IP address written in the host, including every numeric IPv4 spelling the C
     resolver accepts (decimal ``2130706433``, octal ``0177.0.0.1``, hex ``0x7f.0.0.1``)."""
     try:
@@ -181,7 +180,7 @@ async def check_target(url: str, allow_private: bool) -> Target | Refusal:
     if parts.query:
         path = f"{path}?{parts.query}"
 
-    literal = _literal(host)
+    literal = literal_address(host)
     if literal is not None:
         addresses = [literal]
     else:
@@ -199,9 +198,7 @@ async def check_target(url: str, allow_private: bool) -> Target | Refusal:
             return Refusal(
                 ErrorClass.SSRF_REFUSED, f"{host} resolves to {address}, a {problem} address"
             )
-    chosen = addresses[0]
-    if isinstance(chosen, ipaddress.IPv6Address) and chosen.ipv4_mapped is not None:
-        chosen = chosen.ipv4_mapped
+    chosen = normalize_address(addresses[0])
     return Target(
         url=url,
         scheme=scheme,
