@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from app.errors import BadUserInput
 from app.webhook.catalog import WebhookCatalog
+from app.webhook.ssrf import address_problem, literal_address
 
 MAX_URL = 2048
 MAX_DESCRIPTION = 500
@@ -44,11 +44,9 @@ def endpoint_url(url: str, *, production: bool) -> str:
     if not host:
         raise BadUserInput("url needs a host", field="url")
     if production:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None and not address.is_global:
+        # the delivery-time guard's own reading of a literal host (numeric spellings included)
+        address = literal_address(host)
+        if address is not None and (not address.is_global or address_problem(address)):
             raise BadUserInput("url must not point to a private address", field="url")
     return value
 

@@ -114,6 +114,12 @@ class TestCreate:
             endpoint_url("https://10.0.0.5/x", production=True)
         assert endpoint_url("https://hooks.example.com/x", production=True)
 
+    def test_production_refuses_numeric_spellings_of_private_addresses(self) -> None:
+        # read as the delivery-time guard reads them: decimal, hex and octal IPv4
+        for url in ("https://2130706433/x", "https://0x7f.0.0.1/x", "https://0177.0.0.1/x"):
+            with pytest.raises(BadUserInput, match="private"):
+                endpoint_url(url, production=True)
+
     async def test_staff_is_forbidden_and_another_tenant_not_found(
         self, container: Container, world: World
     ) -> None:
