@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     container = Container(settings)
     should_migrate = settings.is_sqlite if migrate is None else migrate
     runner = TaskRunner(jobs_for(container, "serve"), settings.job_drain_seconds)
+    # GraphQL's webhookDelivery.jobAlive: this process's delivery job (None: it runs elsewhere)
+    container.webhooks.job_alive = lambda: runner.is_up("webhook_delivery")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

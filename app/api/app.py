@@ -13,11 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
 from app.api.errors import ApiError, error_response
 from app.api.middleware import ApiKeyMiddleware
 from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
-from app.api.webhooks import WEBHOOK_ROUTES
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.http_edge import BodyError
@@ -77,7 +77,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_v1(container: Container) -> ASGIApp:
     settings = container.settings
 
-    assert WEBHOOK_ROUTES  # imported for its routes, registered on `api`
     v1 = Starlette(
         routes=list(api.routes),
         exception_handlers={
@@ -109,10 +108,7 @@ def build_internal(container: Container) -> list[Route]:
 
     async def verify(request: Request) -> Response:
         request_id = _request_id(request)
-        token = settings.platform_token.get_secret_value() if settings.platform_token else None
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {token}" if token else None
-        if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        if not _platform_token_ok(settings, request):
             return error_response(401, "invalid_service_token", "Invalid service token", request_id)
         try:
             body: Any = loads(await request.body())

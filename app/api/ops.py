@@ -32,6 +32,14 @@ def ops_routes(container: Container) -> list[Route]:
         given = request.headers.get("authorization", "").encode("latin-1")
         return hmac.compare_digest(given, expected)
 
+    async def webhook_queue() -> tuple[int, int, float | None] | None:
+        """The webhook queue's figures, bounded like the database ping (None: unavailable)."""
+        try:
+            return await asyncio.wait_for(container.webhooks.queue_figures(), timeout=5)
+        except Exception as exc:
+            logger.warning("webhook queue figures failed", extra={"fields": {"error": repr(exc)}})
+            return None
+
     async def readyz(request: Request) -> Response:
         """ok / unavailable for anyone; the figures only for the metrics token."""
         try:
@@ -45,17 +53,17 @@ def ops_routes(container: Container) -> list[Route]:
         if not operator(request):
             return JSONResponse({"status": "ok"})
         writer = container.log_writer
-        due, held, oldest_age = await container.webhooks.queue_figures()
+        webhooks: dict[str, object] = {"delivery_job_alive": container.webhooks.job_alive()}
+        queue = await webhook_queue()
+        if queue is None:
+            webhooks["queue"] = "unavailable"
+        else:
+            webhooks.update(zip(("due", "held", "oldest_due_age_seconds"), queue, strict=True))
         return JSONResponse(
             {
                 "status": "ok",
                 "jobs": _runner_health(request),
-                "webhooks": {
-                    "delivery_job_alive": container.webhooks.job_alive(),
-                    "due": due,
-                    "held": held,
-                    "oldest_due_age_seconds": oldest_age,
-                },
+                "webhooks": webhooks,
                 "pubsub": container.pubsub.health(),
                 "database": "ok",
                 "request_log": {
@@ -85,14 +93,9 @@ def ops_routes(container: Container) -> list[Route]:
             )
         writer = container.log_writer
         cache = container.key_cache
-        due, held, oldest_age = await container.webhooks.queue_figures()
+        queue = await webhook_queue()
         lines = [
-            "# TYPE portal_webhook_deliveries_due gauge",
-            f"portal_webhook_deliveries_due {due}",
-            "# TYPE portal_webhook_deliveries_held gauge",
-            f"portal_webhook_deliveries_held {held}",
-            "# TYPE portal_webhook_oldest_due_age_seconds gauge",
-            f"portal_webhook_oldest_due_age_seconds {oldest_age or 0:.3f}",
+            *_webhook_metrics(queue),
             "# TYPE portal_request_log_queued gauge",
             f"portal_request_log_queued {writer.pending}",
             "# TYPE portal_request_log_written_total counter",
@@ -148,4 +151,18 @@ def _pubsub_metrics(health: dict[str, Any]) -> list[str]:
         f"portal_pubsub_connected {int(bool(health['connected']))}",
         "# TYPE portal_pubsub_reconnects_total counter",
         f"portal_pubsub_reconnects_total {health['reconnects']}",
+    ]
+
+
+def _webhook_metrics(queue: tuple[int, int, float | None] | None) -> list[str]:
+    if queue is None:
+        return []
+    due, held, oldest_age = queue
+    return [
+        "# TYPE portal_webhook_deliveries_due gauge",
+        f"portal_webhook_deliveries_due {due}",
+        "# TYPE portal_webhook_deliveries_held gauge",
+        f"portal_webhook_deliveries_held {held}",
+        "# TYPE portal_webhook_oldest_due_age_seconds gauge",
+        f"portal_webhook_oldest_due_age_seconds {oldest_age or 0:.3f}",
     ]

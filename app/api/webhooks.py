@@ -301,12 +301,3 @@ def _in_entity(request: Request) -> KeyCaller:
     if request.path_params["entity_id"] != key.entity_id:
         raise ApiError(404, "not_found", "No such webhook endpoint", field="endpoint_id")
     return key
-
-
-WEBHOOK_ROUTES = (
-    list_webhook_endpoints,
-    create_webhook_endpoint,
-    get_webhook_endpoint,
-    update_webhook_endpoint,
-    delete_webhook_endpoint,
-)

@@ -30,8 +30,18 @@ def event_data(key: ApiKey) -> dict[str, object]:
     }
 
 
-def publish_key_event(uow: UnitOfWork, event_type: str, key: ApiKey, **extra: object) -> None:
-    uow.publish(OutboxMessage(event_type, key.entity_id, {**event_data(key), **extra}, key.mode))
+def publish_key_event(
+    uow: UnitOfWork,
+    event_type: str,
+    key: ApiKey,
+    *,
+    idempotency_key: str | None = None,
+    **extra: object,
+) -> None:
+    data = {**event_data(key), **extra}
+    uow.publish(
+        OutboxMessage(event_type, key.entity_id, data, key.mode, idempotency_key=idempotency_key)
+    )
 
 
 async def publish_expiring(factory: UnitOfWorkFactory, within: timedelta = EXPIRING_NOTICE) -> int:
@@ -51,15 +61,7 @@ async def publish_expiring(factory: UnitOfWorkFactory, within: timedelta = EXPIR
             continue
         try:
             async with factory.writer(Actor.system("api_key_expiry")) as uow:
-                uow.publish(
-                    OutboxMessage(
-                        "api_key.expiring",
-                        key.entity_id,
-                        event_data(key),
-                        key.mode,
-                        idempotency_key=notice,
-                    )
-                )
+                publish_key_event(uow, "api_key.expiring", key, idempotency_key=notice)
         except IntegrityError:
             continue  # published meanwhile by another worker
         published += 1

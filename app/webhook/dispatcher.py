@@ -89,7 +89,6 @@ class Dispatcher:
         self.owner = owner or worker_id()
         self._claims = 0
         self._success_marked: dict[str, float] = {}  # endpoint id -> monotonic time
-        # endpoint id -> (monotonic time read, [(secret, expires_at)]); never logged
         self._opened: dict[tuple[str, bytes], str] = {}  # (endpoint, sealed) -> secret
 
     @staticmethod
@@ -124,8 +123,8 @@ class Dispatcher:
         found: dict[str, tuple[str, ...]] = {}
         for endpoint_id in endpoint_ids:
             values: list[str] = []
-            for row, _expires_at in sealed.get(endpoint_id, []):
-                key = (endpoint_id, bytes(row))
+            for row in sealed.get(endpoint_id, []):
+                key = (endpoint_id, row)
                 value = self._opened.get(key)
                 if value is None:
                     try:

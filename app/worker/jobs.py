@@ -45,8 +45,6 @@ def _worker_jobs(container: Container) -> list[Job]:
     if container.settings.maintenance_interval_seconds > 0:
         jobs.append(container.maintenance)
     # Jobs of other domains, built from the container:
-    delivery = build_delivery_job(container)  # woken by container.webhook_wake
-    container.webhooks.job_alive = lambda: bool(delivery.health()["alive"])
-    jobs.append(delivery)
+    jobs.append(build_delivery_job(container))  # woken by container.webhook_wake
     jobs.append(build_key_expiry_job(container))
     return jobs

@@ -100,6 +100,13 @@ class TaskRunner:
             report[state.job.name] = {"up": state.up, "restarts": state.restarts, "health": own}
         return report
 
+    def is_up(self, name: str) -> bool | None:
+        """Whether the job ``name`` is running (None: this runner has no such job)."""
+        for state in self._states:
+            if state.job.name == name:
+                return state.up
+        return None
+
     async def _supervise(self, state: JobState) -> None:
         job = state.job
         delay = BACKOFF_FIRST

@@ -193,8 +193,7 @@ class WebhookDeliveryJob:
 
 
 def build_delivery_job(container: Container, **overrides: Any) -> WebhookDeliveryJob:
-    """The delivery job of a process, registered with the container's delivery wake hook when
-    there is one (``container.webhook_wake.listen(job.wake)``)."""
+    """The delivery job of a process, woken by the container's delivery wake hook."""
     settings = container.settings
     sender = Sender(settings.webhook_timeout_seconds, limit=settings.webhook_concurrency)
     dispatcher = Dispatcher(
@@ -212,7 +211,5 @@ def build_delivery_job(container: Container, **overrides: Any) -> WebhookDeliver
         poll_seconds=overrides.pop("poll_seconds", settings.webhook_poll_seconds),
         **overrides,
     )
-    wake = getattr(container, "webhook_wake", None)
-    if wake is not None:
-        wake.listen(job.wake)
+    container.webhook_wake.listen(job.wake)
     return job

@@ -230,14 +230,13 @@ class DispatchRepository:
 
     async def valid_secrets(
         self, endpoint_ids: Iterable[str], now: datetime
-    ) -> dict[str, list[tuple[bytes, datetime | None]]]:
-        """The sealed secrets that sign, per endpoint, with their expiry: unexpired, newest
-        first."""
-        found: dict[str, list[tuple[bytes, datetime | None]]] = {}
+    ) -> dict[str, list[bytes]]:
+        """The sealed secrets that sign, per endpoint: unexpired, newest first."""
+        found: dict[str, list[bytes]] = {}
         ids = sorted(set(endpoint_ids))
         for part in _chunks(ids):
             query = (
-                sa.select(S.c.endpoint_id, S.c.ciphertext, S.c.expires_at)
+                sa.select(S.c.endpoint_id, S.c.ciphertext)
                 .where(
                     self._in(S.c.endpoint_id, part),
                     sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
@@ -245,7 +244,7 @@ class DispatchRepository:
                 .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
             )
             for row in (await self._execute(query)).all():
-                found.setdefault(row[0], []).append((bytes(row[1]), row[2]))
+                found.setdefault(row[0], []).append(bytes(row[1]))
         return found
 
     # Record ------------------------------------------------------------------------------------
