@@ -113,35 +113,31 @@ class TaskRunner:
         while not self.stopping.is_set():
             began = self._monotonic()
             state.up = True
+            crashed: Exception | None = None
             try:
                 await job.run(self.stopping)
             except asyncio.CancelledError:
-                state.up = False
                 raise
-            except Exception:
-                state.up = False
+            except Exception as exc:
+                crashed = exc
                 if self.stopping.is_set():
                     logger.exception(
                         "job failed while stopping", extra={"fields": {"job": job.name}}
                     )
-                    return
-                if self._monotonic() - began >= BACKOFF_MAX:
-                    delay = BACKOFF_FIRST
-                state.restarts += 1
-                logger.exception(
-                    "job crashed; restarting",
-                    extra={"fields": {"job": job.name, "restarts": state.restarts, "delay": delay}},
-                )
-            else:
+            finally:
                 state.up = False
-                if self.stopping.is_set():
-                    return
-                if self._monotonic() - began >= BACKOFF_MAX:
-                    delay = BACKOFF_FIRST
-                state.restarts += 1
+            if self.stopping.is_set():
+                return
+            if self._monotonic() - began >= BACKOFF_MAX:
+                delay = BACKOFF_FIRST
+            state.restarts += 1
+            fields = {"job": job.name, "restarts": state.restarts, "delay": delay}
+            if crashed is not None:
+                logger.error("job crashed; restarting", exc_info=crashed, extra={"fields": fields})
+            else:
                 logger.error(
                     "job returned before it was asked to stop; restarting",
-                    extra={"fields": {"job": job.name, "restarts": state.restarts, "delay": delay}},
+                    extra={"fields": fields},
                 )
             await self._backoff(delay)
             delay = min(delay * 2, BACKOFF_MAX)
