@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, ge=5, le=3600)
     webhook_concurrency: int = Field(default=64, ge=1, le=1024)
     webhook_retention_days: int = Field(default=30, ge=1, le=3650)
+    # a delivery job's heartbeat (webhook_delivery_heartbeats); alive while fresher than 3 beats
+    webhook_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _webhook_delivery(self) -> Settings:

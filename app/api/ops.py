@@ -40,6 +40,14 @@ def ops_routes(container: Container) -> list[Route]:
             logger.warning("webhook queue figures failed", extra={"fields": {"error": repr(exc)}})
             return None
 
+    async def delivery_alive() -> bool | None:
+        """A delivery job here or a fresh heartbeat elsewhere (None: unavailable)."""
+        try:
+            return await asyncio.wait_for(container.webhooks.delivery_alive(), timeout=5)
+        except Exception as exc:
+            logger.warning("webhook heartbeat read failed", extra={"fields": {"error": repr(exc)}})
+            return None
+
     async def readyz(request: Request) -> Response:
         """ok / unavailable for anyone; the figures only for the metrics token."""
         try:
@@ -53,8 +61,8 @@ def ops_routes(container: Container) -> list[Route]:
         if not operator(request):
             return JSONResponse({"status": "ok"})
         writer = container.log_writer
-        webhooks: dict[str, object] = {"delivery_job_alive": container.webhooks.job_alive()}
         queue = await webhook_queue()
+        webhooks: dict[str, object] = {"delivery_job_alive": await delivery_alive()}
         if queue is None:
             webhooks["queue"] = "unavailable"
         else:
@@ -94,8 +102,17 @@ def ops_routes(container: Container) -> list[Route]:
         writer = container.log_writer
         cache = container.key_cache
         queue = await webhook_queue()
+        alive = await delivery_alive()
         lines = [
             *_webhook_metrics(queue),
+            *(
+                []
+                if alive is None
+                else [
+                    "# TYPE portal_webhook_delivery_alive gauge",
+                    f"portal_webhook_delivery_alive {int(alive)}",
+                ]
+            ),
             "# TYPE portal_request_log_queued gauge",
             f"portal_request_log_queued {writer.pending}",
             "# TYPE portal_request_log_written_total counter",

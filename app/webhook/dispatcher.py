@@ -27,6 +27,7 @@ from app.webhook import retry
 from app.webhook.dispatch_rows import AttemptRow, Claimed, DisabledEndpoint
 from app.webhook.models import DeliveryStatus
 from app.webhook.repository.dispatch import DispatchRepository
+from app.webhook.repository.heartbeats import HeartbeatRepository
 from app.webhook.secrets import SecretBox, SecretUnreadable
 from app.webhook.sender import Sender, SendResult
 from app.webhook.signing import delivery_headers
@@ -285,6 +286,24 @@ class Dispatcher:
         prepared = await self.claim(limit or self.settings.webhook_concurrency)
         rows = await asyncio.gather(*(self.attempt(p) for p in prepared))
         return await self.record(rows)
+
+    # Heartbeat ---------------------------------------------------------------------------------
+
+    async def beat(self) -> None:
+        """Say this delivery job is alive (``webhook_delivery_heartbeats``), and forget jobs
+        silent for a day."""
+        now = self.clock.now()
+        async with self.uow.writer(SYSTEM) as uow:
+            beats = HeartbeatRepository(uow.session)
+            alive_until = now + timedelta(seconds=3 * self.settings.webhook_heartbeat_seconds)
+            host = socket.gethostname()[:255]
+            await beats.beat(self.owner, host, os.getpid(), now, alive_until)
+            await beats.remove_older_than(now - timedelta(days=1))
+
+    async def stop_beating(self) -> None:
+        """A clean stop: this job reads as gone at once, not after its heartbeat goes stale."""
+        async with self.uow.writer(SYSTEM) as uow:
+            await HeartbeatRepository(uow.session).remove(self.owner)
 
     # Retention ---------------------------------------------------------------------------------
 

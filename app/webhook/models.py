@@ -199,3 +199,20 @@ class WebhookAttempt(SQLModel, table=True):
     succeeded: bool = False
     error_class: str | None = Field(default=None, max_length=20)
     error_message: str | None = Field(default=None, max_length=500)
+
+
+class DeliveryHeartbeat(SQLModel, table=True):
+    """One row per running delivery job (``Dispatcher.owner``), refreshed every
+    ``settings.webhook_heartbeat_seconds``: how a replica without a delivery job of its own knows
+    that a ``portal worker`` elsewhere is delivering. Each beat sets ``alive_until`` three of the
+    writer's own intervals ahead, so readers need not share its settings. A clean stop deletes its
+    row; a killed worker's row goes stale and then reads as not alive."""
+
+    __tablename__ = "webhook_delivery_heartbeats"
+
+    worker_id: str = Field(primary_key=True, max_length=80)
+    host: str = Field(max_length=255)
+    process_id: int
+    started_at: datetime = _created_at()
+    beat_at: datetime = _created_at()
+    alive_until: datetime = _created_at()

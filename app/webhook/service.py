@@ -32,6 +32,7 @@ __all__ = [
     "WebhookService",
 ]
 from app.webhook.repository.events import queue_stats
+from app.webhook.repository.heartbeats import HeartbeatRepository
 from app.webhook.secrets import new_signing_secret
 
 
@@ -183,8 +184,21 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
             await self._authorize(uow, actor, entity_id)
             now = uow.now()
             due, held, oldest = await queue_stats(uow.session, now, entity_id)
+            alive = await self._delivery_alive(uow)
         age = (now - oldest).total_seconds() if oldest is not None else None
-        return DeliveryInfrastructure(self.job_alive(), due, held, oldest, age)
+        return DeliveryInfrastructure(alive, due, held, oldest, age)
+
+    async def delivery_alive(self) -> bool:
+        """Whether a delivery job runs in this process or beat recently anywhere (operators:
+        ``/readyz``, ``/metrics``)."""
+        async with self.uow.reader() as uow:
+            return await self._delivery_alive(uow)
+
+    async def _delivery_alive(self, uow: UnitOfWork) -> bool:
+        if self.job_alive():
+            return True  # this process's own job is up
+        # Elsewhere (``portal worker`` processes): a heartbeat fresher than three intervals.
+        return await HeartbeatRepository(uow.session).alive_at(uow.now()) > 0
 
     async def queue_figures(self) -> tuple[int, int, float | None]:
         """Every entity's (due, held, age in seconds of the oldest due delivery), for operators

@@ -61,6 +61,8 @@ class WebhookDeliveryJob:
         self.disabled = 0
         self.last_claim_at = 0.0  # unix time of the last claim that found work
         self._last_retention = time.monotonic()
+        self.heartbeat_seconds = dispatcher.settings.webhook_heartbeat_seconds
+        self._next_beat = 0.0  # monotonic time of the next heartbeat
 
     # The Job protocol ----------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ class WebhookDeliveryJob:
                 stop = stopping.is_set()
                 if stop and self._in_flight == 0:
                     break
+                if not stop and time.monotonic() >= self._next_beat:
+                    await self._beat()  # every heartbeat_seconds, busy or idle
                 if self._done and not stop and len(self._done) < self._in_flight // 2:
                     # More attempts are about to finish: one transaction records them together.
                     await asyncio.sleep(RECORD_GATHER_SECONDS)
@@ -147,12 +151,14 @@ class WebhookDeliveryJob:
                     self._last_retention = time.monotonic()
                     await self._retention()
                     continue
-                await self._pause(stopping, max(0.0, next_poll - loop.time()))
+                until_beat = self._next_beat - time.monotonic()
+                await self._pause(stopping, max(0.0, min(next_poll - loop.time(), until_beat)))
         finally:
             for task in tasks:
                 task.cancel()
             await self.dispatcher.sender.close()
             self._alive = False
+            await self._stop_beating()
 
     # Internals -----------------------------------------------------------------------------------
 
@@ -181,6 +187,20 @@ class WebhookDeliveryJob:
             return  # the lease expires and another claim retries it
         self._done.append(row)
         self._done_ready.set()
+
+    async def _beat(self) -> None:
+        """Refresh this job's heartbeat row (a failure is logged; the next beat retries)."""
+        self._next_beat = time.monotonic() + self.heartbeat_seconds
+        try:
+            await self.dispatcher.beat()
+        except Exception:
+            log.exception("webhook delivery heartbeat failed")
+
+    async def _stop_beating(self) -> None:
+        try:
+            await asyncio.wait_for(self.dispatcher.stop_beating(), timeout=5)
+        except Exception:
+            log.warning("webhook delivery heartbeat row not removed; it goes stale instead")
 
     async def _retention(self) -> None:
         try:

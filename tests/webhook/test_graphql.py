@@ -270,6 +270,7 @@ class TestDeliveries:
             )
         )["entity"]["webhookDelivery"]
         assert status["dueCount"] == 1 and status["heldCount"] == 0
+        assert status["jobAlive"] is False  # no delivery job here, no worker's heartbeat
         assert status["oldestDueAt"] is not None and status["oldestDueAgeSeconds"] >= 0
 
 

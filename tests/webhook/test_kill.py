@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def clock() -> OffsetClock:  # type: ignore[override]
     return OffsetClock()
 
 
-def start_worker(container: Container, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_worker(container: Container, data_dir: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
         PORTAL_ENV="test",
@@ -38,6 +39,7 @@ def start_worker(container: Container, data_dir: Path) -> subprocess.Popen[bytes
         PORTAL_WEBHOOK_LEASE_SECONDS="5",
         PORTAL_WEBHOOK_POLL_SECONDS="0.2",
         PORTAL_WEBHOOK_CONCURRENCY="8",
+        **extra,
     )
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.webhook_worker"],
@@ -84,3 +86,38 @@ class TestKilledWorker:
         # a delivery in flight when the worker died arrives again, as the same webhook-id
         repeated = [r for r in receiver.received if counts[r.webhook_id] > 1]
         assert all(r.envelope["id"] == r.webhook_id for r in repeated)
+
+
+class TestWorkerHeartbeat:
+    """A process without a delivery job of its own (a replica with PORTAL_EMBEDDED_WORKER=false)
+    sees separate ``portal worker`` processes through their heartbeats."""
+
+    async def test_alive_while_a_worker_beats_and_gone_after_it_stops_or_dies(
+        self, container: Container, tmp_path: Path
+    ) -> None:
+        webhooks = container.webhooks
+        assert webhooks.job_alive() is None  # no delivery job in this process
+        assert await webhooks.delivery_alive() is False
+        beat = {"PORTAL_WEBHOOK_HEARTBEAT_SECONDS": "0.3"}
+        stopped = start_worker(container, tmp_path, **beat)
+        try:
+            await eventually(webhooks.delivery_alive, 30)
+        finally:
+            stopped.send_signal(signal.SIGTERM)
+            stopped.wait(timeout=30)
+        assert stopped.returncode == 0
+        # A clean stop removes its heartbeat at once, long before it would go stale.
+        assert await webhooks.delivery_alive() is False
+
+        killed = start_worker(container, tmp_path, **beat)
+        try:
+            await eventually(webhooks.delivery_alive, 30)
+        finally:
+            killed.send_signal(signal.SIGKILL)
+            killed.wait()
+        # A killed worker leaves its row behind; it reads as dead once older than 3 beats.
+        await eventually(lambda: _not(webhooks.delivery_alive), 10)
+
+
+async def _not(check: Callable[[], Awaitable[bool]]) -> bool:
+    return not await check()

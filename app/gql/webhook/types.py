@@ -368,7 +368,10 @@ class WebhookEndpointConnection:
 @strawberry.type
 class WebhookDeliveryInfrastructure:
     job_alive: bool | None = strawberry.field(
-        description="A delivery job is running (null: unknown, e.g. only separate workers)."
+        description=(
+            "A delivery job is running: in this process, or a `portal worker` whose heartbeat "
+            "is fresher than three heartbeat intervals."
+        )
     )
     due_count: int
     held_count: int
