@@ -41,5 +41,5 @@ class TestMigrations:
         finally:
             await engine.dispose()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0007_attempt_truncated"
+        assert version == "0008_key_justification"
         assert differences == []
