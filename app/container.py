@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from app.api_key.scopes import ScopeCatalog
@@ -67,7 +68,10 @@ class Container:
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         )
-        self.catalog = ScopeCatalog.load(settings.scope_catalog_file)
+        try:
+            self.catalog = ScopeCatalog.load(settings.scope_catalog_file)
+        except ValueError as exc:
+            raise SettingsError(f"PORTAL_SCOPE_CATALOG_FILE: {exc}") from None
         self.tenancy = TenancyService(self.uow, self.hasher, frozenset(self.catalog.scopes))
         throttle_store: ThrottleStore = SqlThrottleStore(self.uow)
         if settings.redis_url:
@@ -87,7 +91,12 @@ class Container:
         self.webhook_wake.connect(self.pubsub)  # wakes delivery jobs in other processes
         self.bus = InvalidationBus(self.key_cache, self.pubsub)
         self.verifier = KeyVerifier(
-            self.db, self.catalog, self.key_digest, settings.key_prefix, self.key_cache, self.clock
+            self.db,
+            self.catalog,
+            self.key_digest,
+            KeyFormat.of(settings),
+            self.key_cache,
+            self.clock,
         )
         self.limiter: RateLimiter = (
             RedisRateLimiter(settings.redis_url) if settings.redis_url else LocalRateLimiter()

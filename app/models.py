@@ -268,3 +268,4 @@ class ApiKey(SQLModel, table=True):
     rotated_to_id: str | None = Field(default=None, max_length=40)
     last_used_at: datetime | None = _ts(nullable=True)
     last_used_ip: str | None = Field(default=None, max_length=64)
+    justification: str | None = Field(default=None, max_length=200)  # why elevated scopes

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.key_template import DEFAULT_KEY_FORMAT, parse_template
 from app.net import parse_network
 
 ENV_PREFIX = "PORTAL_"
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []
 
     key_prefix: str = Field(default="pk", pattern=r"^[a-z][a-z0-9]{1,9}$")
+    key_format: str = DEFAULT_KEY_FORMAT  # app/key_template.py; the checksum is always appended
     allow_private_webhook_targets: bool = False
     log_retention_days: int = Field(default=30, ge=1, le=3650)
     log_queue_size: int = Field(default=50_000, ge=1)
@@ -154,6 +156,12 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("key_format")
+    @classmethod
+    def _key_format(cls, value: str) -> str:
+        parse_template(value)
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -102,6 +102,7 @@ async def create_key(settings: Any) -> tuple[str, str]:
                 name="bench publish",
                 mode="test",
                 scopes=["orders:write", "webhooks:read", "webhooks:write"],
+                justification="Benchmark: publishes orders and manages webhooks",
             ),
         )
         return created.secret, entity.id

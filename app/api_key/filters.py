@@ -13,3 +13,4 @@ class KeyFilter:
     statuses: frozenset[str] = frozenset()  # ACTIVE | EXPIRED | REVOKED
     search: str | None = None
     expiring_before: datetime | None = None
+    created_by_id: str | None = None

@@ -4,6 +4,7 @@ policy (presets, required expiry, maximum lifetime, successor expiry on rotation
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.api_key.format import MODES
@@ -15,6 +16,8 @@ from app.settings import Settings
 
 EXPIRY_PRESETS = (30, 90, 180, 365)
 EXPIRES_SOON = timedelta(days=14)
+ROTATION_ADVISED = timedelta(days=90)
+MAX_JUSTIFICATION = 200
 MAX_GRACE = timedelta(days=7)
 MAX_ALLOWLIST = 100
 
@@ -33,6 +36,40 @@ def expires_soon(key: ApiKey, now: datetime) -> bool:
         and key.expires_at is not None
         and key.expires_at - now <= EXPIRES_SOON
     )
+
+
+def rotation_due(key: ApiKey, now: datetime) -> bool:
+    """Active, not rotated yet, and created at least ROTATION_ADVISED ago."""
+    return (
+        key_status(key, now) == "ACTIVE"
+        and key.rotated_to_id is None
+        and now - key.created_at >= ROTATION_ADVISED
+    )
+
+
+def key_justification(value: str | None) -> str | None:
+    """One line of 1 to 200 characters (surrounding blanks dropped), or None when not given."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text.splitlines()) > 1:
+        raise BadUserInput("The justification must be a single line", field="justification")
+    if not text or len(text) > MAX_JUSTIFICATION:
+        raise BadUserInput(
+            f"The justification must be 1 to {MAX_JUSTIFICATION} characters", field="justification"
+        )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    """The deployment's key policy, as the portal shows it."""
+
+    expiry_required: bool
+    max_lifetime_days: int | None
+    expiry_preset_days: tuple[int, ...]
+    expiring_soon_days: int
+    rotation_advised_days: int
 
 
 def key_name(value: str) -> str:
@@ -96,6 +133,26 @@ class KeyPolicy:
         self.settings = settings
         self.catalog = catalog
 
+    def summary(self) -> PolicySummary:
+        limit = self.settings.api_key_max_lifetime_days
+        return PolicySummary(
+            expiry_required=self.settings.api_key_expiry_required,
+            max_lifetime_days=limit,
+            expiry_preset_days=tuple(d for d in EXPIRY_PRESETS if limit is None or d <= limit),
+            expiring_soon_days=EXPIRES_SOON.days,
+            rotation_advised_days=ROTATION_ADVISED.days,
+        )
+
+    def require_justification(self, scopes: frozenset[str], justification: str | None) -> None:
+        """Granting an elevated scope (any write, or one the catalog marks) needs a reason."""
+        elevated = self.catalog.elevated(scopes)
+        if elevated and justification is None:
+            raise BadUserInput(
+                f"Say why this key needs elevated scopes ({', '.join(elevated)}): a justification"
+                f" of 1 to {MAX_JUSTIFICATION} characters on one line is required",
+                field="justification",
+            )
+
     def scopes(self, scopes: Sequence[str] | None, preset: str | None) -> frozenset[str]:
         if scopes is not None and preset is not None:
             raise BadUserInput("Give scopes or a preset, not both", field="preset")
@@ -108,6 +165,10 @@ class KeyPolicy:
         unknown = self.catalog.unknown(names)
         if unknown:
             raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="scopes")
+        if not names:
+            raise BadUserInput(
+                "A key needs at least one scope: pick scopes or a preset", field="scopes"
+            )
         return frozenset(names)
 
     def expiry(

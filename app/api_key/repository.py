@@ -72,6 +72,8 @@ class ApiKeyRepository:
                 col(ApiKey.expires_at) > now,
                 col(ApiKey.expires_at) <= filters.expiring_before,
             )
+        if filters.created_by_id:
+            query = query.where(ApiKey.created_by_user_id == filters.created_by_id)
         if before:
             query = query.where(col(ApiKey.id) < before)
         return (await self.session.exec(query.order_by(col(ApiKey.id).desc()).limit(limit))).all()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_RESOURCES: dict[str, tuple[str, str]] = {
     "accounts": ("List and retrieve accounts", "Create, update, and delete accounts"),
@@ -30,12 +32,29 @@ DEFAULT_RESOURCES: dict[str, tuple[str, str]] = {
 }
 
 
+ACCESS_LEVELS = ("read", "write")
+RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,47}$")
+
+
+def _level(resource: str, access: str, spec: object) -> tuple[str, bool]:
+    if isinstance(spec, str):
+        return spec, False
+    if isinstance(spec, dict) and isinstance(spec.get("description"), str):
+        if set(spec) - {"description", "elevated"} or not isinstance(
+            spec.get("elevated", False), bool
+        ):
+            raise ValueError(f'{resource}:{access}: only "description" and "elevated" (bool)')
+        return spec["description"], bool(spec.get("elevated", False))
+    raise ValueError(f'{resource}:{access}: a description, or {{"description": ...}}')
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     name: str
     resource: str
     access: str  # read | write
     description: str
+    elevated: bool = False  # every write scope, and any the catalog marks elevated
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +75,65 @@ class ScopeCatalog:
     def from_resources(
         cls, resources: dict[str, tuple[str, str]], implies: dict[str, list[str]] | None = None
     ) -> ScopeCatalog:
+        """Resources that each have a ``:read`` and a ``:write`` scope (the default catalog)."""
+        return cls.from_specs(
+            {name: {"read": read, "write": write} for name, (read, write) in resources.items()},
+            implies,
+        )
+
+    @classmethod
+    def from_specs(
+        cls, resources: Any, implies: dict[str, list[str]] | None = None
+    ) -> ScopeCatalog:
+        """Resources with the access levels they offer: ``{"users": {"read": "List users"}}``
+        has ``users:read`` only. A level is a description or ``{"description": "...",
+        "elevated": true}``; write scopes are always elevated. ``ValueError`` names a bad
+        entry."""
+        if not isinstance(resources, dict) or not resources:
+            raise ValueError('"resources" must be a non-empty object')
         scopes: dict[str, Scope] = {}
-        for resource, (read, write) in resources.items():
-            scopes[f"{resource}:read"] = Scope(f"{resource}:read", resource, "read", read)
-            scopes[f"{resource}:write"] = Scope(f"{resource}:write", resource, "write", write)
-        return cls(scopes, {k: frozenset(v) for k, v in (implies or {}).items()})
+        for resource, spec in resources.items():
+            if not RESOURCE_NAME.match(str(resource)):
+                raise ValueError(
+                    f"resource {resource!r}: a lowercase letter, then letters, digits or '_.-'"
+                )
+            if not isinstance(spec, dict) or not spec or set(spec) - set(ACCESS_LEVELS):
+                raise ValueError(
+                    f'resource {resource!r}: give "read" and/or "write" (nothing else)'
+                )
+            for access in ACCESS_LEVELS:
+                if access not in spec:
+                    continue
+                description, elevated = _level(resource, access, spec[access])
+                name = f"{resource}:{access}"
+                scopes[name] = Scope(
+                    name, resource, access, description, elevated or access == "write"
+                )
+        implied = {k: frozenset(v) for k, v in (implies or {}).items()}
+        unknown = sorted({n for k, v in implied.items() for n in (k, *v)} - set(scopes))
+        if unknown:
+            raise ValueError(f'"implies" names unknown scopes: {", ".join(unknown)}')
+        return cls(scopes, implied)
 
     @classmethod
     def load(cls, path: Path | None) -> ScopeCatalog:
-        """The default catalog, or one from a JSON file:
-        ``{"resources": {"devices": {"read": "...", "write": "..."}}, "implies": {...}}``."""
+        """The default catalog, or one from a JSON file: ``{"resources": {"devices": {"read":
+        "...", "write": "..."}, "users": {"read": {"description": "...", "elevated": true}}},
+        "implies": {"devices:write": ["devices:read"]}}`` (a resource may offer read or write
+        only). ``ValueError`` says what is wrong with the file."""
         if path is None:
             return cls.from_resources(DEFAULT_RESOURCES)
-        raw = json.loads(path.read_text())
-        resources = {
-            name: (str(spec["read"]), str(spec["write"])) for name, spec in raw["resources"].items()
-        }
-        return cls.from_resources(resources, raw.get("implies"))
+        try:
+            raw = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {path}: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ValueError('expected an object with "resources"')
+        return cls.from_specs(raw.get("resources"), raw.get("implies"))
+
+    def elevated(self, names: frozenset[str] | list[str]) -> list[str]:
+        """The elevated scopes among ``names`` (they need a justification to be granted)."""
+        return sorted(n for n in names if n in self.scopes and self.scopes[n].elevated)
 
     def unknown(self, names: list[str] | tuple[str, ...]) -> list[str]:
         return sorted(set(names) - set(self.scopes))
@@ -91,6 +152,7 @@ class ScopeCatalog:
             Preset("read_only", "Read-only", "Every :read scope", reads),
             Preset("full_access", "Full access", "Every read and write scope", reads + writes),
         ]
+        presets = [p for p in presets if p.scopes]  # a catalog may have no read scopes
         patterns = [
             (
                 "analytics",

@@ -13,19 +13,22 @@ from datetime import datetime, timedelta
 from app.actor import Actor
 from app.api_key.entity_settings import EntityApiSettings
 from app.api_key.filters import KeyFilter
-from app.api_key.format import generate_key, parse_key
+from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.notices import EXPIRING_NOTICE, publish_expiring, publish_key_event
 from app.api_key.policy import (
     KeyPolicy,
+    PolicySummary,
     expires_soon,
     grace_period,
     ip_allowlist,
     key_description,
+    key_justification,
     key_mode,
     key_name,
     key_status,
     rotated_expiry_error,
+    rotation_due,
 )
 from app.api_key.scopes import ScopeCatalog
 from app.errors import BadUserInput, NotFound
@@ -61,6 +64,7 @@ class NewKey:
     expires_at: datetime | None = None
     expires_in_days: int | None = None
     ip_allowlist: Sequence[str] = ()
+    justification: str | None = None  # required when an elevated scope is granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class ApiKeyService(EntityApiSettings):
         self.settings = settings
         self.catalog = catalog
         self.policy = KeyPolicy(settings, catalog)
+        self.key_format = KeyFormat.of(settings)
         self.digest = digest  # the verifier's (container.key_digest): stored digests match
         self.bus = bus
 
@@ -138,6 +143,13 @@ class ApiKeyService(EntityApiSettings):
     def expires_soon(self, key: ApiKey) -> bool:
         return expires_soon(key, self.uow.clock.now())
 
+    def rotation_due(self, key: ApiKey) -> bool:
+        return rotation_due(key, self.uow.clock.now())
+
+    def policy_summary(self) -> PolicySummary:
+        """The deployment's key policy (expiry rules, presets, rotation advice)."""
+        return self.policy.summary()
+
     # Writes -------------------------------------------------------------------------------------
 
     async def create_key(self, actor: Actor, new: NewKey) -> CreatedKey:
@@ -145,6 +157,7 @@ class ApiKeyService(EntityApiSettings):
         description = key_description(new.description)
         mode = key_mode(new.mode)
         scopes = self.policy.scopes(new.scopes, new.preset)
+        justification = key_justification(new.justification)
         allowlist = ip_allowlist(new.ip_allowlist)
         now = self.uow.clock.now()
         expires_at = self.policy.expiry(new.expires_at, new.expires_in_days, now)
@@ -152,6 +165,7 @@ class ApiKeyService(EntityApiSettings):
             access = await uow.access(new.entity_id)
             access.require("api_keys.manage")
             access.require_grantable(scopes)
+            self.policy.require_justification(scopes, justification)
             key, secret = self._new_key(
                 uow,
                 access,
@@ -162,6 +176,7 @@ class ApiKeyService(EntityApiSettings):
                 ip_allowlist=allowlist,
                 expires_at=expires_at,
                 now=now,
+                justification=justification,
             )
             await uow.api_keys.add(key)
             await _audit(uow, "api_key.created", key, summary(key))
@@ -241,6 +256,7 @@ class ApiKeyService(EntityApiSettings):
                 expires_at=self.policy.successor_expiry(old, now),
                 now=now,
                 rotated_from_id=old.id,
+                justification=old.justification,
             )
             await uow.api_keys.add(successor)
             deadline = now + grace
@@ -335,10 +351,11 @@ class ApiKeyService(EntityApiSettings):
         expires_at: datetime | None,
         now: datetime,
         rotated_from_id: str | None = None,
+        justification: str | None = None,
     ) -> tuple[ApiKey, str]:
         """A new key record of the actor, and its secret (shown once, never stored)."""
-        secret = generate_key(self.settings.key_prefix, mode, access.entity.code)
-        parsed = parse_key(secret, self.settings.key_prefix)
+        secret = self.key_format.generate(mode, access.entity.code)
+        parsed = self.key_format.parse(secret)
         assert parsed is not None, "a generated key always parses"
         key = ApiKey(
             entity_id=access.entity.id,
@@ -354,6 +371,7 @@ class ApiKeyService(EntityApiSettings):
             created_at=now,
             expires_at=expires_at,
             rotated_from_id=rotated_from_id,
+            justification=justification,
         )
         return key, secret
 
@@ -395,4 +413,5 @@ def summary(key: ApiKey) -> dict[str, object]:
         "scopes": list(key.scopes),
         "ip_allowlist": list(key.ip_allowlist),
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+        "justification": key.justification,
     }

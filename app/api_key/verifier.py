@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.api_key.format import parse_key
+from app.api_key.format import KeyFormat
 from app.api_key.repository import ApiKeyRepository
 from app.api_key.scopes import ScopeCatalog
 from app.clock import Clock
@@ -141,19 +141,19 @@ class KeyVerifier:
         db: Database,
         catalog: ScopeCatalog,
         digest: Digester,
-        prefix: str,
+        key_format: KeyFormat,
         cache: KeyCache,
         clock: Clock,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.digest = digest
-        self.prefix = prefix
+        self.key_format = key_format
         self.cache = cache
         self.clock = clock
 
     async def lookup(self, key: str) -> KeyRecord | None:
-        if parse_key(key, self.prefix) is None:
+        if self.key_format.parse(key) is None:
             return None
         digest = self.digest(key)
         found, record = self.cache.get(digest)

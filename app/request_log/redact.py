@@ -21,12 +21,14 @@ SECRET_NAME = re.compile(
     r"(pass(word)?|secret|token|api[-_]?key|apikey|auth|signature|sig|credential|private|session)",
     re.IGNORECASE,
 )
-# Our own keys (any prefix: ``{prefix}_{mode}_{code}_`` then the random part and checksum),
-# Standard Webhooks secrets, session tokens, bearer JWTs and common vendor key shapes. No word
-# boundary in front: ``note_pk_live_...`` or ``xyzpk_live_...`` are caught too. A key cut short at
-# the end of the text (a truncated field) is still key-shaped and still redacted.
+# Our own keys in any PORTAL_KEY_FORMAT (app/key_template.py: ``_``-separated tokens, at least
+# one before ``live``/``test`` and one after it, the random part and checksum last; the default is
+# ``{prefix}_{mode}_{code}_``), Standard Webhooks secrets, session tokens, bearer JWTs and common
+# vendor key shapes. No word boundary in front: ``note_pk_live_...`` or ``xyzpk_live_...`` are
+# caught too. A key cut short at the end of the text (a truncated field) is still key-shaped and
+# still redacted.
 API_KEY_SHAPE = re.compile(
-    r"(?P<head>[a-z][a-z0-9]{1,9}_(?:live|test)_[a-z0-9]{2,24}_)"
+    r"(?P<head>(?:[a-z0-9]{1,24}_)+?(?:live|test)_(?:[a-z0-9]{1,24}_)+)"
     r"(?:[0-9A-Za-z]{20,}|[0-9A-Za-z]*\Z)"
 )
 SECRET_VALUE = re.compile(

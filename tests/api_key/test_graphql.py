@@ -27,7 +27,10 @@ LIST = """query($id: ID!, $mode: Mode, $status: [ApiKeyStatus!], $search: String
 async def create(
     client: httpx.AsyncClient, world: World, token: str | None = None, **fields: Any
 ) -> dict[str, Any]:
-    variables = {"entityId": world.acme.id, "name": "Integration", "mode": "LIVE", **fields}
+    variables = {"entityId": world.acme.id, "name": "Integration", "mode": "LIVE"}
+    if "preset" not in fields:
+        variables["scopes"] = ["orders:read"]
+    variables.update(fields)
     return await gql(client, CREATE, {"input": variables}, token=token or world.tokens["owner"])
 
 
@@ -41,6 +44,7 @@ class TestCreate:
                 world,
                 description="WMS - production",
                 scopes=["orders:read", "fulfillment:write"],
+                justification="WMS ships the orders it reads",
                 ipAllowlist=["203.0.113.0/24", "2001:db8::/48"],
                 expiresInDays=90,
             )
@@ -62,7 +66,9 @@ class TestCreate:
         )["scopePresets"]
         warehouse = next(p for p in presets if p["id"] == "warehouse")
         assert warehouse["scopes"] == ["orders:read", "fulfillment:write", "inventory:write"]
-        body = data(await create(client, world, preset="warehouse"))["createApiKey"]
+        body = data(await create(client, world, preset="warehouse", justification="Our WMS"))[
+            "createApiKey"
+        ]
         assert sorted(body["apiKey"]["scopes"]) == sorted(warehouse["scopes"])
 
     @pytest.mark.parametrize(
@@ -124,13 +130,13 @@ class TestPolicy:
     async def test_deployment_requires_and_caps_expiry(
         self, client: httpx.AsyncClient, world: World
     ) -> None:
-        missing = await create(client, world, scopes=[])
+        missing = await create(client, world)
         assert missing["errors"][0]["extensions"]["field"] == "expiresAt"
         too_far = (datetime.now(UTC) + timedelta(days=400)).isoformat()
-        beyond = await create(client, world, scopes=[], expiresAt=too_far)
+        beyond = await create(client, world, expiresAt=too_far)
         assert error_codes(beyond) == ["BAD_USER_INPUT"]
         assert "365 days" in beyond["errors"][0]["message"]
-        assert data(await create(client, world, scopes=[], expiresInDays=365))
+        assert data(await create(client, world, expiresInDays=365))
 
 
 class TestListing:
@@ -139,12 +145,10 @@ class TestListing:
     ) -> None:
         owner = world.tokens["owner"]
         for name, mode in [("Smoke test", "TEST"), ("ERP sync", "LIVE"), ("BI export", "LIVE")]:
-            data(await create(client, world, name=name, mode=mode, scopes=[]))
+            data(await create(client, world, name=name, mode=mode))
         soon = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-        expiring = data(await create(client, world, name="Expiring", scopes=[], expiresAt=soon))
-        revoked_id = data(await create(client, world, name="Gone", scopes=[]))["createApiKey"][
-            "apiKey"
-        ]["id"]
+        expiring = data(await create(client, world, name="Expiring", expiresAt=soon))
+        revoked_id = data(await create(client, world, name="Gone"))["createApiKey"]["apiKey"]["id"]
         data(
             await gql(
                 client,
@@ -313,7 +317,7 @@ class TestCleanup:
             ("prod sync", "TEST"),
             ("debug", "LIVE"),
         ]:
-            data(await create(client, world, name=name, mode=mode, scopes=[]))
+            data(await create(client, world, name=name, mode=mode))
         mutation = """mutation($e: ID!, $dry: Boolean!) { cleanupApiKeys(input: {entityId: $e,
           dryRun: $dry}) { dryRun revokedCount apiKeys { name mode status } } }"""
         owner = world.tokens["owner"]

@@ -16,7 +16,8 @@ from tests.support.live import serve
 from tests.support.world import World
 
 CREATE = """mutation($e: ID!) { createApiKey(input: {entityId: $e, name: "Leak check",
-  mode: LIVE, scopes: ["orders:read", "orders:write"]}) { secret apiKey { id } } }"""
+  mode: LIVE, scopes: ["orders:read", "orders:write"], justification: "Order sync"})
+  { secret apiKey { id } } }"""
 ROTATE = "mutation($id: ID!) { rotateApiKey(input: {id: $id}) { secret apiKey { id } } }"
 EVERYTHING = """query($e: ID!) { entity(id: $e) {
   apiKeys(first: 100) { edges { node { id name start last4 scopes rotatedTo { id start } } } }

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from app.api_key.format import generate_key
+from app.api_key.format import KeyFormat, generate_key
 from app.container import Container
 from app.observability import JsonFormatter
 from app.request_log.models import REQUEST_LOGS
@@ -176,6 +176,27 @@ class TestScrubber:
         text = scrub(template.format(key=key))
         assert key.split("_", 3)[3][:8] not in text
         assert f"{prefix}_{mode}_shop42_{REDACTED}" in text
+
+    @pytest.mark.parametrize(
+        ("template", "head"),
+        [
+            ("ark_{mode}_ent_{entity_code}_{random}", "ark_live_ent_shop42_"),
+            ("{prefix}_{entity_code}_{mode}_org_{random}", "pk_shop42_live_org_"),
+            ("x_y_{prefix}_{mode}_{entity_code}_{random}", "x_y_pk_live_shop42_"),
+        ],
+    )
+    @pytest.mark.parametrize("where", ["{key}", "note_{key}", "/v1/{key}/x", "Bearer {key}"])
+    def test_keys_in_any_valid_template_are_redacted(
+        self, template: str, head: str, where: str
+    ) -> None:
+        key = KeyFormat(template, "pk").generate("live", "shop42")
+        text = scrub(where.format(key=key))
+        assert key[len(head) :][:8] not in text
+        assert f"{head}{REDACTED}" in text
+
+    def test_ordinary_words_with_a_mode_are_left_alone(self) -> None:
+        for text in ("/v1/orders/live_feed", "hello_world_live_stream", "unit_test_results"):
+            assert scrub(text) == text
 
     def test_header_names_values_and_count_are_bounded(self) -> None:
         key = generate_key("pk", "live", "acme")

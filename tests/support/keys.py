@@ -18,7 +18,12 @@ def owner(world: World) -> Actor:
 async def make_key(
     container: Container, world: World, scopes: list[str] | None = None, **kwargs: Any
 ) -> tuple[ApiKey, str]:
-    values: dict[str, Any] = {"entity_id": world.acme.id, "name": "test key", "mode": "live"}
+    values: dict[str, Any] = {
+        "entity_id": world.acme.id,
+        "name": "test key",
+        "mode": "live",
+        "justification": "Integration test",  # needed for elevated (write) scopes
+    }
     values.update(kwargs)
     created = await container.api_keys.create_key(
         owner(world), NewKey(scopes=["orders:read"] if scopes is None else scopes, **values)

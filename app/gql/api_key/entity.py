@@ -55,6 +55,7 @@ class ApiKeyEntity(EntityBase):
         status: list[ApiKeyStatus] | None = None,
         search: str | None = None,
         expiring_within_days: int | None = None,
+        created_by_id: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ApiKeyType]:
@@ -68,6 +69,7 @@ class ApiKeyEntity(EntityBase):
             statuses=frozenset(s.value for s in status or ()),
             search=search.strip() if search and search.strip() else None,
             expiring_before=expiring_before,
+            created_by_id=str(created_by_id) if created_by_id else None,
         )
         page = await ctx.services.api_keys.list_keys(
             ctx.require_actor(), self.id, filters, first=first, after=after

@@ -34,6 +34,11 @@ class CreateApiKeyInput:
     ip_allowlist: list[str] = strawberry.field(
         default_factory=list, description="IPv4/IPv6 addresses and CIDRs; empty: any address."
     )
+    justification: str | None = strawberry.field(
+        default=None,
+        description="Why the key needs elevated scopes: required when granting any (one line, "
+        "1 to 200 characters).",
+    )
 
 
 @strawberry.input
@@ -139,6 +144,7 @@ class ApiKeyMutation:
                 expires_at=input.expires_at,
                 expires_in_days=input.expires_in_days,
                 ip_allowlist=input.ip_allowlist,
+                justification=input.justification,
             ),
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_row(created.key), secret=created.secret)

@@ -35,6 +35,10 @@ def _expires_soon(root: ApiKeyType, info: Info[Context, Any]) -> bool:
     return info.context.services.api_keys.expires_soon(root.row)
 
 
+def _rotation_due(root: ApiKeyType, info: Info[Context, Any]) -> bool:
+    return info.context.services.api_keys.rotation_due(root.row)
+
+
 @strawberry.type(name="ApiKey")
 class ApiKeyType:
     id: strawberry.ID
@@ -50,6 +54,13 @@ class ApiKeyType:
     expires_at: datetime | None
     expires_soon: bool = strawberry.field(
         resolver=_expires_soon, description="Active and expiring within 14 days."
+    )
+    rotation_due: bool = strawberry.field(
+        resolver=_rotation_due,
+        description="Active, not rotated yet, and created at least rotationAdvisedDays ago.",
+    )
+    justification: str | None = strawberry.field(
+        description="Why the key was granted elevated scopes (copied to a rotated successor)."
     )
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -74,6 +85,7 @@ class ApiKeyType:
             ip_allowlist=list(row.ip_allowlist),
             created_at=row.created_at,
             expires_at=row.expires_at,
+            justification=row.justification,
             last_used_at=row.last_used_at,
             last_used_ip_value=row.last_used_ip,
             revoked_at=row.revoked_at,
