@@ -34,6 +34,7 @@ from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester
 from app.settings import Settings
 from app.tenancy.access import Access
+from app.tenancy.live_mode import require_live_mode
 from app.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -152,6 +153,7 @@ class ApiKeyService(EntityApiSettings):
             access = await uow.access(new.entity_id)
             access.require("api_keys.manage")
             access.require_grantable(scopes)
+            require_live_mode(access.entity, mode)
             key, secret = self._new_key(
                 uow,
                 access,

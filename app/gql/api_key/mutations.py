@@ -76,6 +76,11 @@ class CleanupApiKeysInput:
 class UpdateEntityApiSettingsInput:
     entity_id: strawberry.ID
     api_access_enabled: bool | None = None
+    live_mode_enabled: bool | None = strawberry.field(
+        default=None,
+        description="Owners only: allow live keys and live webhook endpoints (existing ones keep"
+        " working when it is switched off).",
+    )
     rate_limit_per_second: float | None = None
     rate_limit_burst: int | None = None
     reset_rate_limit: bool = False
@@ -210,6 +215,7 @@ class ApiKeyMutation:
             ctx.require_actor(),
             str(input.entity_id),
             api_access_enabled=input.api_access_enabled,
+            live_mode_enabled=input.live_mode_enabled,
             rate_limit_per_second=input.rate_limit_per_second,
             rate_limit_burst=input.rate_limit_burst,
             reset_rate_limit=input.reset_rate_limit,
