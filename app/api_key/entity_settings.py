@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.actor import Actor
 from app.api_key.invalidation import InvalidationBus
+from app.api_key.limits import check_rate_limit
 from app.errors import BadUserInput, Forbidden
 from app.models import Entity, Role
 from app.settings import Settings
@@ -83,10 +84,7 @@ class EntityApiSettings:
         log_capture_bodies: bool | None = None,
         log_retention_days: int | None = None,
     ) -> Entity:
-        if rate_limit_per_second is not None and not 0 < rate_limit_per_second <= 100_000:
-            raise BadUserInput("Must be between 0 and 100000", field="rateLimitPerSecond")
-        if rate_limit_burst is not None and not 1 <= rate_limit_burst <= 1_000_000:
-            raise BadUserInput("Must be between 1 and 1000000", field="rateLimitBurst")
+        check_rate_limit(rate_limit_per_second, rate_limit_burst)
         if log_retention_days is not None and not 1 <= log_retention_days <= 3650:
             raise BadUserInput("Must be between 1 and 3650", field="logRetentionDays")
         async with self.uow.writer(actor) as uow:

@@ -34,6 +34,12 @@ class CreateApiKeyInput:
     ip_allowlist: list[str] = strawberry.field(
         default_factory=list, description="IPv4/IPv6 addresses and CIDRs; empty: any address."
     )
+    rate_limit_per_second: float | None = strawberry.field(
+        default=None, description="This key's sustained rate (0 to 100000); null: the entity's."
+    )
+    rate_limit_burst: int | None = strawberry.field(
+        default=None, description="This key's bucket size (1 to 1000000); null: the entity's."
+    )
 
 
 @strawberry.input
@@ -44,6 +50,11 @@ class UpdateApiKeyInput:
     ip_allowlist: list[str] | None = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
+    rate_limit_per_second: float | None = None
+    rate_limit_burst: int | None = None
+    clear_rate_limit: bool = strawberry.field(
+        default=False, description="Back to the entity's rate limit."
+    )
 
 
 @strawberry.input
@@ -144,6 +155,8 @@ class ApiKeyMutation:
                 expires_at=input.expires_at,
                 expires_in_days=input.expires_in_days,
                 ip_allowlist=input.ip_allowlist,
+                rate_limit_per_second=input.rate_limit_per_second,
+                rate_limit_burst=input.rate_limit_burst,
             ),
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_row(created.key), secret=created.secret)
@@ -162,6 +175,9 @@ class ApiKeyMutation:
                 ip_allowlist=input.ip_allowlist,
                 expires_at=input.expires_at,
                 clear_expiry=input.clear_expiry,
+                rate_limit_per_second=input.rate_limit_per_second,
+                rate_limit_burst=input.rate_limit_burst,
+                clear_rate_limit=input.clear_rate_limit,
             ),
         )
         return UpdateApiKeyPayload(api_key=ApiKeyType.from_row(row))
