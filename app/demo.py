@@ -12,6 +12,7 @@ from app.models import Role
 from app.settings import Settings, ensure_private_dir
 
 DEMO_TENANTS = (("Acme", "acme"), ("Globex", "globex"))
+LIVE_TENANTS = ("acme",)  # the demo tenant whose keys and webhooks go live
 DEMO_MEMBERS = (
     ("owner@acme.example", "Olivia Owner", "acme", Role.OWNER),
     ("admin@acme.example", "Adam Admin", "acme", Role.ADMIN),
@@ -65,6 +66,8 @@ async def seed_demo(settings: Settings, password: str | None = None) -> DemoResu
                 if organization is None:
                     organization = await tenancy.create_organization(actor, name)
                 entity = await tenancy.create_entity(actor, organization.id, name, code)
+            if code in LIVE_TENANTS:
+                entity = await tenancy.enable_live_mode(actor, entity.id)
             entities[code] = entity
 
         async def ensure_user(email: str, name: str, site_admin: bool = False) -> str:

@@ -85,6 +85,10 @@ class Entity(SQLModel, table=True):
     rate_limit_burst: int | None = None
     log_capture_bodies: bool = False  # keep redacted, truncated headers and bodies
     log_retention_days: int | None = None  # None: the deployment default
+    # Live keys and live webhook endpoints can be created only once an owner enables live mode.
+    live_mode_enabled: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     created_at: datetime = _created_at()
 
 
@@ -269,3 +273,5 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = _ts(nullable=True)
     last_used_ip: str | None = Field(default=None, max_length=64)
     justification: str | None = Field(default=None, max_length=200)  # why elevated scopes
+    rate_limit_per_second: float | None = None  # None: the entity's limit (or the deployment's)
+    rate_limit_burst: int | None = None

@@ -1,5 +1,6 @@
 """Pure ASGI middleware in front of ``/v1``: authenticates the key, enforces the route's scope,
-the entity in the path, the key's IP allowlist and the rate limit, and answers every refusal
+the entity in the path, the key's IP allowlist and the rate limit (the key's own where it sets one,
+else the entity's, else the deployment's), and answers every refusal
 with the error envelope. The handler finds the verified key in ``scope["state"]["api_key"]``.
 
 A request that identifies no key (none, malformed, unknown, both headers, or the public OpenAPI

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from app.actor import Actor
 from app.api_key.invalidation import InvalidationBus
-from app.errors import BadUserInput
-from app.models import Entity
+from app.api_key.limits import check_rate_limit
+from app.errors import BadUserInput, Forbidden
+from app.models import Entity, Role
 from app.settings import Settings
+from app.tenancy.access import Access
 from app.uow import UnitOfWorkFactory
 
 
@@ -28,6 +30,7 @@ class EffectiveEntitySettings:
     """An entity's data-plane settings with the deployment's defaults filled in."""
 
     api_access_enabled: bool
+    live_mode_enabled: bool
     rate_limit_per_second: float
     rate_limit_burst: int
     rate_limit_overridden: bool
@@ -52,6 +55,7 @@ def effective_entity_settings(entity: Entity, settings: Settings) -> EffectiveEn
     rate = effective_rate_limit(entity.rate_limit_per_second, entity.rate_limit_burst, settings)
     return EffectiveEntitySettings(
         api_access_enabled=entity.api_access_enabled,
+        live_mode_enabled=entity.live_mode_enabled,
         rate_limit_per_second=rate.per_second,
         rate_limit_burst=rate.burst,
         rate_limit_overridden=entity.rate_limit_per_second is not None
@@ -73,16 +77,14 @@ class EntityApiSettings:
         entity_id: str,
         *,
         api_access_enabled: bool | None = None,
+        live_mode_enabled: bool | None = None,
         rate_limit_per_second: float | None = None,
         rate_limit_burst: int | None = None,
         reset_rate_limit: bool = False,
         log_capture_bodies: bool | None = None,
         log_retention_days: int | None = None,
     ) -> Entity:
-        if rate_limit_per_second is not None and not 0 < rate_limit_per_second <= 100_000:
-            raise BadUserInput("Must be between 0 and 100000", field="rateLimitPerSecond")
-        if rate_limit_burst is not None and not 1 <= rate_limit_burst <= 1_000_000:
-            raise BadUserInput("Must be between 1 and 1000000", field="rateLimitBurst")
+        check_rate_limit(rate_limit_per_second, rate_limit_burst)
         if log_retention_days is not None and not 1 <= log_retention_days <= 3650:
             raise BadUserInput("Must be between 1 and 3650", field="logRetentionDays")
         async with self.uow.writer(actor) as uow:
@@ -93,6 +95,8 @@ class EntityApiSettings:
             before = entity_api_settings(entity)
             if api_access_enabled is not None:
                 entity.api_access_enabled = api_access_enabled
+            if live_mode_enabled is not None:
+                _switch_live_mode(access, live_mode_enabled)
             if reset_rate_limit:
                 entity.rate_limit_per_second = None
                 entity.rate_limit_burst = None
@@ -116,9 +120,18 @@ class EntityApiSettings:
         return entity
 
 
+def _switch_live_mode(access: Access, enabled: bool) -> None:
+    """Only an owner vouches that the entity is production-ready (a no-op is anyone's)."""
+    if access.entity.live_mode_enabled != enabled:
+        if access.role is not Role.OWNER:
+            raise Forbidden("Only an owner can switch live mode", field="liveModeEnabled")
+        access.entity.live_mode_enabled = enabled
+
+
 def entity_api_settings(entity: Entity) -> dict[str, object]:
     return {
         "api_access_enabled": entity.api_access_enabled,
+        "live_mode_enabled": entity.live_mode_enabled,
         "rate_limit_per_second": entity.rate_limit_per_second,
         "rate_limit_burst": entity.rate_limit_burst,
         "log_capture_bodies": entity.log_capture_bodies,

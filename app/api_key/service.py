@@ -15,6 +15,7 @@ from app.api_key.entity_settings import EntityApiSettings
 from app.api_key.filters import KeyFilter
 from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
+from app.api_key.limits import check_rate_limit
 from app.api_key.notices import EXPIRING_NOTICE, publish_expiring, publish_key_event
 from app.api_key.policy import (
     KeyPolicy,
@@ -37,6 +38,7 @@ from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester
 from app.settings import Settings
 from app.tenancy.access import Access
+from app.tenancy.live_mode import require_live_mode
 from app.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -65,6 +67,8 @@ class NewKey:
     expires_in_days: int | None = None
     ip_allowlist: Sequence[str] = ()
     justification: str | None = None  # required when an elevated scope is granted
+    rate_limit_per_second: float | None = None  # None: the entity's limit
+    rate_limit_burst: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,9 @@ class KeyChanges:
     ip_allowlist: Sequence[str] | None = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
+    rate_limit_per_second: float | None = None
+    rate_limit_burst: int | None = None
+    clear_rate_limit: bool = False  # back to the entity's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +166,7 @@ class ApiKeyService(EntityApiSettings):
         scopes = self.policy.scopes(new.scopes, new.preset)
         justification = key_justification(new.justification)
         allowlist = ip_allowlist(new.ip_allowlist)
+        check_rate_limit(new.rate_limit_per_second, new.rate_limit_burst)
         now = self.uow.clock.now()
         expires_at = self.policy.expiry(new.expires_at, new.expires_in_days, now)
         async with self.uow.writer(actor) as uow:
@@ -166,6 +174,7 @@ class ApiKeyService(EntityApiSettings):
             access.require("api_keys.manage")
             access.require_grantable(scopes)
             self.policy.require_justification(scopes, justification)
+            require_live_mode(access.entity, mode)
             key, secret = self._new_key(
                 uow,
                 access,
@@ -178,13 +187,15 @@ class ApiKeyService(EntityApiSettings):
                 now=now,
                 justification=justification,
             )
+            key.rate_limit_per_second = new.rate_limit_per_second
+            key.rate_limit_burst = new.rate_limit_burst
             await uow.api_keys.add(key)
             await _audit(uow, "api_key.created", key, summary(key))
             publish_key_event(uow, "api_key.created", key)
         return CreatedKey(key, secret)
 
     async def update_key(self, actor: Actor, key_id: str, changes: KeyChanges) -> ApiKey:
-        """Change a key's name, description, allowlist or expiry.
+        """Change a key's name, description, allowlist, expiry or rate limit.
 
         Any change needs the right to grant every scope the key carries. The allowlist and the
         expiry of a revoked or expired key stay as they are (such a key never works again), and
@@ -192,6 +203,13 @@ class ApiKeyService(EntityApiSettings):
         """
         if changes.clear_expiry and changes.expires_at is not None:
             raise BadUserInput("Give expiresAt or clearExpiry, not both", field="clearExpiry")
+        if changes.clear_rate_limit and (
+            changes.rate_limit_per_second is not None or changes.rate_limit_burst is not None
+        ):
+            raise BadUserInput(
+                "Give a rate limit or clearRateLimit, not both", field="clearRateLimit"
+            )
+        check_rate_limit(changes.rate_limit_per_second, changes.rate_limit_burst)
         async with self.uow.writer(actor) as uow:
             key, access = await _key_for_change(uow, key_id)
             access.require_grantable(key.scopes)
@@ -226,6 +244,12 @@ class ApiKeyService(EntityApiSettings):
                 ):
                     raise rotated_expiry_error("expiresAt")
                 key.expires_at = expires_at
+            if changes.clear_rate_limit:
+                key.rate_limit_per_second = key.rate_limit_burst = None
+            if changes.rate_limit_per_second is not None:
+                key.rate_limit_per_second = changes.rate_limit_per_second
+            if changes.rate_limit_burst is not None:
+                key.rate_limit_burst = changes.rate_limit_burst
             await uow.api_keys.add(key)
             after = summary(key)
             changed = {
@@ -258,6 +282,8 @@ class ApiKeyService(EntityApiSettings):
                 rotated_from_id=old.id,
                 justification=old.justification,
             )
+            successor.rate_limit_per_second = old.rate_limit_per_second
+            successor.rate_limit_burst = old.rate_limit_burst
             await uow.api_keys.add(successor)
             deadline = now + grace
             if old.expires_at is None or old.expires_at > deadline:
@@ -414,4 +440,6 @@ def summary(key: ApiKey) -> dict[str, object]:
         "ip_allowlist": list(key.ip_allowlist),
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
         "justification": key.justification,
+        "rate_limit_per_second": key.rate_limit_per_second,
+        "rate_limit_burst": key.rate_limit_burst,
     }

@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from app.api_key.format import KeyFormat
 from app.api_key.repository import ApiKeyRepository
@@ -20,6 +21,7 @@ from app.models import ApiKey, Entity
 from app.net import IPNetwork, in_networks, parse_ip, parse_network
 from app.security import Digester
 
+T = TypeVar("T", float, int)
 API_KEY_DIGEST = "api-key"  # the Digester purpose of stored key digests (container.key_digest)
 
 
@@ -36,6 +38,7 @@ class KeyRecord:
     expires_at: datetime | None
     revoked: bool
     api_access_enabled: bool
+    # The key's own limit where it sets one, else the entity's; None: the deployment's default.
     rate_per_second: float | None
     rate_burst: int | None
     log_capture_bodies: bool = False
@@ -52,10 +55,14 @@ class KeyRecord:
             expires_at=key.expires_at,
             revoked=key.revoked_at is not None,
             api_access_enabled=entity.api_access_enabled,
-            rate_per_second=entity.rate_limit_per_second,
-            rate_burst=entity.rate_limit_burst,
+            rate_per_second=_own_or(key.rate_limit_per_second, entity.rate_limit_per_second),
+            rate_burst=_own_or(key.rate_limit_burst, entity.rate_limit_burst),
             log_capture_bodies=entity.log_capture_bodies,
         )
+
+
+def _own_or(own: T | None, entity: T | None) -> T | None:
+    return own if own is not None else entity
 
 
 @dataclass(frozen=True, slots=True)

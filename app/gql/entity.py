@@ -28,6 +28,9 @@ class EntityBase:
     name: str
     code: str
     api_access_enabled: bool
+    live_mode_enabled: bool = strawberry.field(
+        description="Live keys and live webhook endpoints can be created (an owner enables it)."
+    )
     created_at: datetime
     organization_id: strawberry.Private[str]
 
@@ -38,6 +41,7 @@ class EntityBase:
             name=row.name,
             code=row.code,
             api_access_enabled=row.api_access_enabled,
+            live_mode_enabled=row.live_mode_enabled,
             created_at=row.created_at,
             organization_id=row.organization_id,
         )

@@ -28,6 +28,7 @@ class LogFilter:
     method: str | None = None
     route: str | None = None
     path_prefix: str | None = None
+    path: str | None = None  # a fragment of the relative path (``relative_path``)
     min_latency_ms: float | None = None
     max_latency_ms: float | None = None
     ip: str | None = None  # an address or a CIDR
@@ -41,8 +42,27 @@ class LogFilter:
 
 
 # equal | at least | below | at most | in the status class (4: 400-499) | equal to the value in
-# upper case | starts with (case-sensitive) | in the address's network (an address or a CIDR)
-Op = Literal["eq", "ge", "lt", "le", "status_class", "upper", "prefix", "ip"]
+# upper case | starts with (case-sensitive) | the relative path contains it (case-sensitive) |
+# in the address's network (an address or a CIDR)
+Op = Literal["eq", "ge", "lt", "le", "status_class", "upper", "prefix", "fragment", "ip"]
+ENTITY_PATH_PREFIX = "/v1/entities/"
+
+
+def entity_path_prefix(entity_id: str) -> str:
+    return f"{ENTITY_PATH_PREFIX}{entity_id}"
+
+
+def relative_path(path: str, entity_id: str | None) -> str:
+    """The path without ``/v1/entities/<entity_id>`` (``/orders``); ``/`` for the entity's own
+    path; any other path (another entity's, or outside it) as it is."""
+    if entity_id is None:
+        return path
+    prefix = entity_path_prefix(entity_id)
+    if path == prefix:
+        return "/"
+    if path.startswith(prefix + "/"):
+        return path[len(prefix) :]
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +82,7 @@ RULES: tuple[Rule, ...] = (
     Rule("method", "method", "upper"),
     Rule("route", "route", "eq"),
     Rule("path_prefix", "path", "prefix"),
+    Rule("path", "path", "fragment"),
     Rule("min_latency_ms", "latency_ms", "ge"),
     Rule("max_latency_ms", "latency_ms", "le"),
     Rule("ip", "ip", "ip"),
@@ -95,12 +116,21 @@ def _holds(op: Op, actual: Any, value: Any) -> bool:
         return bool(actual <= value)
     if op == "status_class":
         return bool(value * 100 <= int(actual) < value * 100 + 100)
+    if op == "fragment":
+        return str(value) in str(actual)
     return str(actual).startswith(str(value))  # prefix
+
+
+def _actual(row: Mapping[str, Any], rule: Rule) -> Any:
+    value = row.get(rule.column)
+    if rule.op == "fragment" and value is not None:
+        return relative_path(str(value), row.get("entity_id"))
+    return value
 
 
 def matches(row: Mapping[str, Any], f: LogFilter) -> bool:
     """Whether a request-log row (``LogRecord.row()`` or a stored row) passes ``f``."""
-    return all(_holds(rule.op, row.get(rule.column), value) for rule, value in active_rules(f))
+    return all(_holds(rule.op, _actual(row, rule), value) for rule, value in active_rules(f))
 
 
 def ip_matches(ip: str | None, cidr: str | None) -> bool:

@@ -129,6 +129,24 @@ class Provisioning:
             )
             return membership
 
+    async def enable_live_mode(self, actor: Actor, entity_id: str) -> Entity:
+        """Provisioning path without a role check (CLI, demo seeding, platform hooks); people
+        switch live mode through the entity's API settings, as an owner."""
+        async with self.uow.writer(actor) as uow:
+            entity = await uow.tenancy.entity(entity_id)
+            if entity is None:
+                raise NotFound("Entity not found", field="entityId")
+            if not entity.live_mode_enabled:
+                entity.live_mode_enabled = True
+                await uow.tenancy.add(entity)
+                await uow.audit(
+                    "entity.live_mode_enabled",
+                    entity_id=entity_id,
+                    target_type="entity",
+                    target_id=entity_id,
+                )
+            return entity
+
     async def find_user(self, email: str) -> User | None:
         async with self.uow.reader() as uow:
             return await uow.tenancy.user_by_email(normalize_email(email))

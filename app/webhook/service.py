@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from app.actor import Actor
 from app.errors import NotFound
 from app.pagination import Page, decode_cursor, page_size
+from app.tenancy.live_mode import require_live_mode
 from app.uow import UnitOfWork
 from app.webhook import policy
 from app.webhook.access import Caller, KeyCaller
@@ -224,6 +225,10 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
 
         async def create(uow: UnitOfWork) -> CreatedEndpoint:
             await self._authorize(uow, caller, new.entity_id)
+            entity = await uow.tenancy.entity(new.entity_id)
+            if entity is None:
+                raise NotFound("Entity not found", field="entityId")
+            require_live_mode(entity, mode)
             now = uow.now()
             endpoint = WebhookEndpoint(
                 entity_id=new.entity_id,

@@ -65,7 +65,16 @@ class TestExtend:
 
         merged = strawberry.Schema(query=extend("Merged", EntityBase, (First, Second)))
         fields = merged._schema.query_type.fields  # type: ignore[union-attr]
-        assert list(fields) == ["id", "name", "code", "apiAccessEnabled", "createdAt", "one", "two"]
+        assert list(fields) == [
+            "id",
+            "name",
+            "code",
+            "apiAccessEnabled",
+            "liveModeEnabled",
+            "createdAt",
+            "one",
+            "two",
+        ]
 
 
 class TestLimits:

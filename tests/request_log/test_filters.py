@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.container import Container
-from app.request_log.filters import RULES, LogFilter, matches
+from app.request_log.filters import RULES, LogFilter, matches, relative_path
 from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository
 from tests.support.logs import log_record
@@ -28,6 +28,11 @@ PATHS = (
     "/v1/a_b",
     "/v1/aXb",
     "/v2/products",
+    "/v1/entities/{e}/orders",
+    "/v1/entities/{e}/orders/ord_9",
+    "/v1/entities/{e}/Orders_1",
+    "/v1/entities/{e}",
+    "/v1/entities/{e}x/orders",  # not this entity's prefix: kept whole
 )
 ROUTES = ("/entities/{entity_id}/orders", "/entities/{entity_id}/products", "/whoami")
 IPS = ("192.0.2.1", "192.0.2.77", "198.51.100.5", "2001:db8::1", "2001:db8:1::9", None)
@@ -47,7 +52,7 @@ def records(entity_id: str) -> list[LogRecord]:
                 mode="test" if n % 11 == 0 else "live",
                 api_key_id=KEYS[n % len(KEYS)],
                 method=METHODS[n % len(METHODS)],
-                path=PATHS[n % len(PATHS)],
+                path=PATHS[n % len(PATHS)].format(e=entity_id),
                 route=ROUTES[n % len(ROUTES)],
                 status=status,
                 error_code=None if status < 400 else f"code_{status}",
@@ -80,6 +85,11 @@ FILTERS = [
     window(path_prefix="/v1/100%"),
     window(path_prefix="/v1/a_"),
     window(path_prefix="/v2"),
+    window(path="/orders"),
+    window(path="orders/ord_"),
+    window(path="_1"),
+    window(path="entities"),
+    window(path="100%"),
     window(min_latency_ms=12.5),
     window(max_latency_ms=12.5),
     window(min_latency_ms=1.0, max_latency_ms=99.9),
@@ -126,3 +136,19 @@ class TestFilterRules:
             if getattr(f, name) not in (None, "") and name not in ("mode", "since_ms", "until_ms")
         }
         assert used == {r.field for r in RULES} - {"mode", "since_ms", "until_ms"}
+
+
+class TestRelativePath:
+    def test_the_entity_prefix_is_dropped_and_only_that_entity_s(self) -> None:
+        assert relative_path("/v1/entities/ent_x/orders", "ent_x") == "/orders"
+        assert relative_path("/v1/entities/ent_x/orders/ord_1", "ent_x") == "/orders/ord_1"
+        assert relative_path("/v1/entities/ent_x", "ent_x") == "/"
+        assert relative_path("/v1/entities/ent_xy/orders", "ent_x") == "/v1/entities/ent_xy/orders"
+        assert relative_path("/v1/whoami", "ent_x") == "/v1/whoami"
+        assert relative_path("/v1/whoami", None) == "/v1/whoami"
+
+    def test_a_fragment_matches_the_relative_path_only(self) -> None:
+        row = log_record(entity_id="ent_x", path="/v1/entities/ent_x/orders").row()
+        assert matches(row, LogFilter.live("live", path="/orders"))
+        assert not matches(row, LogFilter.live("live", path="entities"))
+        assert not matches(row, LogFilter.live("live", path="/Orders"))

@@ -295,3 +295,28 @@ class TestDetailAndRedaction:
             )
         )
         assert own["entity"]["requestLog"] is None
+
+
+class TestRelativePath:
+    async def test_logs_show_the_relative_path_and_a_fragment_finds_them(
+        self, http: httpx.AsyncClient, client: httpx.AsyncClient, world: World, live: Container
+    ) -> None:
+        orders = f"/v1/entities/{world.acme.id}/orders"
+        ok = await http.get(orders, headers={"X-API-Key": world.api_key_secret})
+        await settle(live)
+        query = LOGS.replace("method path", "method path relativePath")
+        body = data(
+            await gql(
+                client,
+                query,
+                {"id": world.acme.id, "filter": window(path="/orders"), "first": 100},
+                token=world.tokens["owner"],
+            )
+        )
+        nodes = [e["node"] for e in body["entity"]["requestLogs"]["edges"]]
+        found = {n["id"]: n for n in nodes}
+        assert ok.headers["x-request-id"] in found and world.request_id in found
+        assert found[ok.headers["x-request-id"]]["path"] == orders
+        assert {n["relativePath"] for n in nodes} == {"/orders"}
+        assert await logs(client, world, path="/entities") == []
+        assert await logs(client, world, path="/ord") != []

@@ -75,6 +75,14 @@ async def build_world(container: Container) -> World:
         world.emails[label] = email
         world.memberships[label] = membership
 
+    # Both tenants are production-ready: their owners enable live mode, as people do.
+    outsider = Actor(user_id=world.users["outsider"], email=world.emails["outsider"])
+    for actor, entity in ((owner_actor, acme), (outsider, globex)):
+        await container.api_keys.update_entity_api_settings(
+            actor, entity.id, live_mode_enabled=True
+        )
+        entity.live_mode_enabled = True
+
     root = await tenancy.create_user(
         SYSTEM, "root@portal.example", "Root", PASSWORD, site_admin=True
     )

@@ -23,6 +23,9 @@ from app.models import Entity
 @strawberry.type(name="EntityApiSettings")
 class EntityApiSettings:
     api_access_enabled: bool
+    live_mode_enabled: bool = strawberry.field(
+        description="Live keys and live webhook endpoints can be created (an owner enables it)."
+    )
     rate_limit_per_second: float = strawberry.field(description="Effective sustained rate.")
     rate_limit_burst: int
     rate_limit_overridden: bool
@@ -34,6 +37,7 @@ class EntityApiSettings:
         effective = effective_entity_settings(entity, info.context.services.settings)
         return cls(
             api_access_enabled=effective.api_access_enabled,
+            live_mode_enabled=effective.live_mode_enabled,
             rate_limit_per_second=effective.rate_limit_per_second,
             rate_limit_burst=effective.rate_limit_burst,
             rate_limit_overridden=effective.rate_limit_overridden,

@@ -39,6 +39,12 @@ class CreateApiKeyInput:
         description="Why the key needs elevated scopes: required when granting any (one line, "
         "1 to 200 characters).",
     )
+    rate_limit_per_second: float | None = strawberry.field(
+        default=None, description="This key's sustained rate (0 to 100000); null: the entity's."
+    )
+    rate_limit_burst: int | None = strawberry.field(
+        default=None, description="This key's bucket size (1 to 1000000); null: the entity's."
+    )
 
 
 @strawberry.input
@@ -49,6 +55,11 @@ class UpdateApiKeyInput:
     ip_allowlist: list[str] | None = None
     expires_at: datetime | None = None
     clear_expiry: bool = False
+    rate_limit_per_second: float | None = None
+    rate_limit_burst: int | None = None
+    clear_rate_limit: bool = strawberry.field(
+        default=False, description="Back to the entity's rate limit."
+    )
 
 
 @strawberry.input
@@ -81,6 +92,11 @@ class CleanupApiKeysInput:
 class UpdateEntityApiSettingsInput:
     entity_id: strawberry.ID
     api_access_enabled: bool | None = None
+    live_mode_enabled: bool | None = strawberry.field(
+        default=None,
+        description="Owners only: allow live keys and live webhook endpoints (existing ones keep"
+        " working when it is switched off).",
+    )
     rate_limit_per_second: float | None = None
     rate_limit_burst: int | None = None
     reset_rate_limit: bool = False
@@ -145,6 +161,8 @@ class ApiKeyMutation:
                 expires_in_days=input.expires_in_days,
                 ip_allowlist=input.ip_allowlist,
                 justification=input.justification,
+                rate_limit_per_second=input.rate_limit_per_second,
+                rate_limit_burst=input.rate_limit_burst,
             ),
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_row(created.key), secret=created.secret)
@@ -163,6 +181,9 @@ class ApiKeyMutation:
                 ip_allowlist=input.ip_allowlist,
                 expires_at=input.expires_at,
                 clear_expiry=input.clear_expiry,
+                rate_limit_per_second=input.rate_limit_per_second,
+                rate_limit_burst=input.rate_limit_burst,
+                clear_rate_limit=input.clear_rate_limit,
             ),
         )
         return UpdateApiKeyPayload(api_key=ApiKeyType.from_row(row))
@@ -216,6 +237,7 @@ class ApiKeyMutation:
             ctx.require_actor(),
             str(input.entity_id),
             api_access_enabled=input.api_access_enabled,
+            live_mode_enabled=input.live_mode_enabled,
             rate_limit_per_second=input.rate_limit_per_second,
             rate_limit_burst=input.rate_limit_burst,
             reset_rate_limit=input.reset_rate_limit,

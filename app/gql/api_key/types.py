@@ -64,6 +64,12 @@ class ApiKeyType:
     )
     last_used_at: datetime | None
     revoked_at: datetime | None
+    rate_limit_per_second: float | None = strawberry.field(
+        description="This key's own sustained rate; null: the entity's limit applies."
+    )
+    rate_limit_burst: int | None = strawberry.field(
+        description="This key's own bucket size; null: the entity's limit applies."
+    )
     entity_id: strawberry.Private[str]
     last_used_ip_value: strawberry.Private[str | None]
     row: strawberry.Private[ApiKey]  # status and expiresSoon: the service's clock decides
@@ -89,6 +95,8 @@ class ApiKeyType:
             last_used_at=row.last_used_at,
             last_used_ip_value=row.last_used_ip,
             revoked_at=row.revoked_at,
+            rate_limit_per_second=row.rate_limit_per_second,
+            rate_limit_burst=row.rate_limit_burst,
             entity_id=row.entity_id,
             created_by_id=row.created_by_user_id,
             revoked_by_id=row.revoked_by_user_id,

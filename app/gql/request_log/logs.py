@@ -20,7 +20,7 @@ from app.gql.permissions import HasPermission
 from app.gql.relay import Connection, Edge, PageInfo
 from app.net import parse_network
 from app.request_log.curl import curl_command
-from app.request_log.filters import LogFilter
+from app.request_log.filters import LogFilter, relative_path
 from app.request_log.service import (
     MAX_LOG_RANGE,
     PII_PERMISSION,
@@ -48,7 +48,14 @@ class RequestLogFilter:
     route: str | None = strawberry.field(
         default=None, description="Route template, e.g. /entities/{entity_id}/orders"
     )
-    path_prefix: str | None = None
+    path_prefix: str | None = strawberry.field(
+        default=None, description="The start of the full path, e.g. /v1/entities/ent_x/orders"
+    )
+    path: str | None = strawberry.field(
+        default=None,
+        description="A fragment of the relative path (case-sensitive): /orders finds"
+        " /v1/entities/ent_x/orders",
+    )
     min_latency_ms: float | None = None
     max_latency_ms: float | None = None
     ip: str | None = strawberry.field(default=None, description="An address or a CIDR")
@@ -64,7 +71,7 @@ class RequestLogFilter:
                 parse_network(self.ip)
             except ValueError:
                 raise BadUserInput("Not an IP address or CIDR", field="ip") from None
-        for name in ("error_code", "method", "route", "path_prefix", "request_id"):
+        for name in ("error_code", "method", "route", "path_prefix", "path", "request_id"):
             value = getattr(self, name)
             if value is not None and len(value) > 2048:
                 raise BadUserInput("Too long", field=name)
@@ -78,6 +85,7 @@ class RequestLogFilter:
             method=self.method,
             route=self.route,
             path_prefix=self.path_prefix,
+            path=self.path,
             min_latency_ms=self.min_latency_ms,
             max_latency_ms=self.max_latency_ms,
             ip=self.ip,
@@ -93,6 +101,9 @@ class RequestLogType:
     mode: Mode
     method: str
     path: str
+    relative_path: str = strawberry.field(
+        description="The path without /v1/entities/<entity id>, e.g. /orders."
+    )
     route: str
     query: str = strawberry.field(description="Query string, secrets redacted.")
     status: int
@@ -114,6 +125,7 @@ class RequestLogType:
             mode=Mode(row["mode"]),
             method=row["method"],
             path=row["path"],
+            relative_path=relative_path(row["path"], row["entity_id"]),
             route=row["route"],
             query=row["query"] or "",
             status=row["status"],

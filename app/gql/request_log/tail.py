@@ -23,6 +23,9 @@ class TailFilter:
     method: str | None = None
     route: str | None = None
     path_prefix: str | None = None
+    path: str | None = strawberry.field(
+        default=None, description="A fragment of the relative path, e.g. /orders"
+    )
     api_key_id: strawberry.ID | None = None
     ip: str | None = None
 
@@ -33,6 +36,7 @@ class TailFilter:
             method=self.method,
             route=self.route,
             path_prefix=self.path_prefix,
+            path=self.path,
             api_key_id=str(self.api_key_id) if self.api_key_id is not None else None,
             ip=self.ip,
         )

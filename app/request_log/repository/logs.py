@@ -11,13 +11,29 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.net import parse_network
-from app.request_log.filters import LogFilter, Op, active_rules, ip_matches
+from app.request_log.filters import LogFilter, Op, active_rules, entity_path_prefix, ip_matches
 from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS
 
 
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like_prefix(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return _like_escaped(value) + "%"
+
+
+def _relative_path(column: sa.ColumnElement[Any], entity_id: str) -> sa.ColumnElement[Any]:
+    """``relative_path`` of app/request_log/filters.py in SQL."""
+    prefix = entity_path_prefix(entity_id)
+    return sa.case(
+        (column == prefix, sa.literal("/")),
+        (
+            sa.func.substr(column, 1, len(prefix) + 1) == prefix + "/",
+            sa.func.substr(column, len(prefix) + 1),
+        ),
+        else_=column,
+    )
 
 
 def _condition(column: sa.ColumnElement[Any], op: Op, value: Any) -> sa.ColumnElement[bool]:
@@ -42,6 +58,13 @@ def _condition(column: sa.ColumnElement[Any], op: Op, value: Any) -> sa.ColumnEl
             column.like(_like_prefix(prefix), escape="\\"),
             sa.func.substr(column, 1, len(prefix)) == prefix,
         )
+    elif op == "fragment":
+        # LIKE narrows (ignoring ASCII case on SQLite); replace() makes it exact everywhere
+        fragment = str(value)
+        condition = sa.and_(
+            column.like("%" + _like_escaped(fragment) + "%", escape="\\"),
+            sa.func.replace(column, fragment, "") != column,
+        )
     else:  # ip
         network = parse_network(str(value))
         if network.num_addresses == 1:
@@ -55,7 +78,14 @@ def log_conditions(entity_id: str, f: LogFilter) -> list[sa.ColumnElement[bool]]
     t = REQUEST_LOGS.c
     return [
         t.entity_id == entity_id,
-        *(_condition(t[rule.column], rule.op, value) for rule, value in active_rules(f)),
+        *(
+            _condition(
+                _relative_path(t.path, entity_id) if rule.op == "fragment" else t[rule.column],
+                rule.op,
+                value,
+            )
+            for rule, value in active_rules(f)
+        ),
     ]
 
 
