@@ -229,14 +229,6 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
       <div className="filters" role="search" aria-label="Filter API keys">
         <div className="filter">
-          <label htmlFor={`${uid}-mode`}>Mode</label>
-          <select id={`${uid}-mode`} value={filters.mode} onChange={(e) => setFilter('mode', e.target.value as KeyFilters['mode'])}>
-            <option value="ALL">All</option>
-            <option value="LIVE">Live</option>
-            <option value="TEST">Test</option>
-          </select>
-        </div>
-        <div className="filter">
           <label htmlFor={`${uid}-status`}>Status</label>
           <select
             id={`${uid}-status`}
