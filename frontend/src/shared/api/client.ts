@@ -17,7 +17,7 @@ export type ErrorCode =
 export interface RawGraphQLError {
   message?: string;
   path?: readonly (string | number)[];
-  extensions?: { code?: string; field?: string };
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
 }
 
 export class GraphQLRequestError extends Error {
