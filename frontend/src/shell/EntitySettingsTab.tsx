@@ -227,7 +227,7 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
             Every request made with this entity&apos;s keys, Test and Live, will be refused at once with{' '}
             <span className="mono">403 api_access_disabled</span>. Integrations stop working until it is turned back on.
           </p>
-          <div className="modal-actions">
+          <div className="form-actions">
             <button type="button" className="button" onClick={() => setConfirmDisable(false)} disabled={saving}>
               Cancel
             </button>

@@ -125,7 +125,7 @@ export function CustomRoles({ entityId, roles, permissions, scopes, onChanged }:
         <Modal title={`Delete the role ${deleting.name}?`} onClose={busy ? undefined : () => setDeleting(null)}>
           <p>Members holding it must be given another role first; the API refuses otherwise.</p>
           {error !== null && <ErrorNotice error={error} prefix="Could not delete the role" onStale={() => onChanged(null)} />}
-          <div className="modal-actions">
+          <div className="form-actions">
             <button type="button" className="button" onClick={() => setDeleting(null)} disabled={busy}>
               Cancel
             </button>
@@ -191,7 +191,7 @@ function RoleFormDialog({
     <Modal
       title={role ? `Edit the role ${role.name}` : 'Create a custom role'}
       onClose={busy || dirty ? undefined : onClose}
-      className="wide"
+      className="modal-wide"
     >
       <form onSubmit={submit} noValidate>
         {error !== null && <ErrorNotice error={error} prefix="Could not save the role" onStale={onStale} />}
@@ -243,10 +243,10 @@ function RoleFormDialog({
             Only these scopes
           </label>
           {draft.limitScopes && (
-            <div className="scope-grid">
+            <div className="role-scope-grid">
               {scopes.map((res) => (
-                <div key={res.resource} className="scope-group">
-                  <span className="scope-resource">{res.resource}</span>
+                <div key={res.resource} className="role-scope-group">
+                  <span className="role-scope-resource">{res.resource}</span>
                   {res.scopes.map((s) => (
                     <label key={s.name} className="checkbox" title={s.description}>
                       <input
@@ -263,7 +263,7 @@ function RoleFormDialog({
           )}
           <FieldError id={`${uid}-scopes`} error={errors.scopes} />
         </fieldset>
-        <div className="modal-actions">
+        <div className="form-actions">
           <button type="button" className="button" onClick={onClose} disabled={busy}>
             Cancel
           </button>

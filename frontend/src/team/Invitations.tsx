@@ -83,7 +83,7 @@ export function Invitations({
         <Modal title={`Withdraw the invitation to ${revoking.email}?`} onClose={busy ? undefined : () => setRevoking(null)}>
           <p>The link in the invitation stops working. You can invite them again later.</p>
           {error !== null && <ErrorNotice error={error} prefix="Could not withdraw" onStale={() => onChanged(null)} />}
-          <div className="modal-actions">
+          <div className="form-actions">
             <button type="button" className="button" onClick={() => setRevoking(null)} disabled={busy}>
               Cancel
             </button>

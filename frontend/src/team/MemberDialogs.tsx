@@ -75,7 +75,7 @@ export function AddMemberDialog({
           <label htmlFor={`${uid}-role`}>Role</label>
           <RoleSelect id={`${uid}-role`} value={role} onChange={setRole} customRoles={customRoles} invalid={field === 'role' || field === 'customRoleId'} />
         </div>
-        <div className="modal-actions">
+        <div className="form-actions">
           <button type="button" className="button" onClick={onClose} disabled={busy}>
             Cancel
           </button>
@@ -130,7 +130,7 @@ export function ChangeRoleDialog({
           <label htmlFor={`${uid}-role`}>Role</label>
           <RoleSelect id={`${uid}-role`} value={role} onChange={setRole} customRoles={customRoles} autoFocus />
         </div>
-        <div className="modal-actions">
+        <div className="form-actions">
           <button type="button" className="button" onClick={onClose} disabled={busy}>
             Cancel
           </button>
@@ -270,7 +270,7 @@ export function RemoveMemberDialog({
           </fieldset>
         )}
       </section>
-      <div className="modal-actions">
+      <div className="form-actions">
         <button type="button" className="button" onClick={onClose} disabled={busy}>
           Cancel
         </button>
