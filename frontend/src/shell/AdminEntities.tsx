@@ -103,7 +103,7 @@ export function AdminEntities() {
           </p>
         </div>
       </div>
-      <div className="filters" role="search" aria-label="Search entities">
+      <div className="filters" role="search" aria-label="Entity search">
         <div className="filter grow">
           <label htmlFor={`${uid}-q`}>Search entities</label>
           <input id={`${uid}-q`} type="search" value={typed} onChange={(e) => setTyped(e.target.value)} placeholder="Name or code" />
