@@ -1,8 +1,9 @@
 // Team: an owner changes a member's role in a dialog (keyboard-friendly: the role field has the
 // focus, Escape closes, the focus returns to the button that opened it) and back again.
-import { env, expect, expectInPanel, openPortal, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, selectEntity, test } from './support';
 
 const MEMBER = 'manager@acme.example';
+const KEY_CREATOR = 'admin@acme.example';
 
 test('an owner changes a member role and changes it back', async ({ page }) => {
   const panel = page.getByRole('tabpanel');
@@ -51,5 +52,31 @@ test('an owner changes a member role and changes it back', async ({ page }) => {
     await page.keyboard.press('Enter');
     await expect(dialog).toBeHidden();
     await expect(row.getByTestId('member-role')).toHaveText('Manager');
+  });
+
+  await test.step('removing a member lists the keys they created, offering to revoke them (cancelled)', async () => {
+    // The admin creates a key through the API (a bearer session of their own).
+    const { token, entityId } = await apiSession();
+    await endSession(token);
+    const login = await gql<{ login: { token: string } }>(
+      'mutation L($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+      { e: KEY_CREATOR, p: env.password },
+    );
+    const keyName = `e2e team key ${Date.now()}`;
+    await gql(
+      'mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }',
+      { input: { entityId, name: keyName, mode: 'TEST', scopes: ['orders:read'] } },
+      login.login.token,
+    );
+    await endSession(login.login.token);
+
+    await panel.getByRole('button', { name: `Remove ${KEY_CREATOR}`, exact: true }).click();
+    await expect(dialog.getByText('Active API keys they created')).toBeVisible();
+    const keyBox = dialog.getByRole('checkbox', { name: new RegExp(keyName) });
+    await expect(keyBox).toBeChecked();
+    await expect(dialog.getByRole('button', { name: /^Remove and revoke \d+ keys?$/ })).toBeVisible();
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect(panel.getByRole('row').filter({ hasText: KEY_CREATOR })).toBeVisible();
   });
 });

@@ -19,7 +19,7 @@ import { usePageMode } from './pageMode';
 type AccessState =
   | { status: 'loading' }
   | { status: 'error'; error: unknown }
-  | { status: 'ready'; role: Role; access: DevelopersAccess };
+  | { status: 'ready'; entityId: string; role: Role; access: DevelopersAccess };
 
 /** Loads the viewer's role and permissions in the entity (again after the entity settings change). */
 function useDevelopersAccess(entityId: string, apiAccessEnabled: boolean) {
@@ -33,6 +33,7 @@ function useDevelopersAccess(entityId: string, apiAccessEnabled: boolean) {
         const e = data.entity;
         setState({
           status: 'ready',
+          entityId,
           role: e.viewerRole,
           access: developersAccess({
             role: e.viewerRole,
@@ -50,7 +51,9 @@ function useDevelopersAccess(entityId: string, apiAccessEnabled: boolean) {
     };
   }, [entityId, apiAccessEnabled, generation]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return [state, reload] as const;
+  // Another entity's answer (just after switching entity) says nothing about this one.
+  const current: AccessState = state.status === 'ready' && state.entityId !== entityId ? { status: 'loading' } : state;
+  return [current, reload] as const;
 }
 
 /** Settings › Developers: one tab per URL (`/entities/:entityId/developers/:tab?mode=test|live`). */
