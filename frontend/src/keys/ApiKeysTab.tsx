@@ -199,7 +199,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
     );
   }
 
-  const filtered = isFiltered(filters);
+  const filtered = isFiltered({ ...filters, mode: 'ALL' }); // the mode is the page's, not a filter
   const presets = catalog.status === 'ready' ? catalog.presets : [];
 
   return (
