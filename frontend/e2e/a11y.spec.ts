@@ -42,4 +42,17 @@ test('the Developers page has no serious accessibility violations', async ({ pag
     expect(overflow, 'the page scrolls sideways at 390 px').toBeLessThanOrEqual(1);
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  await test.step('390 px wide: Team and Entity settings fit too', async () => {
+    for (const [tab, target] of [
+      ['Team', panel.getByRole('table', { name: 'Team members' })],
+      ['Entity settings', panel.getByLabel('API access enabled')],
+    ] as const) {
+      await page.getByRole('tab', { name: tab, exact: true }).click();
+      await expectInPanel(panel, target, `the ${tab} tab`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `the ${tab} tab scrolls sideways at 390 px`).toBeLessThanOrEqual(1);
+      expect(await seriousViolations(page)).toEqual([]);
+    }
+  });
 });

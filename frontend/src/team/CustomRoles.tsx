@@ -67,7 +67,7 @@ export function CustomRoles({ entityId, roles, permissions, scopes, onChanged }:
         <p className="muted">No custom roles yet.</p>
       ) : (
         <div className="table-wrap">
-          <table className="table" aria-label="Custom roles">
+          <table className="table stack" aria-label="Custom roles">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -81,9 +81,9 @@ export function CustomRoles({ entityId, roles, permissions, scopes, onChanged }:
             <tbody>
               {roles.map((r) => (
                 <tr key={r.id}>
-                  <td>{r.name}</td>
-                  <td className="mono small">{r.permissions.join(', ') || '—'}</td>
-                  <td className="mono small">{r.grantableScopes === null ? 'every scope' : r.grantableScopes.join(', ') || 'none'}</td>
+                  <td data-label="Name">{r.name}</td>
+                  <td data-label="Permissions" className="mono small">{r.permissions.join(', ') || '—'}</td>
+                  <td data-label="Grantable scopes" className="mono small">{r.grantableScopes === null ? 'every scope' : r.grantableScopes.join(', ') || 'none'}</td>
                   <td className="row-actions">
                     <button type="button" className="button small" onClick={() => setEditing(r)} aria-label={`Edit role ${r.name}`}>
                       Edit

@@ -41,7 +41,7 @@ export function Invitations({
         <p className="muted">No pending invitations.</p>
       ) : (
         <div className="table-wrap">
-          <table className="table" aria-label="Pending invitations">
+          <table className="table stack" aria-label="Pending invitations">
             <thead>
               <tr>
                 <th scope="col">Email</th>
@@ -56,10 +56,10 @@ export function Invitations({
             <tbody>
               {invitations.map((inv) => (
                 <tr key={inv.id}>
-                  <td>{inv.email}</td>
-                  <td>{roleLabel(inv.role, inv.customRole)}</td>
-                  <td>{formatDate(inv.expiresAt)}</td>
-                  <td>{inv.invitedBy?.email ?? '—'}</td>
+                  <td data-label="Email">{inv.email}</td>
+                  <td data-label="Role">{roleLabel(inv.role, inv.customRole)}</td>
+                  <td data-label="Expires">{formatDate(inv.expiresAt)}</td>
+                  <td data-label="Invited by">{inv.invitedBy?.email ?? '—'}</td>
                   <td className="row-actions">
                     <button
                       type="button"

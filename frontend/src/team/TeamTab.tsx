@@ -125,7 +125,7 @@ export function TeamTab({ entityId }: { entityId: string }) {
           <p className="muted">No members yet.</p>
         ) : (
           <div className="table-wrap">
-            <table className="table" aria-label="Team members">
+            <table className="table stack" aria-label="Team members">
               <thead>
                 <tr>
                   <th scope="col">Email</th>
@@ -141,9 +141,9 @@ export function TeamTab({ entityId }: { entityId: string }) {
                   const isSelf = m.user.id === viewer.user.id;
                   return (
                     <tr key={m.id} data-member={m.user.email}>
-                      <td>{m.user.email}</td>
-                      <td>{m.user.name}</td>
-                      <td>
+                      <td data-label="Email">{m.user.email}</td>
+                      <td data-label="Name">{m.user.name}</td>
+                      <td data-label="Role">
                         <span className={`role role-${m.role.toLowerCase()}`} data-testid="member-role">
                           {roleLabel(m.role, m.customRole)}
                         </span>
