@@ -37,7 +37,7 @@ test('creates a key, uses it, revokes it in the UI and sees it refused', async (
 
   await test.step('open the API keys tab', async () => {
     await page.getByRole('tab', { name: 'API keys', exact: true }).click();
-    await expect(page).toHaveURL(/\/developers\/api-keys$/);
+    await expect(page).toHaveURL(/\/developers\/api-keys\?mode=test$/);
     await expectInPanel(panel, createButton, 'the "Create API key" button');
     await expect(panel.getByText('Coming soon'), 'the API keys tab still shows "Coming soon"').toBeHidden();
   });

@@ -1,4 +1,5 @@
-// Sign-in, the session cookie across reloads, the entity switcher, the Team tab and sign-out.
+// Sign-in, the session cookie across reloads, the entity switcher, the page opening on API keys,
+// the Team tab and sign-out.
 import { env, expect, screenshot, selectEntity, signIn, test } from './support';
 
 test('signs in, keeps the session across a reload, lists the team and signs out', async ({ page }, testInfo) => {
@@ -53,9 +54,14 @@ test('signs in, keeps the session across a reload, lists the team and signs out'
     expect(selected).toContain(env.entity);
   });
 
+  await test.step('the Developers page opens on API keys, in Test mode', async () => {
+    await expect(page).toHaveURL(/\/developers\/api-keys\?mode=test$/);
+    await expect(page.getByRole('tab', { name: 'API keys', exact: true })).toHaveAttribute('aria-selected', 'true');
+  });
+
   await test.step(`the Team tab lists ${env.email}`, async () => {
     await page.getByRole('tab', { name: 'Team', exact: true }).click();
-    await expect(page).toHaveURL(/\/developers\/team$/);
+    await expect(page).toHaveURL(/\/developers\/team\?mode=test$/);
     const panel = page.getByRole('tabpanel');
     const cell = panel.getByRole('table').getByRole('cell', { name: env.email, exact: true });
     const forbidden = panel.getByText("You don't have access to this section");

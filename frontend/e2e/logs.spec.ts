@@ -3,7 +3,7 @@
 // table through the live tail within 5 s; a row's details (in the URL, so a reload reopens them) show
 // a curl command with $API_KEY and not the key; a CSV export's signed link downloads a file holding
 // one of the request IDs; Analytics' Requests card shows at least 3. The key is revoked at the end.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test, pageModeRadio } from './support';
 
 const KEY_NAME = 'logs e2e';
 const REQUEST_COUNT = 3;
@@ -46,7 +46,7 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/logs`));
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByText('Coming soon'), 'the Logs tab still shows "Coming soon"').toBeHidden();
-      const liveMode = panel.getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name: 'Live', exact: true });
+      const liveMode = pageModeRadio(page, 'Live');
       if ((await liveMode.getAttribute('aria-checked')) !== 'true') await liveMode.click();
       await expect(panel.getByRole('status').filter({ hasText: 'live mode' })).toBeVisible();
     });

@@ -99,6 +99,11 @@ export async function expectInPanel(panel: Locator, target: Locator, what: strin
   await expect(target.first()).toBeVisible();
 }
 
+/** A radio of the Developers page's one Test/Live switch (in the page header, not in a tab). */
+export function pageModeRadio(page: Page, name: 'Test' | 'Live'): Locator {
+  return page.getByTestId('mode-switch').getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name, exact: true });
+}
+
 /** Fills the sign-in form (at the current URL) and waits for the portal, failing fast on an alert. */
 export async function signIn(page: Page, email = env.email, password = env.password): Promise<void> {
   await page.getByLabel('Email', { exact: true }).fill(email);

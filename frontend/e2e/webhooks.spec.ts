@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { env, expect, expectInPanel, openPortal, screenshot, selectEntity, test } from './support';
+import { env, expect, expectInPanel, openPortal, screenshot, selectEntity, test, pageModeRadio } from './support';
 
 const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{43}=$/;
 /** A delivery can wait for the job's next claim and its retry backoff; generous but bounded. */
@@ -107,8 +107,8 @@ test('creates a webhook, receives a signed test event, rotates the secret, pause
       await expect(page).toHaveURL(/\/developers\/webhooks(\?|$)/);
       await expectInPanel(panel, createButton, 'the "Create webhook" button');
       await expect(panel.getByText('Coming soon')).toBeHidden();
-      await panel.getByRole('radio', { name: 'Test', exact: true }).click();
-      await expect(panel.getByRole('radio', { name: 'Test', exact: true })).toHaveAttribute('aria-checked', 'true');
+      await pageModeRadio(page, 'Test').click();
+      await expect(pageModeRadio(page, 'Test')).toHaveAttribute('aria-checked', 'true');
     });
 
     await test.step('create an endpoint for the local receiver; the secret is shown once', async () => {

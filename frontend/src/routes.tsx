@@ -3,7 +3,8 @@ import { App } from './App';
 import { chooseEntity, readStoredEntityId, storeEntityId, useViewer } from './auth/viewer';
 import { Shell } from './shell/Shell';
 import { DevelopersSettings } from './shell/DevelopersSettings';
-import { DEFAULT_TAB, isTab, tabPath } from './shell/paths';
+import { AdminEntities } from './shell/AdminEntities';
+import { ADMIN_ENTITIES_PATH, DEFAULT_TAB, isTab, tabPath } from './shell/paths';
 import { useEffect } from 'react';
 
 export const routes: RouteObject[] = [
@@ -24,6 +25,7 @@ export const routes: RouteObject[] = [
           { path: '*', element: <TabRedirect /> },
         ],
       },
+      { path: 'admin/entities', element: <AdminPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },
@@ -34,6 +36,7 @@ function Home() {
   const { viewer } = useViewer();
   const { hash } = useLocation();
   const entityId = chooseEntity(viewer, null, readStoredEntityId());
+  if (!entityId && viewer.isSiteAdmin) return <Navigate to={ADMIN_ENTITIES_PATH} replace />;
   if (!entityId) {
     return (
       <Shell entityId={null}>
@@ -69,6 +72,15 @@ function EntityLayout() {
     );
   }
   return <Shell entityId={chosen} />;
+}
+
+/** `/admin/entities`: the site admins' entity search (the page says so to anyone else). */
+function AdminPage() {
+  return (
+    <Shell entityId={null}>
+      <AdminEntities />
+    </Shell>
+  );
 }
 
 function TabRedirect() {

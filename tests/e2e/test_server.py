@@ -111,6 +111,11 @@ SPECS = {
     "routing.spec.ts",
     "graphiql.spec.ts",
     "webhooks.spec.ts",
+    "mode.spec.ts",
+    "gating.spec.ts",
+    "team.spec.ts",
+    "admin.spec.ts",
+    "a11y.spec.ts",
 }
 
 

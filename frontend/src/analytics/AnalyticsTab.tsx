@@ -104,15 +104,6 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
           value={rangeId}
           onChange={(range) => setFilters({ range })}
         />
-        <Segmented
-          label="Mode"
-          options={[
-            { value: 'LIVE', label: 'Live' },
-            { value: 'TEST', label: 'Test' },
-          ]}
-          value={mode}
-          onChange={(next) => setFilters({ mode: next })}
-        />
         {state.status === 'ready' && state.refreshing && (
           <span className="muted filter-status" role="status">
             Updating…

@@ -18,6 +18,7 @@ function viewer(impersonating: EntitySummary | null = null): Viewer {
       { id: 'mem_2', role: 'CUSTOM', customRole: { id: 'rol_1', name: 'Auditor' }, entity: entity('ent_b', 'Beta') },
     ],
     impersonating,
+    impersonator: null,
   };
 }
 

@@ -199,7 +199,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
     );
   }
 
-  const filtered = isFiltered(filters);
+  const filtered = isFiltered({ ...filters, mode: 'ALL' }); // the mode is the page's, not a filter
   const presets = catalog.status === 'ready' ? catalog.presets : [];
 
   return (
@@ -228,14 +228,6 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
       <Flash message={flash} onDismiss={() => setFlash(null)} />
 
       <div className="filters" role="search" aria-label="Filter API keys">
-        <div className="filter">
-          <label htmlFor={`${uid}-mode`}>Mode</label>
-          <select id={`${uid}-mode`} value={filters.mode} onChange={(e) => setFilter('mode', e.target.value as KeyFilters['mode'])}>
-            <option value="ALL">All</option>
-            <option value="LIVE">Live</option>
-            <option value="TEST">Test</option>
-          </select>
-        </div>
         <div className="filter">
           <label htmlFor={`${uid}-status`}>Status</label>
           <select

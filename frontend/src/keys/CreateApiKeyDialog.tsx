@@ -7,6 +7,7 @@ import { FieldError, FieldHint, fieldAria, focusFirst } from '../shared/ui/FormF
 import { Modal } from '../shared/ui/Modal';
 import { EXPIRY_OPTIONS, parseAllowlist, sameScopes, type ApiKey, type ScopePreset, type ScopeResource } from './keyUtils';
 import { IpAllowlistField } from './IpAllowlistField';
+import { usePageMode } from '../shell/pageMode';
 
 export type CatalogState =
   | { status: 'loading' }
@@ -50,7 +51,7 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
 
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [mode, setMode] = useState<Mode>('TEST');
+  const [mode, setMode] = useState<Mode>(usePageMode().gqlMode);
   /** A preset id, CUSTOM, or null before anything is chosen. */
   const [choice, setChoice] = useState<string | null>(null);
   const [scopes, setScopes] = useState<ReadonlySet<string>>(() => new Set());

@@ -1,5 +1,4 @@
 import { useId } from 'react';
-import { Segmented } from '../shared/ui/Segmented';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
 import type { UpdateOptions } from '../shared/url/useSearchState';
 import { LOG_RANGES } from './logUtils';
@@ -29,15 +28,6 @@ export function LogFilterBar({ filters, setFilters }: Props) {
 
   return (
     <div className="filters" role="search" aria-label="Filter logs">
-      <Segmented
-        label="Mode"
-        options={[
-          { value: 'LIVE', label: 'Live' },
-          { value: 'TEST', label: 'Test' },
-        ]}
-        value={filters.mode}
-        onChange={(mode) => setFilters({ mode })}
-      />
       <div className="filter">
         <label htmlFor={`${uid}-range`}>Time range</label>
         <select

@@ -1,9 +1,9 @@
 import { useMemo, useState, type ReactNode } from 'react';
-import { Outlet, useLocation, useMatch, useNavigate } from 'react-router';
+import { Link, Outlet, useLocation, useMatch, useNavigate } from 'react-router';
 import { GraphQLRequestError, errorMessage, gqlRequest } from '../shared/api/client';
 import { LogoutDocument, StopImpersonationDocument } from '../gql/graphql';
 import { entityOptions, storeEntityId, useViewer, type EntitySummary } from '../auth/viewer';
-import { DEFAULT_TAB, isTab, modeParam, tabPath } from './paths';
+import { ADMIN_ENTITIES_PATH, DEFAULT_TAB, isTab, modeParam, tabPath } from './paths';
 
 export interface ShellOutletContext {
   entity: EntitySummary;
@@ -57,6 +57,7 @@ export function Shell({ entityId, children }: Props) {
     try {
       const data = await gqlRequest(StopImpersonationDocument);
       setViewer(data.stopImpersonation);
+      navigate(ADMIN_ENTITIES_PATH);
     } catch (err) {
       setShellError(`Could not stop impersonating: ${errorMessage(err)}`);
     } finally {
@@ -90,6 +91,11 @@ export function Shell({ entityId, children }: Props) {
           )}
         </div>
         <div className="topbar-right">
+          {viewer.isSiteAdmin && (
+            <Link to={ADMIN_ENTITIES_PATH} className="button small" aria-label="Site admin: entities">
+              Entities
+            </Link>
+          )}
           {viewer.isSiteAdmin && <span className="badge">Site admin</span>}
           <span className="user-email" data-testid="user-email" title={viewer.user.name}>
             {viewer.user.email}
@@ -101,12 +107,20 @@ export function Shell({ entityId, children }: Props) {
       </header>
 
       {viewer.impersonating && (
-        <div className="impersonation-banner" role="status">
+        <div className="impersonation-banner" role="region" aria-label="Impersonation" data-testid="impersonation-banner">
           <span>
             Impersonating <strong>{viewer.impersonating.name}</strong>
+            {viewer.user && (
+              <>
+                {' '}
+                as <strong>{viewer.user.email}</strong>
+              </>
+            )}
+            {viewer.impersonator && <> · signed in as {viewer.impersonator.email}</>} · every action is audited with both
+            identities
           </span>
           <button type="button" className="button small" onClick={() => void stopImpersonation()} disabled={busy !== null}>
-            Stop
+            Stop impersonating
           </button>
         </div>
       )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTab, modeParam, tabPath } from './paths';
+import { DEFAULT_TAB, isTab, modeParam, tabPath, withMode } from './paths';
 
 describe('paths', () => {
   it('builds tab URLs, carrying the mode', () => {
@@ -13,9 +13,16 @@ describe('paths', () => {
     expect(modeParam(new URLSearchParams('mode=live'))).toBe('live');
   });
 
-  it('knows its tabs', () => {
+  it('sets the mode first and keeps the other parameters in order', () => {
+    expect(withMode('', 'test')).toBe('?mode=test');
+    expect(withMode('?range=7d&mode=test&status=4xx', 'live')).toBe('?mode=live&range=7d&status=4xx');
+  });
+
+  it('knows its tabs and opens on API keys', () => {
     expect(isTab('api-keys')).toBe(true);
-    expect(isTab('settings')).toBe(false);
+    expect(isTab('settings')).toBe(true);
+    expect(isTab('nope')).toBe(false);
     expect(isTab(undefined)).toBe(false);
+    expect(DEFAULT_TAB).toBe('api-keys');
   });
 });

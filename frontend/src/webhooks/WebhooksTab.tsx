@@ -6,10 +6,9 @@ import { formatDateTime, formatRelative } from '../shared/format';
 import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
 import { Flash } from '../shared/ui/Flash';
 import { LoadMore } from '../shared/ui/LoadMore';
-import { Segmented } from '../shared/ui/Segmented';
-import { useSearchState } from '../shared/url/useSearchState';
 import { oneOf } from '../shared/url/searchState';
 import { tabPath } from '../shell/paths';
+import { usePageMode } from '../shell/pageMode';
 import { EndpointFormDialog, type CatalogState } from './EndpointFormDialog';
 import { SigningSecretDialog } from './WebhookDialogs';
 import { WebhookDetail } from './WebhookDetail';
@@ -52,21 +51,10 @@ export function useEventCatalog() {
 /** Settings › Developers › Webhooks: the list, or the detail / catalog named by the URL. */
 export function WebhooksTab({ entityId }: { entityId: string }) {
   const { detailId } = useParams();
-  const [filters, setFilters] = useSearchState(WEBHOOK_FILTERS);
+  // The page's Test/Live switch (Developers header) sets the mode; the list shows that mode's endpoints.
   const [catalog, reloadCatalog] = useEventCatalog();
-  const mode = filters.mode;
-
-  const modeSwitch = (
-    <Segmented
-      label="Mode"
-      options={[
-        { value: 'TEST', label: 'Test' },
-        { value: 'LIVE', label: 'Live' },
-      ]}
-      value={mode}
-      onChange={(value) => setFilters({ mode: value })}
-    />
-  );
+  const mode = usePageMode().gqlMode;
+  const modeSwitch = null;
 
   if (detailId === CATALOG_SEGMENT) {
     return <EventCatalog catalog={catalog} onRetry={reloadCatalog} backTo={webhookPath(entityId, null, mode)} />;

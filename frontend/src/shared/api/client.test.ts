@@ -35,6 +35,21 @@ describe('gqlRequest', () => {
     expect(err).toMatchObject({ message: 'Bad CIDR', code: 'BAD_USER_INPUT', field: 'ipAllowlist' });
   });
 
+  it('keeps the X-Request-Id of the response that carried the error', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ data: null, errors: [{ message: 'Gone', extensions: { code: 'NOT_FOUND' } }] }), {
+            status: 200,
+            headers: { 'X-Request-Id': 'req_abc' },
+          }),
+      ),
+    );
+    const err = await gqlRequest(DOC, { id: 'x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NOT_FOUND', requestId: 'req_abc' });
+  });
+
   it('tells the app when the session is gone, unless asked not to', async () => {
     const handler = vi.fn();
     setUnauthenticatedHandler(handler);

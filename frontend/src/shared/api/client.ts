@@ -17,20 +17,23 @@ export type ErrorCode =
 export interface RawGraphQLError {
   message?: string;
   path?: readonly (string | number)[];
-  extensions?: { code?: string; field?: string };
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
 }
 
 export class GraphQLRequestError extends Error {
   readonly code: ErrorCode;
   readonly field?: string;
   readonly errors: RawGraphQLError[];
+  /** The `X-Request-Id` of the HTTP response that carried the error, when there was one. */
+  requestId: string | null;
 
-  constructor(message: string, code: ErrorCode, field?: string, errors: RawGraphQLError[] = []) {
+  constructor(message: string, code: ErrorCode, field?: string, errors: RawGraphQLError[] = [], requestId: string | null = null) {
     super(message);
     this.name = 'GraphQLRequestError';
     this.code = code;
     this.field = field;
     this.errors = errors;
+    this.requestId = requestId;
   }
 
   /** True if any of the returned errors carries the given code. */
@@ -98,8 +101,10 @@ export async function gqlRequest<TData, TVars>(
     body = null;
   }
 
+  const requestId = response.headers?.get?.('x-request-id') ?? null;
   if (body?.errors && body.errors.length > 0) {
     const error = fromGraphQLErrors(body.errors);
+    error.requestId = requestId;
     if (notifyUnauthenticated && error.has('UNAUTHENTICATED') && onUnauthenticated) {
       onUnauthenticated();
     }
@@ -107,7 +112,7 @@ export async function gqlRequest<TData, TVars>(
   }
 
   if (!response.ok || !body || body.data === undefined || body.data === null) {
-    throw new GraphQLRequestError(`Unexpected server response (HTTP ${response.status}).`, 'INTERNAL');
+    throw new GraphQLRequestError(`Unexpected server response (HTTP ${response.status}).`, 'INTERNAL', undefined, [], requestId);
   }
   return body.data;
 }

@@ -1,5 +1,30 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** The focusable elements of `root`, in document order (hidden ones left out). */
+export function focusables(root: HTMLElement): HTMLElement[] {
+  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
+    (el) => !el.closest('[hidden]') && !el.closest('[inert]') && el.getAttribute('aria-hidden') !== 'true',
+  );
+}
+
+/**
+ * `[data-autofocus]`, else the body's first field; null for a dialog without fields (the browser
+ * then focuses its first control, the close button, never a destructive action).
+ */
+export function initialFocusTarget(dialog: HTMLElement): HTMLElement | null {
+  const marked = dialog.querySelector<HTMLElement>('[data-autofocus]');
+  if (marked) return marked;
+  const body = dialog.querySelector<HTMLElement>('.modal-body');
+  if (body) {
+    const field = focusables(body).find((el) => el.matches('input, select, textarea'));
+    if (field) return field;
+  }
+  return null;
+}
+
 interface Props {
   title: string;
   /** Escape / the close button. Omit to make the dialog closable only through its own buttons. */
@@ -31,8 +56,29 @@ export function Modal({ title, onClose, children, className, description }: Prop
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
     // React's autoFocus runs before the dialog is shown (and so does nothing): a field marked
-    // `data-autofocus` gets the focus instead of the first button (the close button).
-    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    // `data-autofocus`, else the first field of the body, gets the focus (not the close button).
+    initialFocusTarget(dialog)?.focus();
+
+    // Tab and Shift+Tab cycle inside the dialog (the native dialog lets the focus leave the page).
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Tab') return;
+      const items = focusables(dialog);
+      if (items.length === 0) {
+        event.preventDefault();
+        return;
+      }
+      const first = items[0];
+      const last = items[items.length - 1];
+      const active = document.activeElement;
+      if (event.shiftKey && (active === first || !dialog.contains(active))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (active === last || !dialog.contains(active))) {
+        event.preventDefault();
+        first.focus();
+      }
+    };
+    dialog.addEventListener('keydown', onKeyDown);
 
     const onCancel = (event: Event) => {
       // Keep React in charge of whether the dialog is shown.
@@ -51,6 +97,7 @@ export function Modal({ title, onClose, children, className, description }: Prop
     return () => {
       dialog.removeEventListener('cancel', onCancel);
       dialog.removeEventListener('close', onNativeClose);
+      dialog.removeEventListener('keydown', onKeyDown);
       if (dialog.open) dialog.close();
       const focused = document.activeElement;
       if (opener?.isConnected && (!focused || focused === document.body || dialog.contains(focused))) opener.focus();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSearch, oneOf, parseSearch, text } from './searchState';
+import { keepPageParams } from './useSearchState';
 
 const SPEC = {
   mode: oneOf('mode', ['ALL', 'LIVE', 'TEST'], 'ALL'),
@@ -53,5 +54,22 @@ describe('formatSearch', () => {
   it('round-trips through parseSearch', () => {
     const values = { mode: 'TEST', status: '5', search: 'orders/1' } as const;
     expect(parseSearch(SPEC, formatSearch(SPEC, values))).toEqual(values);
+  });
+});
+
+describe('page parameters', () => {
+  const TAB = { mode: oneOf('mode', ['LIVE', 'TEST'], 'LIVE'), q: text('q') };
+
+  it('keeps the page mode a tab would drop as its default', () => {
+    const current = new URLSearchParams('mode=live&q=a');
+    const next = formatSearch(TAB, { mode: 'LIVE', q: 'b' }, current);
+    expect(next.toString()).toBe('q=b');
+    expect(keepPageParams(TAB, { q: 'b' }, current, next).toString()).toBe('mode=live&q=b');
+  });
+
+  it('lets an update that sets the mode itself win', () => {
+    const current = new URLSearchParams('mode=test');
+    const next = formatSearch(TAB, { mode: 'LIVE', q: '' }, current);
+    expect(keepPageParams(TAB, { mode: 'LIVE' }, current, next).toString()).toBe('');
   });
 });

@@ -14,6 +14,28 @@ export interface UpdateOptions {
 }
 
 /**
+ * Parameters the page owns (the Developers page's Test/Live `mode`): a tab's update keeps them in
+ * the URL as they are, even when the tab's own spec would leave them out as its default, unless the
+ * update itself sets them.
+ */
+export const PAGE_PARAMS: readonly string[] = ['mode'];
+
+export function keepPageParams<S extends Spec>(
+  spec: S,
+  patch: Partial<Values<S>>,
+  current: URLSearchParams,
+  next: URLSearchParams,
+): URLSearchParams {
+  const touched = new Set(Object.keys(patch).map((key) => spec[key]?.name));
+  const kept = PAGE_PARAMS.filter((name) => !touched.has(name) && current.get(name) !== null);
+  if (kept.length === 0) return next;
+  const out = new URLSearchParams();
+  for (const name of kept) out.set(name, current.get(name) as string);
+  for (const [name, value] of next) if (!kept.includes(name)) out.append(name, value);
+  return out;
+}
+
+/**
  * A tab's filters, read from and written to the URL's search parameters, so a link opens the same
  * view, Back and Forward step through filter changes and a reload keeps them. Parameters the spec
  * does not own (e.g. an open dialog's) are kept.
@@ -37,7 +59,12 @@ export function useSearchState<S extends Spec>(spec: S) {
     (patch: Partial<Values<S>>, options: UpdateOptions = {}) => {
       const { search: currentSearch, pathname, hash } = latest.current;
       const current = new URLSearchParams(currentSearch);
-      const next = formatSearch(spec, { ...parseSearch(spec, current), ...patch }, current).toString();
+      const next = keepPageParams(
+        spec,
+        patch,
+        current,
+        formatSearch(spec, { ...parseSearch(spec, current), ...patch }, current),
+      ).toString();
       const nextSearch = next ? `?${next}` : '';
       const key = options.coalesce ?? null;
       const last = coalesced.current;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { settingsChanges, validateSettings, type SettingsDraft } from './entitySettings';
+
+const saved = {
+  apiAccessEnabled: true,
+  rateLimitPerSecond: 10,
+  rateLimitBurst: 20,
+  rateLimitOverridden: false,
+  logCaptureBodies: false,
+  logRetentionDays: 30,
+};
+const draft = (patch: Partial<SettingsDraft> = {}): SettingsDraft => ({
+  apiAccessEnabled: true,
+  rateLimitPerSecond: '10',
+  rateLimitBurst: '20',
+  logCaptureBodies: false,
+  logRetentionDays: '30',
+  ...patch,
+});
+
+describe('entity settings form', () => {
+  it('sends only what changed', () => {
+    expect(settingsChanges(saved, draft())).toBeNull();
+    expect(settingsChanges(saved, draft({ apiAccessEnabled: false, logRetentionDays: '7' }))).toEqual({
+      apiAccessEnabled: false,
+      logRetentionDays: 7,
+    });
+    expect(settingsChanges(saved, draft({ rateLimitPerSecond: '2.5' }))).toEqual({ rateLimitPerSecond: 2.5 });
+  });
+
+  it('refuses blank, zero, negative and fractional values where whole numbers are needed', () => {
+    expect(validateSettings(draft())).toEqual({});
+    const errors = validateSettings(draft({ rateLimitPerSecond: '0', rateLimitBurst: '1.5', logRetentionDays: '' }));
+    expect(Object.keys(errors).sort()).toEqual(['logRetentionDays', 'rateLimitBurst', 'rateLimitPerSecond']);
+  });
+});
