@@ -79,8 +79,4 @@ def bruno_tests(request: Request) -> str:
             '  expect(res.body.error.code).to.equal("insufficient_scope");\n'
             "});"
         )
-    return (
-        'test("answers 2xx", function () {\n'
-        "  expect(res.status).to.be.within(200, 299);\n"
-        "});"
-    )
+    return 'test("answers 2xx", function () {\n  expect(res.status).to.be.within(200, 299);\n});'

@@ -157,9 +157,7 @@ def build_spec(document: dict[str, Any], target: Target) -> Spec:
     ``openapi_document`` builds it). Reads come before writes in each folder, and a list
     request before the retrieval that uses the ID it captures."""
     found: dict[str, list[Request]] = {}
-    get_paths = {
-        path for path, item in document.get("paths", {}).items() if "get" in item
-    }
+    get_paths = {path for path, item in document.get("paths", {}).items() if "get" in item}
     for path, item in document.get("paths", {}).items():
         for method, op in item.items():
             body_schema = (
