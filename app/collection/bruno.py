@@ -12,7 +12,12 @@ import re
 import zipfile
 from typing import Any
 
-from app.collection.scripts import bruno_post_response, bruno_prerequest, bruno_tests
+from app.collection.scripts import (
+    bruno_collection_prerequest,
+    bruno_post_response,
+    bruno_prerequest,
+    bruno_tests,
+)
 from app.collection.spec import WEBHOOK_RECEIVER, Request, Spec, overview
 from app.collection.yaml_text import dump
 
@@ -90,7 +95,12 @@ def opencollection_files(spec: Spec) -> dict[str, str]:
             {
                 "opencollection": "1.0.0",
                 "info": {"name": spec.title, "version": "1"},
-                "request": {"auth": {"type": "bearer", "token": "{{api_key}}"}},
+                "request": {
+                    "auth": {"type": "bearer", "token": "{{api_key}}"},
+                    "scripts": [
+                        {"type": "before-request", "code": bruno_collection_prerequest(t.mode)}
+                    ],
+                },
                 "docs": overview(spec) + "\n\n" + WEBHOOK_RECEIVER,
                 "bundled": False,
                 "extensions": {"bruno": {"ignore": IGNORE}},
@@ -179,6 +189,7 @@ def classic_files(spec: Spec) -> dict[str, str]:
                 _block("meta", _pairs([("name", spec.title)])),
                 _block("auth", "mode: bearer"),
                 _block("auth:bearer", "token: {{api_key}}"),
+                _block("script:pre-request", bruno_collection_prerequest(t.mode)),
                 _block("docs", overview(spec) + "\n\n" + WEBHOOK_RECEIVER),
             ]
         ),

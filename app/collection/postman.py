@@ -7,7 +7,11 @@ import json
 import uuid
 from typing import Any
 
-from app.collection.scripts import postman_prerequest, postman_test
+from app.collection.scripts import (
+    postman_collection_prerequest,
+    postman_prerequest,
+    postman_test,
+)
 from app.collection.spec import WEBHOOK_RECEIVER, Folder, Request, Spec, overview
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -93,6 +97,15 @@ def collection(spec: Spec) -> dict[str, Any]:
             "type": "bearer",
             "bearer": [{"key": "token", "value": "{{api_key}}", "type": "string"}],
         },
+        "event": [
+            {
+                "listen": "prerequest",
+                "script": {
+                    "type": "text/javascript",
+                    "exec": postman_collection_prerequest(t.mode),
+                },
+            }
+        ],
         "variable": [
             {"key": "base_url", "value": t.base_url, "type": "string"},
             {"key": "entity_id", "value": t.entity_id, "type": "string"},

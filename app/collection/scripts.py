@@ -80,3 +80,34 @@ def bruno_tests(request: Request) -> str:
             "});"
         )
     return 'test("answers 2xx", function () {\n  expect(res.status).to.be.within(200, 299);\n});'
+
+
+def _mode_message(mode: str) -> str:
+    return (
+        f"This collection targets {mode} mode: set api_key to a {mode}-mode key "
+        f"(prefix_{mode}_code_...)"
+    )
+
+
+def postman_collection_prerequest(mode: str) -> list[str]:
+    """Before every request: the key's mode (its second ``_`` part) is the collection's. A key
+    of the other mode fails a test and the request is not sent (a thrown error would not stop
+    newman from sending it)."""
+    return [
+        'const key = pm.variables.get("api_key") || "";',
+        f'if (key.split("_")[1] !== "{mode}") {{',
+        f'    pm.test("api_key is a {mode}-mode key", function () {{',
+        f'        pm.expect.fail("{_mode_message(mode)}");',
+        "    });",
+        "    pm.execution.skipRequest();",
+        "}",
+    ]
+
+
+def bruno_collection_prerequest(mode: str) -> str:
+    return (
+        'const key = bru.getEnvVar("api_key") || "";\n'
+        f'if (key.split("_")[1] !== "{mode}") {{\n'
+        f'  throw new Error("{_mode_message(mode)}");\n'
+        "}"
+    )

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -190,3 +191,23 @@ class TestNoKeyAnywhere:
             *unzip(bruno.classic_zip(built)).values(),
         ]
         assert not [t for t in texts if KEY_LIKE.search(t)]
+
+
+class TestModeGuard:
+    """The collections target their mode: a script before every request checks the key's."""
+
+    def test_postman_and_bruno_check_the_keys_mode_before_each_request(self) -> None:
+        built = spec()
+        [event] = postman.collection(built)["event"]
+        assert event["listen"] == "prerequest"
+        script = "\n".join(event["script"]["exec"])
+        assert '!== "test"' in script and "skipRequest" in script
+        top = yaml.safe_load(unzip(bruno.opencollection_zip(built))["acme-test/opencollection.yml"])
+        [check] = top["request"]["scripts"]
+        assert check["type"] == "before-request" and '!== "test"' in check["code"]
+        classic = unzip(bruno.classic_zip(built))["acme-test/collection.bru"]
+        assert "script:pre-request {" in classic and '!== "test"' in classic
+
+    def test_a_live_download_checks_for_live(self) -> None:
+        live = spec(replace(TARGET, mode="live"))
+        assert '!== "live"' in "\n".join(postman.collection(live)["event"][0]["script"]["exec"])

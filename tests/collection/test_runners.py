@@ -6,7 +6,10 @@ The key is read-only (orders, products, webhooks ``:read``). Every read answers 
 first creates one object of each kind, so the retrievals run); every write is in the
 collection and answers ``403 insufficient_scope``, which the collection's own tests accept (a
 key with the write scopes gets 2xx). The database does not matter here: this runs once, on the
-SQLite suite."""
+SQLite suite.
+
+The collections are for test mode: run with a live-mode key, no request is sent and the run
+fails (the collection-level script checks the key's mode)."""
 
 from __future__ import annotations
 
@@ -32,8 +35,8 @@ PASSWORD = "demo password 123"
 READ = ["orders:read", "products:read", "webhooks:read"]
 WRITE = ["orders:write", "products:write", "webhooks:write"]
 OPERATIONS = 14  # every operation of /v1/openapi.json: none skipped
-CREATE_KEY = """mutation($e: ID!, $s: [String!]!) { createApiKey(input: {entityId: $e,
-  name: "collection runner", mode: TEST, scopes: $s}) { secret } }"""
+CREATE_KEY = """mutation($e: ID!, $s: [String!]!, $m: Mode!) { createApiKey(input: {
+  entityId: $e, name: "collection runner", mode: $m, scopes: $s}) { secret } }"""
 LINK = """mutation($e: ID!, $f: CollectionFormat!) {
   createCollectionDownload(input: {entityId: $e, mode: TEST, format: $f}) { url filename } }"""
 
@@ -81,9 +84,11 @@ class Portal:
         return result
 
     def key(self, scopes: list[str]) -> str:
-        secret: str = self.graphql(CREATE_KEY, {"e": self.entity_id, "s": scopes})["createApiKey"][
-            "secret"
-        ]
+        return self.key_in("TEST", scopes)
+
+    def key_in(self, mode: str, scopes: list[str]) -> str:
+        variables = {"e": self.entity_id, "s": scopes, "m": mode}
+        secret: str = self.graphql(CREATE_KEY, variables)["createApiKey"]["secret"]
         return secret
 
     def seed(self, write_key: str) -> None:
@@ -130,6 +135,7 @@ class TestRunners:
         newman, bru = runner("newman"), runner("bru")
         portal = Portal(server)
         key = portal.key(READ)
+        live_key = portal.key_in("LIVE", READ)
         portal.seed(portal.key(WRITE))
         files: dict[str, Path] = {}
         for fmt in ("POSTMAN", "POSTMAN_ENVIRONMENT", "BRUNO", "BRUNO_CLASSIC"):
@@ -156,6 +162,12 @@ class TestRunners:
         assert len(answers) == OPERATIONS
         assert all(expected_status(m, code, body.decode()) for m, code, body in answers), answers
         record_property("newman_seconds", round(seconds, 2))
+        live_run = [*command[:6], f"api_key={live_key}", *command[7:]]
+        refused, _ = timed(live_run, tmp_path)
+        assert refused.returncode != 0
+        stats = json.loads(report.read_text())["run"]["stats"]
+        assert stats["requests"]["total"] == 0  # nothing sent with a live key
+        assert stats["assertions"] == {"total": OPERATIONS, "pending": 0, "failed": OPERATIONS}
         print(f"\nnewman: {' '.join(command[:5])} --env-var api_key=... {seconds:.1f}s")
 
         env = f"{portal.code}-test"
@@ -181,5 +193,12 @@ class TestRunners:
             ]
             assert all(expected_status(m, code, body) for m, code, body in answers), answers
             record_property(f"bru_{fmt.lower()}_seconds", round(seconds, 2))
+            live_run = [*command[:6], f"api_key={live_key}", *command[7:]]
+            refused, _ = timed(live_run, root)
+            assert refused.returncode != 0
+            [summary] = json.loads(report.read_text())
+            assert summary["summary"]["errorRequests"] == OPERATIONS
+            assert all(r["response"]["data"] is None for r in summary["results"])
+            assert all("targets test mode" in r["error"] for r in summary["results"])
             print(f"bru ({fmt}): cd {env} && bru run -r --env {env} --env-var api_key=... "
                   f"{seconds:.1f}s")  # fmt: skip
