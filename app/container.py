@@ -24,6 +24,7 @@ from app.auth.throttle import (
     ThrottleStore,
 )
 from app.clock import Clock, SystemClock
+from app.collection.service import CollectionService
 from app.db import Database
 from app.net import IPNetwork, parse_networks
 from app.pubsub import PubSub, make_pubsub
@@ -112,6 +113,7 @@ class Container:
             on_flushed=self.tail.publish,
         )
         self.exports = ExportService(self.uow, self.secret)
+        self.collections = CollectionService(self.uow, self.secret, settings.public_url)
         self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
         self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
         self.webhooks = WebhookService(

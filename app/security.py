@@ -1,4 +1,4 @@
-"""Password hashing, opaque IDs, session tokens and keyed digests."""
+"""Password hashing, opaque IDs, session tokens, keyed digests and signed expiring links."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from datetime import datetime, timedelta
 
 from passlib.context import CryptContext
 
@@ -38,6 +39,28 @@ class Digester:
 
     def __call__(self, value: str) -> str:
         return hmac.digest(self._key, value.encode(), "sha256").hex()
+
+
+class SignedLinks:
+    """Links that expire: ``expires`` (Unix seconds) and an HMAC of ``{subject}.{expires}``
+    under a key for one ``purpose``. Log exports and collection downloads use them; the
+    subject names what the link opens (its entity first, so a link is tied to its tenant)."""
+
+    def __init__(self, secret: bytes, purpose: str, ttl: timedelta) -> None:
+        self._sign = Digester(secret, purpose)
+        self.ttl = ttl
+
+    def expiry(self, now: datetime) -> int:
+        return int((now + self.ttl).timestamp())
+
+    def signature(self, subject: str, expires: int) -> str:
+        return self._sign(f"{subject}.{expires}")
+
+    def check(self, subject: str, expires: str, signature: str, now: datetime) -> bool:
+        """False when ``expires`` is not a number, has passed, or the signature differs."""
+        if not expires.isascii() or not expires.isdigit() or int(expires) < now.timestamp():
+            return False
+        return hmac.compare_digest(self.signature(subject, int(expires)), signature)
 
 
 def new_session_token() -> str:

@@ -1,4 +1,5 @@
-"""Export downloads: a signed link, for a signed-in member of the export's entity."""
+"""Downloads through a signed link, for a signed-in member of the entity: log exports and
+REST client collections."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
+from app.api.openapi import openapi_document
+from app.api.routes import api
+from app.collection.service import InvalidLink as CollectionLinkInvalid
 from app.container import Container
 from app.errors import Forbidden, NotFound
 from app.portal_session import authenticate_request
@@ -47,3 +52,42 @@ def download_route(container: Container) -> Route:
         )
 
     return Route("/exports/{export_id}/download", download_export, methods=["GET"])
+
+
+def collection_download_route(container: Container) -> Route:
+    server_url = f"{container.settings.public_url}/v1"
+
+    async def download_collection(request: Request) -> Response:
+        """A signed collection link (GraphQL ``createCollectionDownload``), for a signed-in
+        member of the entity who may manage its keys. Generated from this server's OpenAPI
+        document; audited."""
+
+        def _error(status: int, code: str, message: str) -> JSONResponse:
+            return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+        actor = (await authenticate_request(container, request)).actor
+        if actor is None:
+            return _error(401, "unauthenticated", "Sign in to the portal to download this file")
+        try:
+            found = await container.collections.download(
+                actor,
+                request.path_params["entity_id"],
+                dict(request.query_params),
+                openapi_document(api, server_url),
+            )
+        except CollectionLinkInvalid:
+            return _error(403, "invalid_link", "This link is invalid or expired")
+        except NotFound:
+            return _error(404, "not_found", "No such entity")
+        except Forbidden as exc:
+            return _error(403, "forbidden", exc.message)
+        return Response(
+            found.content,
+            media_type=found.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{found.filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return Route("/collections/{entity_id}/download", download_collection, methods=["GET"])

@@ -23,6 +23,7 @@ from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.audit.service import AuditService
 from app.auth.service import AuthService, RequestInfo
+from app.collection.service import CollectionService
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
 from app.request_log.exports import ExportService
@@ -49,6 +50,7 @@ class Services:
     audit: AuditService
     request_logs: RequestLogService
     exports: ExportService
+    collections: CollectionService
     tail: TailBroker
     webhooks: WebhookService
 

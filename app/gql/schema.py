@@ -30,6 +30,7 @@ from app.gql.api_key.entity import ApiKeyEntity
 from app.gql.api_key.mutations import ApiKeyMutation
 from app.gql.audit import AuditEntity, AuditQuery
 from app.gql.auth import AuthMutation, AuthQuery, AuthViewer
+from app.gql.collection import CollectionMutation
 from app.gql.entity import EntityBase
 from app.gql.extensions import (
     CsrfGuard,
@@ -97,6 +98,7 @@ Mutation = merge_types(
         ApiKeyMutation,
         LogExportMutation,
         WebhookMutation,
+        CollectionMutation,
     ),
 )
 Subscription = merge_types("Subscription", (RequestLogSubscription,))

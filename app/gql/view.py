@@ -43,6 +43,7 @@ def services_of(container: Container) -> Services:
         audit=container.audit,
         request_logs=container.request_logs,
         exports=container.exports,
+        collections=container.collections,
         tail=container.tail,
         webhooks=container.webhooks,
     )

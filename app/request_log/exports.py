@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import hmac
 import io
 import json
 import logging
@@ -32,7 +31,7 @@ from app.request_log.service import (
     PII_PERMISSION,
     require_pii_for_ip_filter,
 )
-from app.security import Digester
+from app.security import SignedLinks
 from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.exports")
@@ -106,11 +105,15 @@ def visible_filter(export: LogExport, permissions: frozenset[str]) -> dict[str, 
     return spec
 
 
+def _subject(export: LogExport) -> str:
+    return f"{export.entity_id}.{export.id}"
+
+
 class ExportService:
     def __init__(self, uow: UnitOfWorkFactory, secret: bytes) -> None:
         self.uow = uow
         self.db: Database = uow.db
-        self._sign = Digester(secret, "log-export-link")
+        self._links = SignedLinks(secret, "log-export-link", LINK_TTL)
         self._wake = asyncio.Event()
         self.processed = 0
 
@@ -152,18 +155,12 @@ class ExportService:
     # Signed links ---------------------------------------------------------------------------
 
     def link(self, export: LogExport, base_url: str, now: datetime | None = None) -> str:
-        expires = int(((now or self.uow.clock.now()) + LINK_TTL).timestamp())
-        signature = self._signature(export.entity_id, export.id, expires)
+        expires = self._links.expiry(now or self.uow.clock.now())
+        signature = self._links.signature(_subject(export), expires)
         return f"{base_url}/exports/{export.id}/download?expires={expires}&signature={signature}"
 
-    def _signature(self, entity_id: str, export_id: str, expires: int) -> str:
-        return self._sign(f"{entity_id}.{export_id}.{expires}")
-
     def check_link(self, export: LogExport, expires: str, signature: str) -> bool:
-        if not expires.isdigit() or int(expires) < self.uow.clock.now().timestamp():
-            return False
-        expected = self._signature(export.entity_id, export.id, int(expires))
-        return hmac.compare_digest(expected, signature)
+        return self._links.check(_subject(export), expires, signature, self.uow.clock.now())
 
     async def download(
         self, actor: Actor, export_id: str, expires: str, signature: str

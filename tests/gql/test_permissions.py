@@ -174,6 +174,11 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         "filter: {mode: LIVE, from: $f, to: $t}}) { logExport { id status } } }",
         lambda w: {"e": w.acme.id, **_window()},
     ),
+    "Mutation.createCollectionDownload": (
+        "mutation($e: ID!) { createCollectionDownload(input: {entityId: $e, mode: TEST, "
+        "format: POSTMAN}) { url expiresAt filename } }",
+        lambda w: {"e": w.acme.id},
+    ),
     "ApiKey.usage": (
         "query($id: ID!, $k: ID!, $f: DateTime!, $t: DateTime!) { entity(id: $id) "
         "{ apiKey(id: $k) { usage(from: $f, to: $t) { requests } } } }",
