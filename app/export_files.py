@@ -51,9 +51,7 @@ class SignedLinks:
     ) -> str:
         expires = int(((now or self.clock.now()) + LINK_TTL).timestamp())
         signature = self._signature(entity_id, export_id, expires)
-        return (
-            f"{base_url}{self.path}/{export_id}/download?expires={expires}&signature={signature}"
-        )
+        return f"{base_url}{self.path}/{export_id}/download?expires={expires}&signature={signature}"
 
     def check(self, entity_id: str, export_id: str, expires: str, signature: str) -> bool:
         if not expires.isdigit() or int(expires) < self.clock.now().timestamp():
