@@ -124,12 +124,12 @@ class AuditRepository:
     ) -> tuple[int, int] | None:
         """The first and last ``seq`` of the chain's events created in [since, until)."""
         seq = col(AuditEvent.seq)
-        query = sa.select(sa.func.min(seq), sa.func.max(seq)).where(
+        query = select(sa.func.min(seq), sa.func.max(seq)).where(
             col(AuditEvent.chain) == chain,
             col(AuditEvent.created_at) >= since,
             col(AuditEvent.created_at) < until,
         )
-        first, last = (await self.session.execute(query)).one()
+        first, last = (await self.session.exec(query)).one()
         return None if first is None else (int(first), int(last))
 
     async def seq_page(
