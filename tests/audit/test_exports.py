@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import importlib.util
 import io
 import json
 import subprocess
@@ -20,9 +21,12 @@ from starlette.applications import Starlette
 
 from app.actor import Actor
 from app.audit.chain import DIGESTED_FIELDS
+from app.audit.exports import SUMMARY_KIND
 from app.container import Container
 from app.export_files import csv_safe
 from app.models import Role
+from app.settings import Settings
+from tests.audit.test_chain import portal
 from tests.support.graphql import data, error_codes, gql
 from tests.support.world import World
 
@@ -333,3 +337,50 @@ class TestSignedLink:
             forged, headers={"Authorization": f"Bearer {world.tokens['owner']}"}
         )
         assert refused.status_code == 403
+
+
+class TestKeys:
+    def test_script_covers_the_fields_the_chain_digests(self) -> None:
+        spec = importlib.util.spec_from_file_location("verify_audit_export", SCRIPT)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert (*DIGESTED_FIELDS, "created_at") == module.DIGESTED_FIELDS
+        assert module.SUMMARY_KIND == SUMMARY_KIND
+
+    async def test_server_secret_and_chain_key_command_give_the_same_key(
+        self,
+        client: httpx.AsyncClient,
+        world: World,
+        app: Starlette,
+        tmp_path: Path,
+        settings: Settings,
+    ) -> None:
+        assert settings.secret_key is not None
+        path = await ndjson_file(client, world, app, tmp_path)
+        printed = await asyncio.to_thread(portal, settings, "audit", "chain-key")
+        assert printed.returncode == 0, printed.stderr
+        key_file = tmp_path / "chain.key"
+        key_file.write_text(printed.stdout)
+        by_file = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, str(SCRIPT), str(path), "--key-file", str(key_file)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert by_file.returncode == 0, by_file.stdout + by_file.stderr
+        by_secret = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, str(SCRIPT), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PORTAL_SECRET_KEY": settings.secret_key.get_secret_value(),
+            },
+        )
+        assert by_secret.returncode == 0, by_secret.stdout + by_secret.stderr
