@@ -159,29 +159,36 @@ def verify(lines: list[bytes], key: bytes) -> list[str]:
         previous = event
 
     first = events[0] if events else None
-    checks = (
-        ("count", len(events), "events"),
+    last_seq = previous["seq"] if previous else None
+    start_checks = (
         ("first_seq", first["seq"] if first else None, "first seq"),
         ("first_prev_digest", first["prev_digest"] if first else None, "first previous digest"),
-        ("last_seq", previous["seq"] if previous else None, "last seq"),
-        ("last_digest", previous["digest"] if previous else None, "last digest"),
+    )
+    for name, found, label in start_checks:
+        if summary.get(name) != found:
+            raise Broken(
+                1,
+                f"the export's first lines were removed (summary {label}: "
+                f"{summary.get(name)!r}, found {found!r})",
+            )
+    if summary.get("last_seq") != last_seq or summary.get("last_digest") != (
+        previous["digest"] if previous else None
+    ):
+        raise Broken(
+            last_number,
+            f"the export's last event (seq {summary.get('last_seq')}) is missing "
+            f"(the last line before the summary has seq {last_seq})",
+        )
+    end_checks = (
+        ("count", len(events), "events"),
         ("digests_sha256", digests.hexdigest(), "hash of the digests"),
     )
-    for name, found, label in checks:
+    for name, found, label in end_checks:
         if summary.get(name) != found:
-            if name == "first_seq" or name == "first_prev_digest":
-                where = 1
-                reason = "the export's first lines were removed"
-            elif name == "count" and len(events) < int(summary.get("count") or 0):
-                where = last_number
-                reason = "lines were removed"
-                if summary.get("last_seq") != (previous["seq"] if previous else None):
-                    reason = f"the export's last event (seq {summary.get('last_seq')}) is missing"
-            else:
-                where = last_number
-                reason = "the lines do not match the summary"
             raise Broken(
-                where, f"{reason} (summary {label}: {summary.get(name)!r}, found {found!r})"
+                last_number,
+                f"lines were removed or replaced (summary {label}: "
+                f"{summary.get(name)!r}, found {found!r})",
             )
 
     report = [

@@ -179,6 +179,12 @@ class TestNdjsonExport:
         result = await asyncio.to_thread(verify, path, container.audit_key)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "filtered export (action='member.*'" in result.stdout
+        lines = path.read_text().splitlines(keepends=True)
+        assert len(lines) >= 4  # at least three events and the summary
+        path.write_text("".join(lines[:1] + lines[2:]))
+        result = await asyncio.to_thread(verify, path, container.audit_key)
+        assert result.returncode == 1
+        assert f"first broken line {len(lines) - 1}: lines were removed" in result.stdout
 
 
 class TestVerificationScript:
@@ -207,6 +213,10 @@ class TestVerificationScript:
         assert result.returncode == 1
         assert "first broken line 2: expected seq" in result.stdout
         assert "lines were removed before this one" in result.stdout
+        path.write_text("".join(lines[1:]))
+        result = await asyncio.to_thread(verify, path, container.audit_key)
+        assert result.returncode == 1
+        assert "first broken line 1: the export's first lines were removed" in result.stdout
 
     async def test_deleted_last_event_and_truncation_are_detected(
         self, client: httpx.AsyncClient, world: World, app: Starlette, tmp_path: Path
