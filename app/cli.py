@@ -1,4 +1,5 @@
-"""portal serve | migrate | demo | create-admin | set-password | export-schema | audit verify"""
+"""portal serve | migrate | demo | create-admin | set-password | export-schema | audit verify |
+audit chain-key"""
 
 from __future__ import annotations
 
@@ -78,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--entity", default=None, help="entity ID or code (default: every chain)")
     verify.set_defaults(handler=_audit_verify)
+    chain_key = audit_sub.add_parser(
+        "chain-key",
+        help="print the audit chain key (hex) that scripts/verify_audit_export.py needs; "
+        "as secret as PORTAL_SECRET_KEY",
+    )
+    chain_key.set_defaults(handler=_audit_chain_key)
     return parser
 
 
@@ -302,6 +309,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 1 if failed else 0
 
     return asyncio.run(run())
+
+
+def _audit_chain_key(args: argparse.Namespace) -> int:
+    from app.container import Container
+
+    container = Container(load_settings())
+    try:
+        print(container.audit_key.hex())
+    finally:
+        asyncio.run(container.close())
+    return 0
 
 
 def generate_password() -> str:

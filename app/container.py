@@ -14,6 +14,7 @@ from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.api_key.usage import UsageRecorder
 from app.api_key.verifier import API_KEY_DIGEST, KeyCache, KeyVerifier
+from app.audit.exports import AuditExportService
 from app.audit.service import AuditService
 from app.auth.service import AuthService
 from app.auth.throttle import (
@@ -83,6 +84,7 @@ class Container:
         self.login_throttle = LoginThrottle(throttle_store, settings, self.secret, self.clock)
         self.auth = AuthService(self.uow, settings, self.secret, self.hasher, self.login_throttle)
         self.audit = AuditService(self.uow)
+        self.audit_exports = AuditExportService(self.uow, self.secret)
 
         self.key_cache = KeyCache(settings.api_key_cache_size, settings.api_key_cache_ttl_seconds)
         # One pub/sub (one listening connection) for every channel of this process.

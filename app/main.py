@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from app.api.app import AnyPathMount, build_internal, build_v1
-from app.api.downloads import collection_download_route, download_route
+from app.api.downloads import audit_download_route, collection_download_route, download_route
 from app.api.ops import ops_routes
 from app.container import Container
 from app.frontend import frontend_route
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         WebSocketRoute("/graphql", graphql),
         download_route(container),
         collection_download_route(container),
+        audit_download_route(container),
         AnyPathMount("/v1", app=build_v1(container)),
         *build_internal(container),
     ]

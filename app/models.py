@@ -245,6 +245,42 @@ class AuditEvent(SQLModel, table=True):
     digest: str = Field(max_length=64)
 
 
+class AuditExport(SQLModel, table=True):
+    """An export of an entity's audit events (a time range, optionally one action or actor),
+    written in the background and downloaded through a signed link (app/audit/exports.py)."""
+
+    __tablename__ = "audit_exports"
+
+    id: str = Field(default_factory=lambda: new_id("aex"), primary_key=True, max_length=40)
+    entity_id: str = _fk("entities.id")
+    format: str = Field(max_length=8)
+    since: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    until: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    action: str | None = Field(default=None, max_length=64)
+    actor_user_id: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="PENDING", max_length=16)
+    row_count: int = 0
+    size_bytes: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    created_by_user_id: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _created_at()
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class AuditExportChunk(SQLModel, table=True):
+    """The export file, in chunks, so any replica can serve the download."""
+
+    __tablename__ = "audit_export_chunks"
+
+    export_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("audit_exports.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
 class ApiKey(SQLModel, table=True):
     """An API key: only an HMAC digest of the secret is stored, never the key itself."""
 

@@ -67,7 +67,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.api_key.repository import ApiKeyRepository
-from app.audit.repository import AuditRepository
+from app.audit.repository import AuditExportRepository, AuditRepository
 from app.auth.repository import AuthRepository
 from app.clock import Clock
 from app.db import Database
@@ -219,6 +219,10 @@ class UnitOfWork:
     @cached_property
     def audit_log(self) -> AuditRepository:
         return AuditRepository(self.session, self._audit_key)
+
+    @cached_property
+    def audit_exports(self) -> AuditExportRepository:
+        return AuditExportRepository(self.session)
 
     @cached_property
     def log_exports(self) -> ExportRepository:

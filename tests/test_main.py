@@ -61,6 +61,7 @@ class TestReadiness:
             "log_writer",
             "usage_recorder",
             "exports",
+            "audit_exports",
             "webhook_delivery",
             "api_key_expiry",
         }

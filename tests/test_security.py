@@ -1,4 +1,4 @@
-"""SignedLinks: the expiring HMAC links of log exports and collection downloads."""
+"""SignedLinks: the expiring HMAC links of log exports, audit exports and collection downloads."""
 
 from __future__ import annotations
 

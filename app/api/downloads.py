@@ -1,37 +1,50 @@
-"""Downloads through a signed link, for a signed-in member of the entity: log exports and
-REST client collections."""
+"""Downloads through a signed link, for a signed-in member of the entity (the portal cookie or
+``Authorization: Bearer``) who may read it: log exports, audit exports and REST client
+collections. Every download is audited by its service."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app.actor import Actor
 from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
 from app.api.openapi import openapi_document
 from app.api.routes import api
 from app.collection.service import InvalidLink as CollectionLinkInvalid
 from app.container import Container
 from app.errors import Forbidden, NotFound
+from app.export_files import InvalidLink
 from app.portal_session import authenticate_request
-from app.request_log.exports import InvalidLink
 
 
-def download_route(container: Container) -> Route:
+class Export(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+
+
+Download = Callable[[Actor, str, str, str], Awaitable[tuple[Export, AsyncIterator[bytes]]]]
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _route(container: Container, path: str, download: Download) -> Route:
     async def download_export(request: Request) -> Response:
-        """A signed export link, for a signed-in member of the export's entity (the portal
-        cookie or ``Authorization: Bearer``) who may read it. Every download is audited."""
-
-        def _error(status: int, code: str, message: str) -> JSONResponse:
-            return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
         export_id = request.path_params["export_id"]
         query = request.query_params
         actor = (await authenticate_request(container, request)).actor
         if actor is None:
             return _error(401, "unauthenticated", "Sign in to the portal to download this export")
         try:
-            export, chunks = await container.exports.download(
+            export, chunks = await download(
                 actor, export_id, query.get("expires", ""), query.get("signature", "")
             )
         except InvalidLink:
@@ -51,7 +64,17 @@ def download_route(container: Container) -> Route:
             },
         )
 
-    return Route("/exports/{export_id}/download", download_export, methods=["GET"])
+    return Route(f"{path}/{{export_id}}/download", download_export, methods=["GET"])
+
+
+def download_route(container: Container) -> Route:
+    """``/exports/{id}/download``: a request-log export."""
+    return _route(container, "/exports", container.exports.download)
+
+
+def audit_download_route(container: Container) -> Route:
+    """``/audit-exports/{id}/download``: an audit export."""
+    return _route(container, container.audit_exports.links.path, container.audit_exports.download)
 
 
 def collection_download_route(container: Container) -> Route:

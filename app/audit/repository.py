@@ -1,4 +1,5 @@
-"""All SQL for the audit log. ``append`` runs inside the caller's transaction."""
+"""All SQL for the audit log. ``append`` runs inside the caller's transaction. Audit exports:
+the export rows (claimed by one runner with ``SKIP LOCKED`` on PostgreSQL) and their chunks."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, chain_for, event_digest
 from app.audit.filters import AuditFilter
-from app.models import AuditChainHead, AuditEvent
+from app.models import AuditChainHead, AuditEvent, AuditExport, AuditExportChunk
+
+CHUNKS: sa.Table = SQLModel.metadata.tables["audit_export_chunks"]
+_ = AuditExportChunk  # keeps the chunk table registered
 
 
 class AuditRepository:
@@ -114,6 +119,46 @@ class AuditRepository:
         query = query.order_by(col(AuditEvent.seq).desc()).limit(limit)
         return (await self.session.exec(query)).all()
 
+    async def seq_range(
+        self, chain: str, since: datetime, until: datetime
+    ) -> tuple[int, int] | None:
+        """The first and last ``seq`` of the chain's events created in [since, until)."""
+        seq = col(AuditEvent.seq)
+        query = select(sa.func.min(seq), sa.func.max(seq)).where(
+            col(AuditEvent.chain) == chain,
+            col(AuditEvent.created_at) >= since,
+            col(AuditEvent.created_at) < until,
+        )
+        first, last = (await self.session.exec(query)).one()
+        return None if first is None else (int(first), int(last))
+
+    async def seq_page(
+        self,
+        chain: str,
+        after_seq: int,
+        last_seq: int,
+        *,
+        action: str | None,
+        actor_user_id: str | None,
+        limit: int,
+    ) -> Sequence[AuditEvent]:
+        """Events of the chain with ``after_seq < seq <= last_seq`` in chain order, optionally
+        of one action (or family ``x.*``) or one actor."""
+        query = select(AuditEvent).where(
+            AuditEvent.chain == chain,
+            col(AuditEvent.seq) > after_seq,
+            col(AuditEvent.seq) <= last_seq,
+        )
+        if action:
+            if action.endswith(".*"):
+                query = query.where(col(AuditEvent.action).startswith(action[:-1]))
+            else:
+                query = query.where(AuditEvent.action == action)
+        if actor_user_id:
+            query = query.where(AuditEvent.actor_user_id == actor_user_id)
+        query = query.order_by(col(AuditEvent.seq)).limit(limit)
+        return (await self.session.exec(query)).all()
+
     async def chains(self) -> Sequence[str]:
         result = await self.session.exec(
             select(AuditChainHead.chain).order_by(AuditChainHead.chain)
@@ -138,3 +183,69 @@ class AuditRepository:
             for row in rows:
                 yield row
             last = rows[-1].seq
+
+
+class AuditExportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, export: AuditExport) -> None:
+        self.session.add(export)
+        await self.session.flush()
+
+    def save(self, export: AuditExport) -> None:
+        """A changed export, written when the transaction commits."""
+        self.session.add(export)
+
+    async def get(self, export_id: str) -> AuditExport | None:
+        return await self.session.get(AuditExport, export_id)
+
+    async def recent(self, entity_id: str, limit: int = 50) -> list[AuditExport]:
+        result = await self.session.exec(
+            select(AuditExport)
+            .where(AuditExport.entity_id == entity_id)
+            .order_by(col(AuditExport.created_at).desc())
+            .limit(limit)
+        )
+        return list(result.all())
+
+    async def claim_next(self, stale_before: datetime) -> AuditExport | None:
+        """The oldest pending export (or one left running since before ``stale_before``),
+        locked for this transaction; replicas skip each other's claims."""
+        query = (
+            select(AuditExport)
+            .where(
+                sa.or_(
+                    col(AuditExport.status) == "PENDING",
+                    sa.and_(
+                        col(AuditExport.status) == "RUNNING",
+                        col(AuditExport.created_at) < stale_before,
+                    ),
+                )
+            )
+            .order_by(col(AuditExport.created_at))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.exec(query)).first()
+
+
+class AuditExportChunkRepository:
+    """The file of an audit export, one row per chunk, written and read on the engine."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def read(self, export_id: str, seq: int) -> bytes | None:
+        data = await self.connection.scalar(
+            sa.select(CHUNKS.c.data).where(CHUNKS.c.export_id == export_id, CHUNKS.c.seq == seq)
+        )
+        return bytes(data) if data is not None else None
+
+    async def clear(self, export_id: str) -> None:
+        await self.connection.execute(sa.delete(CHUNKS).where(CHUNKS.c.export_id == export_id))
+
+    async def append(self, export_id: str, seq: int, data: bytes) -> None:
+        await self.connection.execute(
+            sa.insert(CHUNKS).values(export_id=export_id, seq=seq, data=data)
+        )

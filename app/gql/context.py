@@ -21,6 +21,7 @@ from strawberry.dataloader import DataLoader
 from app.actor import Actor
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
+from app.audit.exports import AuditExportService
 from app.audit.service import AuditService
 from app.auth.service import AuthService, RequestInfo
 from app.collection.service import CollectionService
@@ -48,6 +49,7 @@ class Services:
     api_keys: ApiKeyService
     catalog: ScopeCatalog
     audit: AuditService
+    audit_exports: AuditExportService
     request_logs: RequestLogService
     exports: ExportService
     collections: CollectionService

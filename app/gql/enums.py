@@ -11,3 +11,9 @@ import strawberry
 class Mode(enum.Enum):
     LIVE = "live"
     TEST = "test"
+
+
+@strawberry.enum(description="The file format of an export (log exports, audit exports).")
+class ExportFormat(enum.Enum):
+    CSV = "CSV"
+    NDJSON = "NDJSON"

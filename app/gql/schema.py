@@ -28,7 +28,7 @@ from app.errors import DomainError
 from app.gql.api_key.catalog import ApiKeyQuery
 from app.gql.api_key.entity import ApiKeyEntity
 from app.gql.api_key.mutations import ApiKeyMutation
-from app.gql.audit import AuditEntity, AuditQuery
+from app.gql.audit import AuditEntity, AuditExportMutation, AuditQuery
 from app.gql.auth import AuthMutation, AuthQuery, AuthViewer
 from app.gql.collection import CollectionMutation
 from app.gql.entity import EntityBase
@@ -97,6 +97,7 @@ Mutation = merge_types(
         MemberMutation,
         ApiKeyMutation,
         LogExportMutation,
+        AuditExportMutation,
         WebhookMutation,
         CollectionMutation,
     ),

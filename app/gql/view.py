@@ -41,6 +41,7 @@ def services_of(container: Container) -> Services:
         api_keys=container.api_keys,
         catalog=container.catalog,
         audit=container.audit,
+        audit_exports=container.audit_exports,
         request_logs=container.request_logs,
         exports=container.exports,
         collections=container.collections,

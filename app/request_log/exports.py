@@ -1,6 +1,8 @@
 """Log exports: created by a mutation, written in the background by any replica (claimed with
 ``SKIP LOCKED`` on PostgreSQL), stored in the database in chunks, downloaded through a signed
-link that expires. CSV cells that a spreadsheet would run as a formula are neutralised.
+link that expires. CSV cells that a spreadsheet would run as a formula are neutralised. The
+link, the CSV cells, the chunked file and the job loop are shared with audit exports
+(app/export_files.py).
 
 An export holds PII (IP, user agent) only when its creator held ``pii.read``; that is recorded
 on the export (``filter.pii``). The link is tied to the tenant: its signature covers the entity,
@@ -9,8 +11,6 @@ for an export with PII). Every download is audited."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import io
 import json
@@ -21,7 +21,8 @@ from typing import Any
 
 from app.actor import Actor
 from app.db import Database
-from app.errors import BadUserInput, Forbidden, NotFound
+from app.errors import BadUserInput, NotFound
+from app.export_files import ChunkedFile, ExportJob, ExportLinks, InvalidLink, csv_safe
 from app.request_log.filters import LogFilter
 from app.request_log.models import LogExport
 from app.request_log.repository import ExportChunkRepository, LogRepository
@@ -31,7 +32,6 @@ from app.request_log.service import (
     PII_PERMISSION,
     require_pii_for_ip_filter,
 )
-from app.security import SignedLinks
 from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.exports")
@@ -55,16 +55,8 @@ COLUMNS = (
     "idempotency_key",
 )
 PII_COLUMNS = frozenset(COLUMNS) & PII_FIELDS
-CHUNK_BYTES = 256 * 1024
-LINK_TTL = timedelta(minutes=15)
 STALE_RUN = timedelta(minutes=10)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """A leading ``'`` keeps =, +, -, @, tab and CR cells from running as formulas."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+__all__ = ["ExportService", "InvalidLink", "csv_safe"]
 
 
 def _filter_to_json(f: LogFilter) -> dict[str, Any]:
@@ -85,10 +77,6 @@ def _row(row: dict[str, Any], pii: bool) -> dict[str, Any]:
     return out
 
 
-class InvalidLink(Forbidden):
-    """A download link that was tampered with, has expired, or names no export."""
-
-
 def has_pii(export: LogExport) -> bool:
     return bool(export.filter.get("pii", False))
 
@@ -105,17 +93,14 @@ def visible_filter(export: LogExport, permissions: frozenset[str]) -> dict[str, 
     return spec
 
 
-def _subject(export: LogExport) -> str:
-    return f"{export.entity_id}.{export.id}"
+class ExportService(ExportJob):
+    name = "exports"
 
-
-class ExportService:
     def __init__(self, uow: UnitOfWorkFactory, secret: bytes) -> None:
+        super().__init__()
         self.uow = uow
         self.db: Database = uow.db
-        self._links = SignedLinks(secret, "log-export-link", LINK_TTL)
-        self._wake = asyncio.Event()
-        self.processed = 0
+        self.links = ExportLinks(secret, "log-export-link", "/exports", uow.clock)
 
     async def create(
         self, actor: Actor, entity_id: str, filters: LogFilter, export_format: str
@@ -144,7 +129,7 @@ class ExportService:
                 target_id=export.id,
                 details={"format": export_format, "filter": export.filter},
             )
-        self._wake.set()
+        self.wake()
         return export
 
     async def list(self, actor: Actor, entity_id: str) -> list[LogExport]:
@@ -155,12 +140,10 @@ class ExportService:
     # Signed links ---------------------------------------------------------------------------
 
     def link(self, export: LogExport, base_url: str, now: datetime | None = None) -> str:
-        expires = self._links.expiry(now or self.uow.clock.now())
-        signature = self._links.signature(_subject(export), expires)
-        return f"{base_url}/exports/{export.id}/download?expires={expires}&signature={signature}"
+        return self.links.link(export.entity_id, export.id, base_url, now)
 
     def check_link(self, export: LogExport, expires: str, signature: str) -> bool:
-        return self._links.check(_subject(export), expires, signature, self.uow.clock.now())
+        return self.links.check(export.entity_id, export.id, expires, signature)
 
     async def download(
         self, actor: Actor, export_id: str, expires: str, signature: str
@@ -201,34 +184,7 @@ class ExportService:
 
         return export, chunks()
 
-    # The background runner ------------------------------------------------------------------
-
-    name = "exports"
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        """The job: write pending exports as they are created (or every 5 s, for those created
-        by another replica); when stopping, finish the export in hand and claim no other."""
-
-        async def wake_on_stop() -> None:
-            await stopping.wait()
-            self._wake.set()
-
-        waker = asyncio.create_task(wake_on_stop())
-        try:
-            while not stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5)
-                self._wake.clear()
-                try:
-                    while not stopping.is_set() and await self.run_one():
-                        self.processed += 1
-                except Exception:
-                    logger.exception("export runner failed")
-        finally:
-            waker.cancel()
-
-    def health(self) -> dict[str, int]:
-        return {"processed": self.processed}
+    # The background runner (the loop: ExportJob) ------------------------------------------------
 
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""
@@ -251,13 +207,17 @@ class ExportService:
         spec = dict(export.filter)
         pii = bool(spec.pop("pii", False))
         filters = LogFilter(**spec)
+
+        async def store(seq: int, data: bytes) -> None:
+            async with self.db.engine.begin() as connection:
+                await ExportChunkRepository(connection).append(export.id, seq, data)
+
+        out = ChunkedFile(store)
         buffer = io.StringIO()
         writer = csv.writer(buffer) if export.format == "CSV" else None
         if writer is not None:
             writer.writerow(COLUMNS)
         rows = 0
-        size = 0
-        seq = 0
         before: tuple[int, str] | None = None
         async with self.db.engine.begin() as connection:
             await ExportChunkRepository(connection).clear(export.id)
@@ -273,20 +233,15 @@ class ExportService:
                 else:
                     buffer.write(json.dumps(row) + "\n")
                 rows += 1
+            out.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
             done = len(page) < 1000
             if page:
                 before = (page[-1]["ts_ms"], page[-1]["id"])
-            if buffer.tell() >= CHUNK_BYTES or done:
-                data = buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-                if data:
-                    async with self.db.engine.begin() as connection:
-                        await ExportChunkRepository(connection).append(export.id, seq, data)
-                    seq += 1
-                    size += len(data)
+            await out.flush(force=done)
             if done:
-                return rows, size
+                return rows, out.size
 
     async def _finish(
         self, export_id: str, status: str, rows: int, size: int, error: str | None

@@ -41,7 +41,7 @@ def serve_runs_worker_jobs(settings: Settings) -> bool:
 
 
 def _worker_jobs(container: Container) -> list[Job]:
-    jobs: list[Job] = [container.exports]
+    jobs: list[Job] = [container.exports, container.audit_exports]
     if container.settings.maintenance_interval_seconds > 0:
         jobs.append(container.maintenance)
     # Jobs of other domains, built from the container:

@@ -179,6 +179,12 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         "format: POSTMAN}) { url expiresAt filename } }",
         lambda w: {"e": w.acme.id},
     ),
+    "Entity.auditExports": (ENTITY_FIELD.format(field="auditExports { id }"), _entity),
+    "Mutation.createAuditExport": (
+        "mutation($e: ID!, $f: DateTime!, $t: DateTime!) { createAuditExport(input: "
+        "{entityId: $e, format: NDJSON, from: $f, to: $t}) { auditExport { id status } } }",
+        lambda w: {"e": w.acme.id, **_window()},
+    ),
     "ApiKey.usage": (
         "query($id: ID!, $k: ID!, $f: DateTime!, $t: DateTime!) { entity(id: $id) "
         "{ apiKey(id: $k) { usage(from: $f, to: $t) { requests } } } }",

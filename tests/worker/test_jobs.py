@@ -29,7 +29,7 @@ def names(container: Container, role: str) -> list[str]:
 
 
 # maintenance is off in tests (PORTAL_MAINTENANCE_INTERVAL_SECONDS=0)
-WORKER_JOBS = ["exports", "webhook_delivery", "api_key_expiry"]
+WORKER_JOBS = ["exports", "audit_exports", "webhook_delivery", "api_key_expiry"]
 
 
 class TestJobsFor:
@@ -50,6 +50,7 @@ class TestJobsFor:
         try:
             assert names(with_maintenance, "worker") == [
                 "exports",
+                "audit_exports",
                 "maintenance",
                 "webhook_delivery",
                 "api_key_expiry",

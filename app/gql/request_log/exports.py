@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -13,16 +12,11 @@ from strawberry.types import Info
 
 from app.gql.context import Context
 from app.gql.entity import EntityBase
+from app.gql.enums import ExportFormat
 from app.gql.permissions import HasPermission
 from app.gql.request_log.logs import RequestLogFilter
 from app.request_log.exports import may_download, visible_filter
 from app.request_log.models import LogExport
-
-
-@strawberry.enum
-class ExportFormat(enum.Enum):
-    CSV = "CSV"
-    NDJSON = "NDJSON"
 
 
 async def _export_filter(root: LogExportType, info: Info[Context, Any]) -> JSON:
