@@ -206,6 +206,7 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
             "responseBody",
         )
     },
+    "Query.apiKeyPolicy": ("{ apiKeyPolicy { expiryRequired } }", lambda w: {}),
     "Query.scopeCatalog": ("{ scopeCatalog { resource scopes { name } } }", lambda w: {}),
     "Query.scopePresets": ("{ scopePresets { id scopes } }", lambda w: {}),
     "Entity.apiKeys": (ENTITY_FIELD.format(field="apiKeys { edges { node { id } } }"), _entity),
