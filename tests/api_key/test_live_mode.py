@@ -92,3 +92,17 @@ class TestLiveKeysNeedLiveMode:
             f"/v1/entities/{world.acme.id}/orders", headers={"X-API-Key": world.api_key_secret}
         )
         assert response.status_code == 200, response.text
+
+    async def test_rotating_a_live_key_is_not_refused_while_live_mode_is_off(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        """Rotation replaces a key that exists (a leaked one must be replaceable)."""
+        assert world.api_key is not None
+        data(await switch(client, world, False))
+        rotated = await gql(
+            client,
+            "mutation($id: ID!) { rotateApiKey(input: {id: $id}) { apiKey { mode } } }",
+            {"id": world.api_key.id},
+            token=world.tokens["owner"],
+        )
+        assert data(rotated)["rotateApiKey"]["apiKey"]["mode"] == "LIVE"

@@ -293,3 +293,48 @@ class TestRateLimitAcrossReplicas:
             assert response.headers["ratelimit-limit"] == str(self.BURST)
             assert response.headers["ratelimit-remaining"] == "0"
             assert int(response.headers["ratelimit-reset"]) >= 1
+
+
+class TestKeyRateLimitAcrossReplicas:
+    RATE = 5
+    BURST = 5
+    REQUESTS = 30
+
+    def test_a_key_s_own_limit_is_one_bucket_across_replicas(self, cluster: Cluster) -> None:
+        a, b = cluster.a, cluster.b
+        token = login_owner(a)
+        entity_id = acme_id(a, token)
+        created = graphql(
+            a,
+            CREATE_KEY,
+            {
+                "input": {
+                    "entityId": entity_id,
+                    "name": "Own limit key",
+                    "mode": "LIVE",
+                    "scopes": ["orders:read"],
+                    "rateLimitPerSecond": self.RATE,
+                    "rateLimitBurst": self.BURST,
+                }
+            },
+            token,
+        )["createApiKey"]
+        secret = created["secret"]
+        responses: list[tuple[str, httpx.Response]] = []
+        with httpx.Client(timeout=5) as on_a, httpx.Client(timeout=5) as on_b:
+            started = time.monotonic()
+            for i in range(self.REQUESTS):
+                http, server = (on_a, a) if i % 2 == 0 else (on_b, b)
+                responses.append((server.url, orders(http, server, entity_id, secret)))
+            elapsed = time.monotonic() - started
+        statuses = [(url, r.status_code) for url, r in responses]
+        allowed = [r for _, r in responses if r.status_code == 200]
+        assert elapsed < 5, f"{self.REQUESTS} requests took {elapsed:.2f} s"
+        assert 0 < len(allowed) <= self.BURST + self.RATE * elapsed + 1, statuses
+        assert {url for url, r in responses if r.status_code == 429} == {a.url, b.url}, statuses
+        # The entity default (100) would let all of them through; the key's limit shows.
+        assert {r.headers["ratelimit-limit"] for _, r in responses} == {str(self.BURST)}
+        for _, response in responses:
+            if response.status_code == 429:
+                assert_envelope(response, "rate_limited")
+                assert int(response.headers["retry-after"]) >= 1

@@ -21,7 +21,11 @@ TAIL = """subscription($e: ID!) { requestLogTail(entityId: $e, mode: LIVE,
   filter: {statusClass: 2}) { id status path route } }"""
 
 
-async def subscribe(base_url: str, token: str, entity_id: str) -> Any:
+PATH_TAIL = """subscription($e: ID!) { requestLogTail(entityId: $e, mode: LIVE,
+  filter: {path: "/orders/"}) { id path relativePath } }"""
+
+
+async def subscribe(base_url: str, token: str, entity_id: str, query: str = TAIL) -> Any:
     socket = await websockets.connect(
         base_url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]
     )
@@ -34,7 +38,7 @@ async def subscribe(base_url: str, token: str, entity_id: str) -> Any:
             {
                 "id": "1",
                 "type": "subscribe",
-                "payload": {"query": TAIL, "variables": {"e": entity_id}},
+                "payload": {"query": query, "variables": {"e": entity_id}},
             }
         )
     )
@@ -63,6 +67,24 @@ class TestLiveTail:
             assert row["id"] == response.headers["x-request-id"]  # the 2xx filter held
             assert row["id"] != refused.headers["x-request-id"]
             assert row["route"] == "/entities/{entity_id}/orders"
+        finally:
+            await socket.close()
+
+    async def test_path_fragment_matches_the_relative_path(
+        self, base_url: str, http: httpx.AsyncClient, world: World
+    ) -> None:
+        socket = await subscribe(base_url, world.tokens["owner"], world.acme.id, PATH_TAIL)
+        orders = f"/v1/entities/{world.acme.id}/orders"
+        try:
+            headers = {"X-API-Key": world.api_key_secret}
+            listed = await http.get(orders, headers=headers)  # /orders: no "/orders/" in it
+            one = await http.get(f"{orders}/ord_nothere", headers=headers)
+            message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            assert message["type"] == "next", message
+            row = message["payload"]["data"]["requestLogTail"]
+            assert row["id"] == one.headers["x-request-id"] != listed.headers["x-request-id"]
+            assert row["relativePath"] == "/orders/ord_nothere"
+            assert row["path"] == f"{orders}/ord_nothere"
         finally:
             await socket.close()
 

@@ -40,7 +40,9 @@ class CreateApiKeyInput:
         "1 to 200 characters).",
     )
     rate_limit_per_second: float | None = strawberry.field(
-        default=None, description="This key's sustained rate (0 to 100000); null: the entity's."
+        default=None,
+        description="This key's sustained rate per second (above 0, at most 100000);"
+        " null: the entity's.",
     )
     rate_limit_burst: int | None = strawberry.field(
         default=None, description="This key's bucket size (1 to 1000000); null: the entity's."
