@@ -4,7 +4,8 @@ import type { RequestLogSummaryFieldsFragment } from '../gql/graphql';
 import type { KeyLabel } from '../shared/entityInfo';
 import { DAY_MS, HOUR_MS, type RangePreset } from '../shared/timeRange';
 
-export type RequestLogSummary = RequestLogSummaryFieldsFragment;
+/** A row of the list: the summary fields, and the client IP for viewers with `pii.read`. */
+export type RequestLogSummary = RequestLogSummaryFieldsFragment & { ip?: string | null };
 
 export const LOG_RANGES = [
   { id: '1h', label: 'Last hour', ms: HOUR_MS },

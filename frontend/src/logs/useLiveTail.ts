@@ -10,6 +10,8 @@ const CATCH_UP_DELAY_MS = 1000;
 interface Options {
   entityId: string;
   filters: LogFilters;
+  /** Ask for the client IP (the viewer has `pii.read`). */
+  pii: boolean;
   /** Subscribed while true (the Live switch is on and the viewer may read logs). */
   enabled: boolean;
   onRow: (row: RequestLogSummary) => void;
@@ -23,7 +25,7 @@ interface Options {
  * The live tail (`requestLogTail`): re-subscribes when the mode or a filter the server applies to
  * the tail changes.
  */
-export function useLiveTail({ entityId, filters, enabled, onRow, onCaughtUp, onEnded }: Options) {
+export function useLiveTail({ entityId, filters, pii, enabled, onRow, onCaughtUp, onEnded }: Options) {
   const [status, setStatus] = useState<SubscriptionStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const callbacks = useRef({ onRow, onCaughtUp, onEnded });
@@ -32,8 +34,8 @@ export function useLiveTail({ entityId, filters, enabled, onRow, onCaughtUp, onE
   });
 
   const variables = useMemo(
-    () => JSON.stringify({ entityId, mode: filters.mode, filter: toTailFilter(filters) }),
-    [entityId, filters],
+    () => JSON.stringify({ entityId, mode: filters.mode, filter: toTailFilter(filters, entityId), pii }),
+    [entityId, filters, pii],
   );
 
   useEffect(() => {
