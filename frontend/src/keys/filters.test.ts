@@ -25,6 +25,12 @@ describe('API key filters', () => {
     expect(keysVariables('ent_1', parse('mode=staging'), null).mode).toBe('TEST');
   });
 
+  it('keeps the page mode in the URL as it was (never adds or drops it)', () => {
+    expect(formatSearch(KEY_FILTERS, { ...parse('mode=live'), status: 'ALL' }).toString()).toBe('mode=live&status=all');
+    expect(formatSearch(KEY_FILTERS, { ...parse('mode=test'), search: 'x' }).toString()).toBe('mode=test&q=x');
+    expect(formatSearch(KEY_FILTERS, { ...parse(''), search: 'x' }).toString()).toBe('q=x');
+  });
+
   it('shows every status with status=all', () => {
     const filters = parse('status=all');
     expect(isFiltered(filters)).toBe(true);

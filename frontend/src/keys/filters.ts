@@ -3,13 +3,13 @@
 //   &status=all|expiring|expired|revoked   (default: active keys only)
 //   &q=…                       name, description or key start
 
-import type { ApiKeyStatus, EntityApiKeysQueryVariables, Mode } from '../gql/graphql';
+import type { ApiKeyStatus, EntityApiKeysQueryVariables } from '../gql/graphql';
 import { oneOf, text, type Values } from '../shared/url/searchState';
+import { modeOf, pageModeParam } from '../logs/pageMode';
 
 export const PAGE_SIZE = 25;
 export const EXPIRING_WITHIN_DAYS = 14;
 
-const MODES = ['TEST', 'LIVE'] as const satisfies readonly Mode[];
 export const STATUSES = ['ACTIVE', 'ALL', 'EXPIRING', 'EXPIRED', 'REVOKED'] as const satisfies readonly (
   | 'ALL'
   | 'EXPIRING'
@@ -17,7 +17,7 @@ export const STATUSES = ['ACTIVE', 'ALL', 'EXPIRING', 'EXPIRED', 'REVOKED'] as c
 )[];
 
 export const KEY_FILTERS = {
-  mode: oneOf('mode', MODES, 'TEST'),
+  mode: pageModeParam(),
   status: oneOf('status', STATUSES, 'ACTIVE'),
   search: text('q'),
 };
@@ -34,7 +34,7 @@ export function keysVariables(entityId: string, filters: KeyFilters, after: stri
   const search = filters.search.trim();
   return {
     id: entityId,
-    mode: filters.mode,
+    mode: modeOf(filters.mode),
     status: filters.status === 'ALL' ? null : filters.status === 'EXPIRING' ? ['ACTIVE'] : [filters.status],
     expiringWithinDays: filters.status === 'EXPIRING' ? EXPIRING_WITHIN_DAYS : null,
     search: search.length > 0 ? search : null,

@@ -62,7 +62,9 @@ describe('expiry', () => {
     const key = (expiresAt: string | null, status: 'ACTIVE' | 'EXPIRED' | 'REVOKED' = 'ACTIVE') => ({ status, expiresAt });
     expect(expiryText(key(null), NOW)).toBe('Never');
     expect(expiryText(key(iso(NOW + 12 * DAY)), NOW)).toBe('Expires in 12 days');
-    expect(expiryText(key(iso(NOW + 12 * DAY + 1000)), NOW)).toBe('Expires in 13 days');
+    // Calendar days: a date picked 12 days ahead (end of that day) reads "12 days".
+    expect(expiryText(key(iso(NOW + 12 * DAY + 3_600_000)), NOW)).toBe('Expires in 12 days');
+    expect(expiryText(key(endOfDay('2024-05-13')), NOW)).toBe('Expires in 12 days');
     expect(expiryText(key(iso(NOW + DAY)), NOW)).toBe('Expires in 1 day');
     expect(expiryText(key(iso(NOW + 5 * 3_600_000)), NOW)).toBe('Expires in 5 hours');
     expect(expiryText(key(iso(NOW + 60_000)), NOW)).toBe('Expires in 1 hour');

@@ -91,22 +91,33 @@ function plural(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
+/** Calendar days (local time) from `now` to `at`: 0 on the same day, negative before. */
+export function calendarDays(at: number, now: number = Date.now()): number {
+  const a = new Date(now);
+  a.setHours(0, 0, 0, 0);
+  const b = new Date(at);
+  b.setHours(0, 0, 0, 0);
+  return Math.round((b.getTime() - a.getTime()) / DAY_MS);
+}
+
+/** "in 12 days", "in 5 hours", "today": how far away a future time is. */
+export function untilText(at: number, now: number = Date.now()): string {
+  const diff = at - now;
+  if (diff < DAY_MS) return diff <= 0 ? 'now' : `in ${plural(Math.max(1, Math.ceil(diff / 3_600_000)), 'hour')}`;
+  return `in ${plural(Math.max(1, calendarDays(at, now)), 'day')}`;
+}
+
 /** "Expires in 12 days", "Expires in 5 hours", "Expired 3 days ago", "Never"; "—" once revoked. */
 export function expiryText(key: Pick<ApiKey, 'status' | 'expiresAt'>, now: number = Date.now()): string {
   if (key.status === 'REVOKED') return '—';
   if (!key.expiresAt) return 'Never';
   const at = Date.parse(key.expiresAt);
   if (Number.isNaN(at)) return key.expiresAt;
-  const diff = at - now;
-  if (diff <= 0) {
-    const days = Math.floor(-diff / DAY_MS);
-    return days === 0 ? 'Expired today' : `Expired ${plural(days, 'day')} ago`;
+  if (at <= now) {
+    const days = -calendarDays(at, now);
+    return days <= 0 ? 'Expired today' : `Expired ${plural(days, 'day')} ago`;
   }
-  if (diff < DAY_MS) {
-    const hours = Math.max(1, Math.ceil(diff / 3_600_000));
-    return `Expires in ${plural(hours, 'hour')}`;
-  }
-  return `Expires in ${plural(Math.ceil(diff / DAY_MS), 'day')}`;
+  return `Expires ${untilText(at, now)}`;
 }
 
 /** Whole days since the key was created. */

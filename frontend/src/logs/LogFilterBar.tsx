@@ -47,7 +47,7 @@ export function fromLocalInput(value: string): string {
 export const TEXT_LABELS: Record<TextFilter, string> = {
   status: 'Exact status',
   errorCode: 'Error code',
-  pathPrefix: 'Path starts with',
+  pathPrefix: 'Path prefix',
   minLatencyMs: 'Min latency (ms)',
   maxLatencyMs: 'Max latency (ms)',
   ip: 'Client IP or CIDR',

@@ -9,6 +9,7 @@ import { useSearchDialog, useSearchState } from '../shared/url/useSearchState';
 import { LOG_FILTERS, isFiltered, matchesLocally, period, toRequestFilter } from './filters';
 import { appendRows, logRange, prependRows, toRow, type RequestLogSummary, type Row, type RowPage } from './logUtils';
 import { useApiRoutes } from './apiRoutes';
+import { modeOf } from './pageMode';
 import { formatDateTime } from '../shared/format';
 import { LogFilterBar } from './LogFilterBar';
 import { FilterSummary, LiveSwitch, LogTable } from './LogTable';
@@ -31,6 +32,7 @@ type ListState = BlockedState | ReadyState;
 
 export function LogsTab({ entityId }: { entityId: string }) {
   const [filters, setFilters] = useSearchState(LOG_FILTERS);
+  const mode = modeOf(filters.mode);
   const [detailId, openDetail, closeDetail] = useSearchDialog('log');
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [selected, setSelected] = useState<RequestLogSummary | null>(null);
@@ -48,7 +50,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
   const { permissions, loaded: permissionsLoaded } = useViewerPermissions(entityId);
   const pii = permissions?.includes('pii.read') ?? false;
   const keys = useKeyLabels(entityId, permissions?.includes('api_keys.manage') ?? false);
-  const modeKeys = useMemo(() => [...keys.values()].filter((k) => k.mode === filters.mode), [keys, filters.mode]);
+  const modeKeys = useMemo(() => [...keys.values()].filter((k) => k.mode === mode), [keys, mode]);
   const routes = useApiRoutes();
   const exportsList = useLogExports(entityId);
 
@@ -233,7 +235,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
         {state.refreshing
           ? 'Updating…'
           : `${state.rows.length} request${state.rows.length === 1 ? '' : 's'} shown · ${shown.custom ? rangeLabel : rangeLabel.toLowerCase()} · ${
-              filters.mode === 'LIVE' ? 'live' : 'test'
+              mode === 'LIVE' ? 'live' : 'test'
             } mode`}
       </p>
 
@@ -251,7 +253,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
                 <strong>No requests in this period</strong>
               </p>
               <p className="muted">
-                Requests made with a {filters.mode === 'LIVE' ? 'live' : 'test'} key appear here. Turn on Live to watch
+                Requests made with a {mode === 'LIVE' ? 'live' : 'test'} key appear here. Turn on Live to watch
                 them arrive.
               </p>
             </>

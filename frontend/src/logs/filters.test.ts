@@ -91,7 +91,9 @@ describe('log filters', () => {
   it('writes a canonical URL and round-trips', () => {
     const filters = parse('method=get&status=5&range=24h&mode=TEST&code=503');
     const search = formatSearch(LOG_FILTERS, filters).toString();
-    expect(search).toBe('status=5xx&code=503&method=GET');
+    // The mode is the page's: kept as it is in the URL, never added or dropped.
+    expect(search).toBe('mode=test&status=5xx&code=503&method=GET');
+    expect(formatSearch(LOG_FILTERS, parse('method=get')).toString()).toBe('method=GET');
     expect(parse(search)).toEqual(filters);
   });
 

@@ -7,7 +7,8 @@
 //   &path=/v1/…|/orders                   a path prefix (a relative fragment is put under the entity)
 //   &minms=…&maxms=…  &ip=10.0.0.0/8  &request=req_…  &key=<api key id>
 
-import type { Mode, RequestLogFilter, TailFilter } from '../gql/graphql';
+import type { RequestLogFilter, TailFilter } from '../gql/graphql';
+import { modeOf, pageModeParam } from './pageMode';
 import { oneOf, text, type Values } from '../shared/url/searchState';
 import { DAY_MS, rangeEndingNow } from '../shared/timeRange';
 import { LOG_RANGES, logRange, type RequestLogSummary } from './logUtils';
@@ -25,7 +26,7 @@ export const CUSTOM_RANGE = 'custom';
 export const MAX_RANGE_MS = 31 * DAY_MS;
 
 export const LOG_FILTERS = {
-  mode: oneOf('mode', ['TEST', 'LIVE'] as const satisfies readonly Mode[], 'TEST'),
+  mode: pageModeParam(),
   range: oneOf('range', [...LOG_RANGES.map((r) => r.id), CUSTOM_RANGE], '24h'),
   from: text('from', 40),
   to: text('to', 40),
@@ -139,7 +140,7 @@ export function period(f: LogFilters, now: number = Date.now()): Period {
 export function toRequestFilter(f: LogFilters, entityId: string, now: number = Date.now()): RequestLogFilter {
   const { from, to } = period(f, now);
   return {
-    mode: f.mode,
+    mode: modeOf(f.mode),
     from,
     to,
     statusClass: f.statusClass ? Number(f.statusClass) : null,
@@ -211,7 +212,7 @@ export function logsSearch(values: Partial<LogFilters>): string {
   const params = new URLSearchParams();
   for (const [key, param] of Object.entries(LOG_FILTERS)) {
     const value = (values as Record<string, string | undefined>)[key];
-    if (value === undefined || value.trim() === '' || (value === param.default && key !== 'mode')) continue;
+    if (value === undefined || value.trim() === '' || value === param.default) continue;
     params.set(param.name, (param.format as (v: string) => string)(value));
   }
   const text = params.toString();

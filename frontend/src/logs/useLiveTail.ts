@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { RequestLogTailDocument } from '../gql/graphql';
 import { subscribe, type SubscriptionStatus } from '../shared/api/subscribe';
 import { toTailFilter, type LogFilters } from './filters';
+import { modeOf } from './pageMode';
 import type { RequestLogSummary } from './logUtils';
 
 /** How long after the tail connects the page is re-read, for requests made while it connected. */
@@ -34,7 +35,7 @@ export function useLiveTail({ entityId, filters, pii, enabled, onRow, onCaughtUp
   });
 
   const variables = useMemo(
-    () => JSON.stringify({ entityId, mode: filters.mode, filter: toTailFilter(filters, entityId), pii }),
+    () => JSON.stringify({ entityId, mode: modeOf(filters.mode), filter: toTailFilter(filters, entityId), pii }),
     [entityId, filters, pii],
   );
 
