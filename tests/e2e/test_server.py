@@ -111,6 +111,7 @@ SPECS = {
     "routing.spec.ts",
     "graphiql.spec.ts",
     "webhooks.spec.ts",
+    "analytics.spec.ts",
 }
 
 

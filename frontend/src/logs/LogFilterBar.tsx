@@ -233,19 +233,19 @@ export function LogFilterBar({ filters, setFilters, routes, keys }: Props) {
             const error = errors[name];
             return (
               <div key={name} className="filter filter-text">
-                <label htmlFor={`${uid}-${name}`}>{TEXT_LABELS[name]}</label>
+                <label htmlFor={`${uid}-f-${name}`}>{TEXT_LABELS[name]}</label>
                 <input
-                  id={`${uid}-${name}`}
+                  id={`${uid}-f-${name}`}
                   type="search"
                   inputMode={name === 'status' || name.endsWith('LatencyMs') ? 'numeric' : undefined}
                   placeholder={PLACEHOLDERS[name]}
                   value={value}
                   aria-invalid={error ? true : undefined}
-                  aria-describedby={error ? `${uid}-${name}-error` : undefined}
+                  aria-describedby={error ? `${uid}-f-${name}-error` : undefined}
                   onChange={(e) => setValue(e.target.value)}
                 />
                 {error && (
-                  <span className="field-error small-text" id={`${uid}-${name}-error`}>
+                  <span className="field-error small-text" id={`${uid}-f-${name}-error`}>
                     {error}
                   </span>
                 )}
