@@ -188,8 +188,8 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await panel.getByRole('button', { name: 'Create API key', exact: true }).click();
     await expect(createDialog).toBeVisible();
     const warehouse = createDialog.getByTestId('preset-scopes-warehouse');
-    await expect(warehouse).toContainText('orders:read');
-    await expect(warehouse).toContainText('fulfillment:write');
+    await expect(warehouse).toContainText('read: orders');
+    await expect(warehouse).toContainText('write (elevated): fulfillment, inventory');
     await expect(createDialog.locator('td[data-scope="orders:write"]')).toContainText('Elevated');
     await expect(createDialog.locator('td[data-scope="orders:read"]')).not.toContainText('Elevated');
     await createDialog.getByRole('radio', { name: 'Warehouse management', exact: true }).check();

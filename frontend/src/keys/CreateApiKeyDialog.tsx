@@ -12,6 +12,7 @@ import {
   type ScopeResource,
   canGrant,
   isElevated,
+  scopeLines,
   ungrantable,
 } from './keyUtils';
 import { IpAllowlistField } from './IpAllowlistField';
@@ -321,15 +322,19 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
                             : 'Pick scopes below'}
                         </span>
                         {preset && (
-                          <span id={`${optionId}-scopes`} className="preset-scopes" data-testid={`preset-scopes-${value}`}>
-                            <span className="visually-hidden">Scopes: </span>
-                            {preset.scopes.map((scope) => (
-                              <span
-                                key={scope}
-                                className={elevatedNames.has(scope) ? 'scope-chip elevated' : 'scope-chip'}
-                                title={elevatedNames.has(scope) ? `${scope} (elevated)` : scope}
-                              >
-                                {scope}
+                          <span
+                            id={`${optionId}-scopes`}
+                            className="preset-scopes"
+                            data-testid={`preset-scopes-${value}`}
+                            title={preset.scopes.join(', ')}
+                          >
+                            {scopeLines(preset.scopes, elevatedNames).map((line) => (
+                              <span key={line.access} className={line.elevated ? 'preset-scope-line elevated' : 'preset-scope-line'}>
+                                <span className="preset-scope-access">
+                                  {line.access}
+                                  {line.elevated ? ' (elevated)' : ''}:
+                                </span>{' '}
+                                {line.resources.join(', ')}
                               </span>
                             ))}
                           </span>

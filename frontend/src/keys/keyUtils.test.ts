@@ -12,6 +12,7 @@ import {
   parseAllowlist,
   rotationDue,
   sameScopes,
+  scopeLines,
   ungrantable,
   type ScopePreset,
 } from './keyUtils';
@@ -128,5 +129,14 @@ describe('grantable and elevated scopes', () => {
   it('marks write scopes as elevated', () => {
     expect(isElevated({ access: 'write' })).toBe(true);
     expect(isElevated({ access: 'read' })).toBe(false);
+  });
+});
+
+describe('preset scopes', () => {
+  it('reads as one line per access, elevated ones marked', () => {
+    expect(scopeLines(['orders:read', 'fulfillment:write', 'inventory:write'], new Set(['fulfillment:write', 'inventory:write']))).toEqual([
+      { access: 'read', elevated: false, resources: ['orders'] },
+      { access: 'write', elevated: true, resources: ['fulfillment', 'inventory'] },
+    ]);
   });
 });

@@ -157,3 +157,24 @@ export const GRACE_OPTIONS: { seconds: number; label: string; hint: string }[] =
   { seconds: 604_800, label: '7 days', hint: 'Both keys work for a week.' },
 ];
 export const DEFAULT_GRACE_SECONDS = 86_400;
+
+/** A preset's scopes, one line per access (`read: accounts, orders`), elevated ones marked. */
+export function scopeLines(
+  scopes: readonly string[],
+  elevated: ReadonlySet<string>,
+): { access: string; elevated: boolean; resources: string[] }[] {
+  const lines: { access: string; elevated: boolean; resources: string[] }[] = [];
+  for (const scope of scopes) {
+    const cut = scope.lastIndexOf(':');
+    const resource = cut > 0 ? scope.slice(0, cut) : scope;
+    const access = cut > 0 ? scope.slice(cut + 1) : '';
+    let line = lines.find((l) => l.access === access);
+    if (!line) {
+      line = { access, elevated: false, resources: [] };
+      lines.push(line);
+    }
+    line.resources.push(resource);
+    if (elevated.has(scope)) line.elevated = true;
+  }
+  return lines;
+}
