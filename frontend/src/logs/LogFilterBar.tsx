@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import type { KeyLabel } from '../shared/entityInfo';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
 import type { UpdateOptions } from '../shared/url/useSearchState';
-import { LOG_RANGES, logRange } from './logUtils';
+import { LOG_RANGES, fromLocalInput, logRange, toLocalInput } from './logUtils';
 import { routeTemplates, type ApiRoute } from './apiRoutes';
 import {
   CUSTOM_RANGE,
@@ -25,22 +25,6 @@ interface Props {
   routes: readonly ApiRoute[];
   /** Keys of the page's mode, to pick one by name and start (empty without `api_keys.manage`). */
   keys: readonly KeyLabel[];
-}
-
-/** `2024-05-01T12:30` in local time, for a datetime-local input. */
-export function toLocalInput(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return '';
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** A datetime-local value (local time) as an ISO string; '' when empty or invalid. */
-export function fromLocalInput(value: string): string {
-  if (!value) return '';
-  const ms = new Date(value).getTime();
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
 }
 
 /** Labels for text filters, also used by the filter summary. */

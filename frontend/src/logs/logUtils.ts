@@ -71,3 +71,19 @@ export function appendRows(rows: Row[], incoming: { cursor: string; node: Reques
   const present = new Set(rows.map((r) => r.id));
   return [...rows, ...incoming.filter((e) => !present.has(e.node.id)).map((e) => toRow(e.node, e.cursor))];
 }
+
+/** `2024-05-01T12:30` in local time, for a datetime-local input. */
+export function toLocalInput(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A datetime-local value (local time) as an ISO string; '' when empty or invalid. */
+export function fromLocalInput(value: string): string {
+  if (!value) return '';
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+}
