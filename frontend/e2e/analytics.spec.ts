@@ -1,7 +1,8 @@
 // Settings › Developers › Analytics drill-down. From Node: a TEST key "analytics e2e" (orders:read)
 // makes 3 GET /orders (200) and 1 POST /orders (403 insufficient_scope). In the browser: the chart
 // (uPlot) shows a tooltip for the bucket under the cursor and a click opens the Logs tab for that
-// bucket; the endpoint row, the key row and the error code each open the Logs tab filtered to them;
+// bucket; the endpoint row, the key row, the error code and the 4xx count each open the Logs tab
+// filtered to them;
 // "Trend" narrows the tab to one key (in the URL). The key is revoked at the end.
 import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
 
@@ -93,6 +94,14 @@ test('every chart point, endpoint, key and error code opens the Logs tab filtere
       await codes.getByRole('link', { name: 'Logs with error insufficient_scope', exact: true }).click();
       await expect(page).toHaveURL(/\/developers\/logs\?/);
       await expect(page).toHaveURL(/error=insufficient_scope/);
+      await expect(logsTable.locator(`tr[data-request-id="${forbiddenId}"]`)).toBeVisible();
+      for (const id of okIds) await expect(logsTable.locator(`tr[data-request-id="${id}"]`)).toHaveCount(0);
+      await page.goBack();
+    });
+
+    await test.step('the 4xx count opens the Logs tab filtered to the status class', async () => {
+      await panel.getByRole('link', { name: 'Logs of the 1 4xx responses', exact: true }).click();
+      await expect(page).toHaveURL(/status=4xx/);
       await expect(logsTable.locator(`tr[data-request-id="${forbiddenId}"]`)).toBeVisible();
       for (const id of okIds) await expect(logsTable.locator(`tr[data-request-id="${id}"]`)).toHaveCount(0);
       await page.goBack();

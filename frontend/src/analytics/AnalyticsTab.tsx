@@ -264,8 +264,25 @@ function AnalyticsBody({
         })}
       </ul>
       <p className="hint status-breakdown">
-        {formatNumber(t.ok2xx)} 2xx · {formatNumber(t.redirects3xx)} 3xx · {formatNumber(t.errors4xx)} 4xx ·{' '}
-        {formatNumber(t.errors5xx)} 5xx
+        {(
+          [
+            ['2', t.ok2xx],
+            ['3', t.redirects3xx],
+            ['4', t.errors4xx],
+            ['5', t.errors5xx],
+          ] as const
+        ).map(([cls, n], i) => (
+          <span key={cls}>
+            {i > 0 && ' · '}
+            {n > 0 ? (
+              <Link to={logsHref({ statusClass: cls })} aria-label={`Logs of the ${formatNumber(n)} ${cls}xx responses`}>
+                {formatNumber(n)} {cls}xx
+              </Link>
+            ) : (
+              `${formatNumber(n)} ${cls}xx`
+            )}
+          </span>
+        ))}
       </p>
 
       <section className="chart-section" aria-labelledby="chart-title">
