@@ -64,6 +64,8 @@ test('every chart point, endpoint, key and error code opens the Logs tab filtere
       await expect(keyRow).toBeVisible();
       await keyRow.getByRole('button', { name: new RegExp(`^Trend of key ${KEY_NAME}`) }).click();
       await expect(page).toHaveURL(new RegExp(`[?&]key=${keyId}(&|$)`));
+      // The figures shown are the key's once the tab has reloaded them.
+      await expect(panel.locator(`.analytics[data-loaded="TEST|24h||${keyId}"]`)).toBeVisible();
       await expect(panel.getByRole('heading', { name: new RegExp(`Requests over time: key ${KEY_NAME}`) })).toBeVisible();
       await expect(panel.getByTestId('stat-requests')).toHaveText('4');
       await expect(panel.getByLabel('API key', { exact: true })).toHaveValue(keyId);
@@ -76,6 +78,7 @@ test('every chart point, endpoint, key and error code opens the Logs tab filtere
       const over = chart.locator('.u-over');
       const box = (await over.boundingBox())!;
       // The newest bucket is the right-most one.
+      await page.mouse.move(box.x + 5, box.y + box.height / 2);
       await page.mouse.move(box.x + box.width - 3, box.y + box.height / 2);
       const tooltip = chart.getByTestId('chart-tooltip');
       await expect(tooltip).toBeVisible();

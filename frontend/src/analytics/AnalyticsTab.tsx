@@ -34,7 +34,8 @@ type State =
   | { status: 'loading' }
   | { status: 'forbidden' }
   | { status: 'error'; message: string }
-  | { status: 'ready'; analytics: Analytics; refreshing: boolean };
+  /** `loaded`: what the shown figures are for (mode, range, endpoint, key), e.g. for tests to wait on. */
+  | { status: 'ready'; analytics: Analytics; refreshing: boolean; loaded: string };
 
 export function AnalyticsTab({ entityId }: { entityId: string }) {
   const uid = useId();
@@ -76,7 +77,12 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
           setState({ status: 'error', message: 'Entity not found.' });
           return;
         }
-        setState({ status: 'ready', analytics: data.entity.analytics, refreshing: false });
+        setState({
+          status: 'ready',
+          analytics: data.entity.analytics,
+          refreshing: false,
+          loaded: [mode, range.id, scope.route ?? '', scope.apiKeyId ?? ''].join('|'),
+        });
       },
       (err) => {
         if (seq !== seqRef.current) return;
@@ -104,7 +110,7 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
   if (state.status === 'forbidden') return blocked;
 
   return (
-    <div className="analytics">
+    <div className="analytics" data-loaded={state.status === 'ready' && !state.refreshing ? state.loaded : undefined}>
       <div className="section-head">
         <div>
           <h2>Analytics</h2>
