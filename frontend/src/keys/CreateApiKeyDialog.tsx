@@ -309,7 +309,7 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
                         checked={checked}
                         disabled={refused.length > 0}
                         aria-labelledby={`${optionId}-name`}
-                        aria-describedby={`${optionId}-desc ${optionId}-scopes`}
+                        aria-describedby={preset ? `${optionId}-desc ${optionId}-scopes` : `${optionId}-desc`}
                         onChange={() => choosePreset(value)}
                       />
                       <span>
