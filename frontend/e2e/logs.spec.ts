@@ -2,8 +2,10 @@
 // (orders:read). In the browser: Logs with Live on; 3 data-plane requests made from Node reach the
 // table through the live tail within 5 s; a row's details (in the URL, so a reload reopens them) show
 // a curl command with $API_KEY and not the key; a CSV export's signed link downloads a file holding
-// one of the request IDs; Analytics' Requests card shows at least 3. The key is revoked at the end.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test, pageModeRadio } from './support';
+// one of the request IDs; the filters (endpoint, key by name, exact status, error code, latency,
+// IP) narrow the list and live in the URL, and the client IP column shows the caller; Analytics'
+// Requests card shows at least 3. The key is revoked at the end.
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
 
 const KEY_NAME = 'logs e2e';
 const REQUEST_COUNT = 3;
@@ -41,13 +43,15 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await selectEntity(page, env.entity, entityId);
     });
 
-    await test.step('open the Logs tab (Live mode)', async () => {
+    await test.step('open the Logs tab (Live mode, from ?mode=live)', async () => {
       await page.getByRole('tab', { name: 'Logs', exact: true }).click();
       await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/logs`));
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByText('Coming soon'), 'the Logs tab still shows "Coming soon"').toBeHidden();
-      const liveMode = pageModeRadio(page, 'Live');
-      if ((await liveMode.getAttribute('aria-checked')) !== 'true') await liveMode.click();
+      // The page's mode is in the URL (the page-level Test/Live switch writes it); the tab reads it.
+      await expect(panel.getByRole('status').filter({ hasText: 'test mode' })).toBeVisible();
+      await page.goto(`/entities/${entityId}/developers/logs?mode=live`, { waitUntil: 'domcontentloaded' });
+      await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByRole('status').filter({ hasText: 'live mode' })).toBeVisible();
     });
 
@@ -110,6 +114,49 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await expect(detailDialog).toBeHidden();
       await expect(page).not.toHaveURL(/[?&]log=/);
       await expect(logsTable.locator(`tr[data-request-id="${id}"]`)).toBeVisible();
+    });
+
+    await test.step('the client IP column shows the caller (the owner holds pii.read)', async () => {
+      const row = logsTable.locator(`tr[data-request-id="${requestIds[0]}"]`);
+      await expect(logsTable.getByRole('columnheader', { name: 'Client IP' })).toBeVisible();
+      await expect(row.getByTestId('client-ip')).toHaveText(/^(127\.0\.0\.1|::1)$/);
+    });
+
+    await test.step('filters narrow the list and are kept in the URL', async () => {
+      // (The reload above turned the live tail off: these are paged rows.)
+      if ((await liveSwitch.getAttribute('aria-checked')) === 'true') await liveSwitch.click();
+      const row = (id: string) => logsTable.locator(`tr[data-request-id="${id}"]`);
+      await panel.getByLabel('Endpoint', { exact: true }).selectOption('/entities/{entity_id}/orders');
+      const keySelect = panel.getByLabel('API key', { exact: true });
+      // Keys are picked by name and start, not by their internal ID.
+      const option = keySelect.locator(`option[value="${keyId}"]`);
+      await expect(option).toHaveCount(1);
+      expect(await option.innerText()).toMatch(new RegExp(`^${KEY_NAME} \\(pk_live_[a-z0-9]+_.{4}….{4}\\)$`));
+      await keySelect.selectOption(keyId);
+      await expect(page).toHaveURL(new RegExp(`route=%2Fentities%2F%7Bentity_id%7D%2Forders.*key=${keyId}`));
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
+      await panel.getByRole('button', { name: /^More filters/ }).click();
+      await panel.getByLabel('Exact status', { exact: true }).fill('200');
+      await panel.getByLabel('Max latency (ms)', { exact: true }).fill('60000');
+      await panel.getByLabel('Client IP or CIDR', { exact: true }).fill('127.0.0.0/8');
+      await expect(page).toHaveURL(/code=200/);
+      await expect(page).toHaveURL(/maxms=60000/);
+      await expect(page).toHaveURL(/ip=127\.0\.0\.0%2F8/);
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
+      // A reload keeps every filter.
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await expect(panel.getByLabel('Exact status', { exact: true })).toHaveValue('200');
+      await expect(panel.getByLabel('API key', { exact: true })).toHaveValue(keyId);
+      await expect(panel.getByLabel('Endpoint', { exact: true })).toHaveValue('/entities/{entity_id}/orders');
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
+      // An error code none of them has empties the list.
+      await panel.getByLabel('Error code', { exact: true }).fill('rate_limited');
+      await expect(page).toHaveURL(/error=rate_limited/);
+      await expect(panel.getByText('No requests match these filters in this period.')).toBeVisible();
+      await panel.getByRole('button', { name: 'Clear filters', exact: true }).click();
+      await expect(page).not.toHaveURL(/error=|code=|key=|route=/);
+      await expect(page).toHaveURL(/mode=live/);
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
     });
 
     await test.step('export CSV: the download link appears and the file holds a request ID', async () => {

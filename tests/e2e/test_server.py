@@ -116,6 +116,7 @@ SPECS = {
     "team.spec.ts",
     "admin.spec.ts",
     "a11y.spec.ts",
+    "analytics.spec.ts",
 }
 
 

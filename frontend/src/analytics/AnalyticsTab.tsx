@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { gqlRequest } from '../shared/api/client';
 import { EntityAnalyticsDocument, type AnalyticsGroupFieldsFragment } from '../gql/graphql';
 import { formatLatency, formatNumber, formatPercent } from '../shared/format';
@@ -7,17 +8,25 @@ import { useKeyLabels, useViewerPermissions, type KeyLabel } from '../shared/ent
 import { Segmented } from '../shared/ui/Segmented';
 import { StatusBlock, failureState } from '../shared/ui/StatusBlock';
 import { useSearchState } from '../shared/url/useSearchState';
+import { tabPath } from '../shell/paths';
+import type { LogFilters } from '../logs/filters';
+import { routeTemplates, useApiRoutes } from '../logs/apiRoutes';
 import {
   ANALYTICS_FILTERS,
   ANALYTICS_RANGES,
   analyticsRange,
+  analyticsScope,
   change,
+  drillDownSearch,
   type Analytics,
+  type AnalyticsFilters,
   type AnalyticsRange,
   type AnalyticsTotals,
   type Better,
 } from './analyticsUtils';
 import { SeriesChart } from './SeriesChart';
+import './analytics.css';
+import { modeOf } from '../logs/pageMode';
 
 type AnalyticsGroup = AnalyticsGroupFieldsFragment;
 
@@ -25,16 +34,31 @@ type State =
   | { status: 'loading' }
   | { status: 'forbidden' }
   | { status: 'error'; message: string }
-  | { status: 'ready'; analytics: Analytics; refreshing: boolean };
+  /** `loaded`: what the shown figures are for (mode, range, endpoint, key), e.g. for tests to wait on. */
+  | { status: 'ready'; analytics: Analytics; refreshing: boolean; loaded: string };
 
 export function AnalyticsTab({ entityId }: { entityId: string }) {
-  const [{ mode, range: rangeId }, setFilters] = useSearchState(ANALYTICS_FILTERS);
+  const uid = useId();
+  const navigate = useNavigate();
+  const [filters, setFilters] = useSearchState(ANALYTICS_FILTERS);
+  const { range: rangeId } = filters;
+  const mode = modeOf(filters.mode);
+  const scope = analyticsScope(filters);
   const [state, setState] = useState<State>({ status: 'loading' });
   const seqRef = useRef(0);
   const range = analyticsRange(rangeId);
 
   const { permissions } = useViewerPermissions(entityId);
   const keys = useKeyLabels(entityId, permissions?.includes('api_keys.manage') ?? false);
+  const modeKeys = useMemo(() => [...keys.values()].filter((k) => k.mode === mode), [keys, mode]);
+  const routes = routeTemplates(useApiRoutes());
+
+  /** The Logs tab's URL for a slice of this view. */
+  const logsHref = useCallback(
+    (extra: Partial<LogFilters> = {}, bucket: { timestamp: string; stepMs: number } | null = null) =>
+      `${tabPath(entityId, 'logs')}${drillDownSearch(filters, extra, bucket)}`,
+    [entityId, filters],
+  );
 
   const load = useCallback(() => {
     const seq = ++seqRef.current;
@@ -44,6 +68,8 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
       mode,
       ...rangeEndingNow(range.ms),
       granularity: range.granularity,
+      route: scope.route,
+      apiKeyId: scope.apiKeyId,
     }).then(
       (data) => {
         if (seq !== seqRef.current) return;
@@ -51,14 +77,19 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
           setState({ status: 'error', message: 'Entity not found.' });
           return;
         }
-        setState({ status: 'ready', analytics: data.entity.analytics, refreshing: false });
+        setState({
+          status: 'ready',
+          analytics: data.entity.analytics,
+          refreshing: false,
+          loaded: [mode, range.id, scope.route ?? '', scope.apiKeyId ?? ''].join('|'),
+        });
       },
       (err) => {
         if (seq !== seqRef.current) return;
         setState(failureState(err));
       },
     );
-  }, [entityId, mode, range]);
+  }, [entityId, mode, range, scope.route, scope.apiKeyId]);
 
   useEffect(() => {
     load();
@@ -79,7 +110,7 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
   if (state.status === 'forbidden') return blocked;
 
   return (
-    <div className="analytics">
+    <div className="analytics" data-loaded={state.status === 'ready' && !state.refreshing ? state.loaded : undefined}>
       <div className="section-head">
         <div>
           <h2>Analytics</h2>
@@ -104,6 +135,42 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
           value={rangeId}
           onChange={(range) => setFilters({ range })}
         />
+        <div className="filter filter-wide">
+          <label htmlFor={`${uid}-route`}>Endpoint</label>
+          <select id={`${uid}-route`} value={filters.route} onChange={(e) => setFilters({ route: e.target.value })}>
+            <option value="">All endpoints</option>
+            {filters.route && !routes.includes(filters.route) && <option value={filters.route}>{filters.route}</option>}
+            {routes.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="filter filter-wide">
+          <label htmlFor={`${uid}-key`}>API key</label>
+          <select
+            id={`${uid}-key`}
+            value={filters.apiKeyId}
+            disabled={modeKeys.length === 0 && !filters.apiKeyId}
+            onChange={(e) => setFilters({ apiKeyId: e.target.value })}
+          >
+            <option value="">All keys</option>
+            {filters.apiKeyId && !modeKeys.some((k) => k.id === filters.apiKeyId) && (
+              <option value={filters.apiKeyId}>{filters.apiKeyId}</option>
+            )}
+            {modeKeys.map((k) => (
+              <option key={k.id} value={k.id}>
+                {`${k.name} (${k.start}…${k.last4})`}
+              </option>
+            ))}
+          </select>
+        </div>
+        {(scope.route || scope.apiKeyId) && (
+          <button type="button" className="button small" onClick={() => setFilters({ route: '', apiKeyId: '' })}>
+            All traffic
+          </button>
+        )}
         {state.status === 'ready' && state.refreshing && (
           <span className="muted filter-status" role="status">
             Updating…
@@ -112,7 +179,17 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
       </div>
 
       {state.status !== 'ready' && blocked}
-      {state.status === 'ready' && <AnalyticsBody analytics={state.analytics} range={range} keys={keys} />}
+      {state.status === 'ready' && (
+        <AnalyticsBody
+          analytics={state.analytics}
+          range={range}
+          keys={keys}
+          filters={filters}
+          logsHref={logsHref}
+          onOpenBucket={(timestamp, stepMs) => navigate(logsHref({}, { timestamp, stepMs }))}
+          onTrend={(patch) => setFilters(patch)}
+        />
+      )}
     </div>
   );
 }
@@ -153,12 +230,27 @@ function AnalyticsBody({
   analytics,
   range,
   keys,
+  filters,
+  logsHref,
+  onOpenBucket,
+  onTrend,
 }: {
   analytics: Analytics;
   range: AnalyticsRange;
   keys: ReadonlyMap<string, KeyLabel>;
+  filters: AnalyticsFilters;
+  logsHref: (extra?: Partial<LogFilters>, bucket?: { timestamp: string; stepMs: number } | null) => string;
+  onOpenBucket: (timestamp: string, stepMs: number) => void;
+  onTrend: (patch: Partial<AnalyticsFilters>) => void;
 }) {
   const t = analytics.totals;
+  const keyName = (id: string) => {
+    const key = keys.get(id);
+    return key ? `${key.name} (${key.start}…${key.last4})` : id;
+  };
+  const scopeText = [filters.route ? filters.route : null, filters.apiKeyId ? `key ${keyName(filters.apiKeyId)}` : null]
+    .filter(Boolean)
+    .join(' · ');
   const p = analytics.previousPeriod;
   return (
     <>
@@ -178,15 +270,38 @@ function AnalyticsBody({
         })}
       </ul>
       <p className="hint status-breakdown">
-        {formatNumber(t.ok2xx)} 2xx · {formatNumber(t.redirects3xx)} 3xx · {formatNumber(t.errors4xx)} 4xx ·{' '}
-        {formatNumber(t.errors5xx)} 5xx
+        {(
+          [
+            ['2', t.ok2xx],
+            ['3', t.redirects3xx],
+            ['4', t.errors4xx],
+            ['5', t.errors5xx],
+          ] as const
+        ).map(([cls, n], i) => (
+          <span key={cls}>
+            {i > 0 && ' · '}
+            {n > 0 ? (
+              <Link to={logsHref({ statusClass: cls })} aria-label={`Logs of the ${formatNumber(n)} ${cls}xx responses`}>
+                {formatNumber(n)} {cls}xx
+              </Link>
+            ) : (
+              `${formatNumber(n)} ${cls}xx`
+            )}
+          </span>
+        ))}
       </p>
 
       <section className="chart-section" aria-labelledby="chart-title">
         <div className="chart-head">
-          <h3 id="chart-title">Requests over time</h3>
+          <h3 id="chart-title">Requests over time{scopeText ? `: ${scopeText}` : ''}</h3>
+          <p className="hint">Point at a bar for its figures; click it to see those requests in Logs.</p>
         </div>
-        <SeriesChart analytics={analytics} range={range} />
+        <SeriesChart
+          analytics={analytics}
+          range={range}
+          bucketHref={(timestamp, stepMs) => logsHref({}, { timestamp, stepMs })}
+          onOpenBucket={onOpenBucket}
+        />
       </section>
 
       <div className="breakdowns">
@@ -196,12 +311,26 @@ function AnalyticsBody({
           keyHeader="Endpoint"
           groups={analytics.topEndpoints}
           renderKey={(g) => <span className="mono break">{g.key}</span>}
+          href={(g) => logsHref({ route: g.key })}
+          linkLabel={(g) => `Logs of ${g.key}`}
+          trend={{
+            active: (g) => filters.route === g.key,
+            label: (g) => `Trend of ${g.key}`,
+            onSelect: (g) => onTrend({ route: filters.route === g.key ? '' : g.key }),
+          }}
           showLatency
         />
         <GroupTable
           title="Usage by key"
           keyHeader="Key"
           groups={analytics.usageByKey}
+          href={(g) => logsHref({ apiKeyId: g.key })}
+          linkLabel={(g) => `Logs of key ${keyName(g.key)}`}
+          trend={{
+            active: (g) => filters.apiKeyId === g.key,
+            label: (g) => `Trend of key ${keyName(g.key)}`,
+            onSelect: (g) => onTrend({ apiKeyId: filters.apiKeyId === g.key ? '' : g.key }),
+          }}
           renderKey={(g) => {
             const key = keys.get(g.key);
             return key ? (
@@ -219,6 +348,8 @@ function AnalyticsBody({
           keyHeader="Error code"
           groups={analytics.topErrorCodes}
           renderKey={(g) => <span className="mono">{g.key}</span>}
+          href={(g) => logsHref({ errorCode: g.key })}
+          linkLabel={(g) => `Logs with error ${g.key}`}
           countOnly
         />
       </div>
@@ -233,6 +364,9 @@ function GroupTable({
   keyHeader,
   groups,
   renderKey,
+  href,
+  linkLabel,
+  trend,
   showLatency,
   countOnly,
   wide,
@@ -241,6 +375,11 @@ function GroupTable({
   keyHeader: string;
   groups: AnalyticsGroup[];
   renderKey: (g: AnalyticsGroup) => ReactNode;
+  /** The Logs tab filtered to this row. */
+  href: (g: AnalyticsGroup) => string;
+  linkLabel: (g: AnalyticsGroup) => string;
+  /** Narrow the tab (chart and totals) to this row. */
+  trend?: { active: (g: AnalyticsGroup) => boolean; label: (g: AnalyticsGroup) => string; onSelect: (g: AnalyticsGroup) => void };
   showLatency?: boolean;
   countOnly?: boolean;
   wide?: boolean;
@@ -269,17 +408,40 @@ function GroupTable({
                     Avg latency
                   </th>
                 )}
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
-              {groups.map((g) => (
-                <tr key={g.key}>
-                  <td>{renderKey(g)}</td>
-                  <td className="num">{formatNumber(g.requests)}</td>
-                  {!countOnly && <td className="num">{formatPercent(g.errorRate)}</td>}
-                  {showLatency && <td className="num">{formatLatency(g.avgLatencyMs)}</td>}
-                </tr>
-              ))}
+              {groups.map((g) => {
+                const active = trend?.active(g) ?? false;
+                return (
+                  <tr key={g.key} data-group={g.key} className={active ? 'scoped' : undefined}>
+                    <td>
+                      <Link to={href(g)} aria-label={linkLabel(g)} title="See these requests in Logs">
+                        {renderKey(g)}
+                      </Link>
+                    </td>
+                    <td className="num">{formatNumber(g.requests)}</td>
+                    {!countOnly && <td className="num">{formatPercent(g.errorRate)}</td>}
+                    {showLatency && <td className="num">{formatLatency(g.avgLatencyMs)}</td>}
+                    <td className="row-actions">
+                      {trend && (
+                        <button
+                          type="button"
+                          className="link-button small-text"
+                          aria-label={trend.label(g)}
+                          aria-pressed={active}
+                          onClick={() => trend.onSelect(g)}
+                        >
+                          {active ? 'All traffic' : 'Trend'}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

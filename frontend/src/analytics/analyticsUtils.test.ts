@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyticsRange, bucketLabel, buckets, change } from './analyticsUtils';
+import { parseSearch } from '../shared/url/searchState';
+import { LOG_FILTERS, toRequestFilter } from '../logs/filters';
+import { ANALYTICS_FILTERS, analyticsRange, analyticsScope, bucketLabel, buckets, change, drillDownSearch } from './analyticsUtils';
 
 describe('buckets', () => {
   it('fills empty buckets from the start of the range to its end', () => {
@@ -58,5 +60,43 @@ describe('change vs the previous period', () => {
   it('shows rates in percentage points', () => {
     expect(change('down', 0.05, 0.02, true)).toEqual({ text: '+3.0 pp vs previous', tone: 'bad' });
     expect(change('down', 0.02, 0.02, true)).toEqual({ text: 'No change vs previous', tone: 'flat' });
+  });
+});
+
+describe('analytics filters', () => {
+  const parse = (query: string) => parseSearch(ANALYTICS_FILTERS, new URLSearchParams(query));
+
+  it('defaults to test mode, 24 hours, every endpoint and key', () => {
+    expect(parse('')).toEqual({ mode: '', range: '24h', route: '', apiKeyId: '' });
+    expect(analyticsScope(parse(''))).toEqual({ route: null, apiKeyId: null });
+  });
+
+  it('narrows to one endpoint or one key', () => {
+    const f = parse('mode=live&route=%2Fentities%2F%7Bentity_id%7D%2Forders&key=key_1');
+    expect(analyticsScope(f)).toEqual({ route: '/entities/{entity_id}/orders', apiKeyId: 'key_1' });
+  });
+});
+
+describe('drill-down into the Logs tab', () => {
+  const f = parseSearch(ANALYTICS_FILTERS, new URLSearchParams('mode=live&range=7d&key=key_1'));
+  const logs = (search: string) => parseSearch(LOG_FILTERS, new URLSearchParams(search.slice(1)));
+
+  it('carries the mode, range, endpoint and key, plus the row clicked', () => {
+    const search = drillDownSearch(f, { errorCode: 'insufficient_scope' });
+    expect(logs(search)).toMatchObject({ mode: 'LIVE', range: '7d', apiKeyId: 'key_1', errorCode: 'insufficient_scope' });
+    const endpoint = drillDownSearch(f, { route: '/entities/{entity_id}/orders' });
+    expect(logs(endpoint).route).toBe('/entities/{entity_id}/orders');
+  });
+
+  it('turns a chart point into the custom range of its bucket', () => {
+    const search = drillDownSearch(f, {}, { timestamp: '2024-05-01T06:00:00Z', stepMs: 6 * 3_600_000 });
+    const read = logs(search);
+    expect(read).toMatchObject({ range: 'custom', apiKeyId: 'key_1' });
+    expect(toRequestFilter(read, 'ent_1')).toMatchObject({
+      mode: 'LIVE',
+      from: '2024-05-01T06:00:00.000Z',
+      to: '2024-05-01T12:00:00.000Z',
+      apiKeyId: 'key_1',
+    });
   });
 });

@@ -4,10 +4,11 @@ import type {
   AnalyticsTotalsFieldsFragment,
   EntityAnalyticsQuery,
   Granularity,
-  Mode,
 } from '../gql/graphql';
 import { DAY_MS, HOUR_MS, type RangePreset } from '../shared/timeRange';
-import { oneOf, type Values } from '../shared/url/searchState';
+import { oneOf, text, type Values } from '../shared/url/searchState';
+import { CUSTOM_RANGE, logsSearch, type LogFilters } from '../logs/filters';
+import { modeOf, pageModeParam } from '../logs/pageMode';
 
 export type Analytics = NonNullable<EntityAnalyticsQuery['entity']>['analytics'];
 export type AnalyticsPoint = Analytics['series'][number];
@@ -24,14 +25,19 @@ export const ANALYTICS_RANGES = [
   { id: '30d', label: '30 d', ms: 30 * DAY_MS, granularity: 'DAY', granularityMs: DAY_MS },
 ] as const satisfies readonly AnalyticsRange[];
 
-/** The Analytics tab's URL: ?mode=live|test&range=24h|7d|30d */
+/**
+ * The Analytics tab's URL: ?mode=test|live (the page's mode, default test)&range=24h|7d|30d
+ * &route=<route template>&key=<api key id> (one endpoint's or one key's trend).
+ */
 export const ANALYTICS_FILTERS = {
-  mode: oneOf('mode', ['LIVE', 'TEST'] as const satisfies readonly Mode[], 'LIVE'),
+  mode: pageModeParam(),
   range: oneOf(
     'range',
     ANALYTICS_RANGES.map((r) => r.id),
     '24h',
   ),
+  route: text('route', 300),
+  apiKeyId: text('key'),
 };
 
 export type AnalyticsFilters = Values<typeof ANALYTICS_FILTERS>;
@@ -98,4 +104,32 @@ export function change(
   if (Math.abs(pct) < 0.5) return { text: 'No change vs previous', tone: 'flat' };
   const shown = Math.abs(pct) >= 100 ? Math.round(Math.abs(pct)).toString() : Math.abs(pct).toFixed(1);
   return { text: `${pct > 0 ? '▲ +' : '▼ −'}${shown}% vs previous`, tone: toneOf(pct) };
+}
+
+/** The `EntityAnalytics` narrowing for these filters (null: every endpoint / key). */
+export function analyticsScope(f: Pick<AnalyticsFilters, 'route' | 'apiKeyId'>): { route: string | null; apiKeyId: string | null } {
+  const route = f.route.trim();
+  const apiKeyId = f.apiKeyId.trim();
+  return { route: route || null, apiKeyId: apiKeyId || null };
+}
+
+/**
+ * The Logs tab's search for a slice of the analytics: the mode, the tab's endpoint and key, the range
+ * (a preset, or one bucket `[start, start + step)` as a custom range) and anything `extra`.
+ */
+export function drillDownSearch(
+  f: AnalyticsFilters,
+  extra: Partial<LogFilters> = {},
+  bucket: { timestamp: string; stepMs: number } | null = null,
+): string {
+  const values: Partial<LogFilters> = { mode: modeOf(f.mode), range: f.range, route: f.route, apiKeyId: f.apiKeyId, ...extra };
+  if (bucket) {
+    const start = Date.parse(bucket.timestamp);
+    if (!Number.isNaN(start)) {
+      values.range = CUSTOM_RANGE;
+      values.from = new Date(start).toISOString();
+      values.to = new Date(start + bucket.stepMs).toISOString();
+    }
+  }
+  return logsSearch(values);
 }

@@ -11,8 +11,19 @@ import { noErrors, toFormErrors, type FormErrors } from '../shared/forms';
 import { FieldError, fieldAria, focusFirst } from '../shared/ui/FormField';
 import { Modal } from '../shared/ui/Modal';
 import { useCopyToClipboard } from '../shared/ui/useCopyToClipboard';
-import { DEFAULT_GRACE_SECONDS, GRACE_OPTIONS, maskedKey, parseAllowlist, sameScopes, type ApiKey } from './keyUtils';
+import {
+  DEFAULT_GRACE_SECONDS,
+  GRACE_OPTIONS,
+  expiryDate,
+  expiryText,
+  maskedKey,
+  parseAllowlist,
+  sameScopes,
+  type ApiKey,
+} from './keyUtils';
 import { IpAllowlistField } from './IpAllowlistField';
+import { ExpiryField, KEEP_EXPIRY, useExpiryField } from './ExpiryField';
+import { formatDateTime } from '../shared/format';
 
 function KeySummary({ apiKey }: { apiKey: ApiKey }) {
   return (
@@ -215,7 +226,7 @@ export function RevokeDialog({ apiKey, onRevoked, onClose }: RevokeProps) {
 
 // Edit ------------------------------------------------------------------------------------------
 
-type EditField = 'name' | 'description' | 'ipAllowlist';
+type EditField = 'name' | 'description' | 'ipAllowlist' | 'expiry';
 
 interface EditProps {
   apiKey: ApiKey;
@@ -225,7 +236,15 @@ interface EditProps {
 
 export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
   const uid = useId();
-  const ids = { name: `${uid}-name`, description: `${uid}-description`, ipAllowlist: `${uid}-allowlist` };
+  const ids = {
+    name: `${uid}-name`,
+    description: `${uid}-description`,
+    ipAllowlist: `${uid}-allowlist`,
+    expiry: `${uid}-expiry`,
+  };
+  const expiry = useExpiryField(KEEP_EXPIRY);
+  // The API changes the expiry of active keys only; a rotated key's can only be brought forward.
+  const expiryEditable = apiKey.status === 'ACTIVE';
   const [name, setName] = useState(apiKey.name);
   const [description, setDescription] = useState(apiKey.description);
   const [allowlistText, setAllowlistText] = useState(apiKey.ipAllowlist.join('\n'));
@@ -238,8 +257,8 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
 
   function showErrors(next: FormErrors<EditField>) {
     setErrors(next);
-    const first = (['name', 'description', 'ipAllowlist'] as const).find((f) => next.fields[f]);
-    focusFirst([first ? ids[first] : `${uid}-alert`]);
+    const first = (['name', 'description', 'ipAllowlist', 'expiry'] as const).find((f) => next.fields[f]);
+    focusFirst([first === 'expiry' ? expiry.focusId(ids.expiry) : first ? ids[first] : `${uid}-alert`]);
   }
 
   async function handleSubmit(event: FormEvent<HTMLFormElement>) {
@@ -253,6 +272,18 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
     if (name.trim() !== apiKey.name) input.name = name.trim();
     if (description.trim() !== apiKey.description) input.description = description.trim();
     if (!sameScopes(allowlist, apiKey.ipAllowlist)) input.ipAllowlist = allowlist;
+    if (expiryEditable && expiry.value !== KEEP_EXPIRY) {
+      const choice = expiry.choice;
+      if (choice.kind === 'invalid') {
+        showErrors({ general: null, fields: { expiry: choice.error } });
+        return;
+      }
+      if (choice.kind === 'never') {
+        if (apiKey.expiresAt) input.clearExpiry = true;
+      } else {
+        input.expiresAt = expiryDate(choice);
+      }
+    }
     if (Object.keys(input).length === 1) {
       onClose(); // nothing changed
       return;
@@ -264,7 +295,15 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
       onSaved(data.updateApiKey.apiKey);
     } catch (err) {
       setSubmitting(false);
-      showErrors(toFormErrors(err, { name: 'name', description: 'description', ipAllowlist: 'ipAllowlist' }));
+      showErrors(
+        toFormErrors(err, {
+          name: 'name',
+          description: 'description',
+          ipAllowlist: 'ipAllowlist',
+          expiresAt: 'expiry',
+          clearExpiry: 'expiry',
+        }),
+      );
     }
   }
 
@@ -319,6 +358,30 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
             clearError('ipAllowlist');
           }}
         />
+        {expiryEditable ? (
+          <ExpiryField
+            id={ids.expiry}
+            field={expiry}
+            error={errors.fields.expiry}
+            onChange={() => clearError('expiry')}
+            keep={{
+              current: apiKey.expiresAt
+                ? `${expiryText(apiKey)} (${formatDateTime(apiKey.expiresAt)})`
+                : 'never expires',
+            }}
+            suggestion={
+              apiKey.rotatedTo ? 'This key was rotated: its expiry (the end of the grace period) can only be brought forward.' : null
+            }
+          />
+        ) : (
+          <div className="field">
+            <span className="label">Expiry</span>
+            <p className="muted">
+              {expiryText(apiKey)}. A {apiKey.status === 'REVOKED' ? 'revoked' : 'expired'} key stays dead; create a new key
+              instead.
+            </p>
+          </div>
+        )}
         <div className="field">
           <span className="label" id={`${uid}-scopes`}>
             Scopes

@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { GraphQLRequestError, errorMessage, gqlRequest } from '../shared/api/client';
 import {
   EntityApiKeysDocument,
@@ -6,17 +7,31 @@ import {
   type EntityApiKeysQuery,
   type RotateApiKeyMutation,
 } from '../gql/graphql';
-import { formatDateTime, formatExpiry, formatRelative } from '../shared/format';
+import { formatDateTime, formatRelative } from '../shared/format';
 import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
 import { Flash } from '../shared/ui/Flash';
 import { LoadMore } from '../shared/ui/LoadMore';
 import { ActionsMenu, type MenuAction } from '../shared/ui/ActionsMenu';
 import { useSearchState } from '../shared/url/useSearchState';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
-import { maskedKey, matchingPreset, type ApiKey, type ScopePreset } from './keyUtils';
+import { tabPath } from '../shell/paths';
+import { logsSearch } from '../logs/filters';
+import { modeOf } from '../logs/pageMode';
+import {
+  ROTATION_ADVISED_DAYS,
+  ageDays,
+  expiryText,
+  maskedKey,
+  matchingPreset,
+  rotationDue,
+  type ApiKey,
+  type ScopePreset,
+} from './keyUtils';
 import { KEY_FILTERS, isFiltered, keysVariables, type KeyFilters } from './filters';
 import { CreateApiKeyDialog, type CatalogState } from './CreateApiKeyDialog';
 import { EditApiKeyDialog, ModeBadge, RevokeDialog, RotateDialog, SecretDialog } from './ApiKeyDialogs';
+import { CleanupDialog } from './CleanupDialog';
+import './keys.css';
 
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -28,6 +43,8 @@ type ListState =
       status: 'ready';
       keys: ApiKey[];
       settings: EntityApiSettings;
+      /** Scopes the viewer may grant here; null: every scope. */
+      grantable: string[] | null;
       endCursor: string | null;
       hasNextPage: boolean;
       loadingMore: boolean;
@@ -38,6 +55,7 @@ type ListState =
 type DialogState =
   | { kind: 'none' }
   | { kind: 'create' }
+  | { kind: 'cleanup' }
   | { kind: 'edit'; key: ApiKey }
   | { kind: 'rotate'; key: ApiKey }
   | { kind: 'revoke'; key: ApiKey };
@@ -53,6 +71,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const uid = useId();
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [filters, setFilters] = useSearchState(KEY_FILTERS);
+  const mode = modeOf(filters.mode);
   const [searchInput, setSearchInput] = useDebouncedField(
     filters.search,
     (search) => setFilters({ search }, { coalesce: 'search' }),
@@ -62,6 +81,8 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const [dialog, setDialog] = useState<DialogState>({ kind: 'none' });
   const [issued, setIssued] = useState<IssuedSecret | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
+  /** A key to scroll to and highlight (a rotation link was followed). */
+  const [highlight, setHighlight] = useState<string | null>(null);
   const requestSeq = useRef(0);
 
   const fetchPage = useCallback(
@@ -84,6 +105,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
           status: 'ready',
           keys: entity.apiKeys.edges.map((e) => e.node),
           settings: entity.apiSettings,
+          grantable: entity.viewerGrantableScopes ?? null,
           endCursor: entity.apiKeys.pageInfo.endCursor,
           hasNextPage: entity.apiKeys.pageInfo.hasNextPage,
           loadingMore: false,
@@ -114,6 +136,22 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   }, []);
 
   useEffect(() => loadCatalog(), [loadCatalog]);
+
+  useEffect(() => {
+    if (!highlight || state.status !== 'ready') return;
+    const row = document.querySelector<HTMLElement>(`tr[data-key-id="${CSS.escape(highlight)}"]`);
+    if (!row) return;
+    row.scrollIntoView?.({ block: 'center' });
+    row.focus({ preventScroll: true });
+    const timer = window.setTimeout(() => setHighlight(null), 4000);
+    return () => window.clearTimeout(timer);
+  }, [highlight, state]);
+
+  const due = useMemo(() => (state.status === 'ready' ? state.keys.filter((k) => rotationDue(k)) : []), [state]);
+  const grantableSet = useMemo(
+    () => (state.status === 'ready' && state.grantable ? new Set(state.grantable) : null),
+    [state],
+  );
 
   async function loadMore() {
     if (state.status !== 'ready' || !state.hasNextPage || state.loadingMore) return;
@@ -151,9 +189,34 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
   function onCreated(secret: string, key: ApiKey) {
     setDialog({ kind: 'none' });
-    setIssued({ secret, key });
+    setIssued({
+      secret,
+      key,
+      note:
+        key.mode !== mode
+          ? `This is a ${key.mode.toLowerCase()} key: switch the page to ${key.mode === 'LIVE' ? 'Live' : 'Test'} mode to see it in the list.`
+          : undefined,
+    });
     setFlash(null);
     reload();
+  }
+
+  function onCleaned(revoked: ApiKey[]) {
+    setDialog({ kind: 'none' });
+    setFlash(
+      revoked.length === 0
+        ? 'Nothing was revoked.'
+        : `Revoked ${revoked.length} key${revoked.length === 1 ? '' : 's'}: ${revoked.map((k) => k.name).join(', ')}.`,
+    );
+    reload();
+  }
+
+  /** Follows a rotation link: to the row if it is listed, else shows every key first. */
+  function goToKey(id: string) {
+    setHighlight(id);
+    if (state.status === 'ready' && !state.keys.some((k) => k.id === id) && filters.status !== 'ALL') {
+      setFilters({ status: 'ALL', search: '' });
+    }
   }
 
   function onRotated(result: RotateApiKeyMutation['rotateApiKey'], graceSeconds: number) {
@@ -199,7 +262,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
     );
   }
 
-  const filtered = isFiltered({ ...filters, mode: 'ALL' }); // the mode is the page's, not a filter
+  const filtered = isFiltered(filters);
   const presets = catalog.status === 'ready' ? catalog.presets : [];
 
   return (
@@ -213,9 +276,14 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
             {state.settings.rateLimitOverridden ? ' (custom)' : ''}.
           </p>
         </div>
-        <button type="button" className="button primary" onClick={() => setDialog({ kind: 'create' })}>
-          Create API key
-        </button>
+        <div className="head-actions">
+          <button type="button" className="button" onClick={() => setDialog({ kind: 'cleanup' })}>
+            Clean up keys
+          </button>
+          <button type="button" className="button primary" onClick={() => setDialog({ kind: 'create' })}>
+            Create API key
+          </button>
+        </div>
       </div>
 
       {!state.settings.apiAccessEnabled && (
@@ -227,6 +295,22 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
       <Flash message={flash} onDismiss={() => setFlash(null)} />
 
+      {due.length > 0 && (
+        <div className="warning-box keys-banner" role="status" data-testid="rotation-banner">
+          <span>
+            <strong>
+              {due.length} active key{due.length === 1 ? ' is' : 's are'} older than {ROTATION_ADVISED_DAYS} days.
+            </strong>{' '}
+            Rotating keys every {ROTATION_ADVISED_DAYS} days limits the damage of a key that leaked unnoticed.
+          </span>
+          {due.length === 1 && (
+            <button type="button" className="button small" onClick={() => setDialog({ kind: 'rotate', key: due[0] })}>
+              Rotate “{due[0].name}”
+            </button>
+          )}
+        </div>
+      )}
+
       <div className="filters" role="search" aria-label="Filter API keys">
         <div className="filter">
           <label htmlFor={`${uid}-status`}>Status</label>
@@ -235,13 +319,21 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
             value={filters.status}
             onChange={(e) => setFilter('status', e.target.value as KeyFilters['status'])}
           >
-            <option value="ALL">All</option>
-            <option value="ACTIVE">Active</option>
+            <option value="ACTIVE">Active keys</option>
+            <option value="ALL">All keys</option>
             <option value="EXPIRING">Expiring soon</option>
             <option value="EXPIRED">Expired</option>
             <option value="REVOKED">Revoked</option>
           </select>
         </div>
+        <label className="check view-toggle">
+          <input
+            type="checkbox"
+            checked={filters.status === 'ACTIVE'}
+            onChange={(e) => setFilter('status', e.target.checked ? 'ACTIVE' : 'ALL')}
+          />
+          Active only
+        </label>
         <div className="filter filter-search">
           <label htmlFor={`${uid}-search`}>Search</label>
           <input
@@ -266,9 +358,16 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
           ) : (
             <>
               <p>
-                <strong>No API keys yet</strong>
+                <strong>No active {mode === 'LIVE' ? 'live' : 'test'} keys</strong>
               </p>
-              <p className="muted">Create a key to let an integration call the API on behalf of this entity.</p>
+              <p className="muted">
+                Create a key to let an integration call the API on behalf of this entity. Revoked and expired keys are
+                hidden:{' '}
+                <button type="button" className="link-button" onClick={() => setFilter('status', 'ALL')}>
+                  show all keys
+                </button>
+                .
+              </p>
             </>
           )}
         </div>
@@ -294,6 +393,9 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
                 <KeyRow
                   key={key.id}
                   apiKey={key}
+                  entityId={entityId}
+                  highlighted={highlight === key.id}
+                  onGoTo={goToKey}
                   presets={presets}
                   onEdit={() => setDialog({ kind: 'edit', key })}
                   onRotate={() => setDialog({ kind: 'rotate', key })}
@@ -303,6 +405,15 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
             </tbody>
           </table>
         </div>
+      )}
+
+      {filters.status === 'ACTIVE' && state.keys.length > 0 && (
+        <p className="hint">
+          Showing active keys only; revoked and expired keys are hidden.{' '}
+          <button type="button" className="link-button" onClick={() => setFilter('status', 'ALL')}>
+            Show all keys
+          </button>
+        </p>
       )}
 
       <LoadMore
@@ -316,11 +427,16 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
       {dialog.kind === 'create' && (
         <CreateApiKeyDialog
           entityId={entityId}
+          defaultMode={mode}
+          grantable={grantableSet}
           catalog={catalog}
           onRetryCatalog={loadCatalog}
           onCreated={onCreated}
           onClose={() => setDialog({ kind: 'none' })}
         />
+      )}
+      {dialog.kind === 'cleanup' && (
+        <CleanupDialog entityId={entityId} onCleaned={onCleaned} onClose={() => setDialog({ kind: 'none' })} />
       )}
       {dialog.kind === 'edit' && (
         <EditApiKeyDialog apiKey={dialog.key} onSaved={onSaved} onClose={() => setDialog({ kind: 'none' })} />
@@ -342,25 +458,58 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
 interface RowProps {
   apiKey: ApiKey;
+  entityId: string;
+  highlighted: boolean;
+  /** Scroll to (and if needed list) a linked key. */
+  onGoTo: (id: string) => void;
   presets: ScopePreset[];
   onEdit: () => void;
   onRotate: () => void;
   onRevoke: () => void;
 }
 
-function KeyRow({ apiKey: key, presets, onEdit, onRotate, onRevoke }: RowProps) {
+/** The Logs tab, filtered to this key (in its mode, over the last 7 days). */
+export function keyLogsPath(entityId: string, key: Pick<ApiKey, 'id' | 'mode'>): string {
+  return `${tabPath(entityId, 'logs')}${logsSearch({ mode: key.mode, range: '7d', apiKeyId: key.id })}`;
+}
+
+function LinkedKey({ label, linked, onGoTo }: { label: string; linked: NonNullable<ApiKey['rotatedTo']>; onGoTo: (id: string) => void }) {
+  return (
+    <div className="rotation-link">
+      <span className="muted">{label} </span>
+      <button
+        type="button"
+        className="link-button"
+        data-linked-key={linked.id}
+        title={`${linked.name} (${linked.status.toLowerCase()})`}
+        onClick={() => onGoTo(linked.id)}
+      >
+        {linked.name} <span className="mono">{maskedKey(linked)}</span>
+      </button>
+    </div>
+  );
+}
+
+function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, onRotate, onRevoke }: RowProps) {
   const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }];
   if (key.status === 'ACTIVE' && !key.rotatedTo) actions.push({ label: 'Rotate', onSelect: onRotate });
   if (key.status !== 'REVOKED') actions.push({ label: 'Revoke', onSelect: onRevoke, danger: true });
+  const nudge = rotationDue(key);
+  const expiry = expiryText(key);
+  const expiryClass =
+    key.status === 'EXPIRED' ? 'expiry-text expired' : key.expiresSoon ? 'expiry-text soon' : 'expiry-text';
+  const classes = [key.status === 'ACTIVE' ? '' : 'inactive', highlighted ? 'highlight' : ''].filter(Boolean).join(' ');
 
   return (
-    <tr data-key-id={key.id} className={key.status === 'ACTIVE' ? undefined : 'inactive'}>
+    <tr data-key-id={key.id} className={classes || undefined} tabIndex={highlighted ? -1 : undefined}>
       <td>
         <div className="key-name">
           <span className="key-name-text">{key.name}</span>
           <ModeBadge mode={key.mode} />
         </div>
         {key.description && <div className="key-desc muted">{key.description}</div>}
+        {key.rotatedFrom && <LinkedKey label="Rotated from" linked={key.rotatedFrom} onGoTo={onGoTo} />}
+        {key.rotatedTo && <LinkedKey label="Replaced by" linked={key.rotatedTo} onGoTo={onGoTo} />}
       </td>
       <td>
         <span className="mono key-token" title={`${maskedKey(key)} (only the start and the last 4 characters are stored)`}>
@@ -378,7 +527,7 @@ function KeyRow({ apiKey: key, presets, onEdit, onRotate, onRevoke }: RowProps) 
       <td>
         <div className="status-cell">
           <span className={`pill status-${key.status.toLowerCase()}`}>{key.status}</span>
-          {key.expiresSoon && <span className="pill expires-soon">Expires soon</span>}
+          {key.rotatedTo && key.status === 'ACTIVE' && <span className="pill expires-soon">Rotated</span>}
         </div>
         {key.status === 'REVOKED' && key.revokedAt && (
           <div className="status-note muted" title={formatDateTime(key.revokedAt)}>
@@ -386,16 +535,25 @@ function KeyRow({ apiKey: key, presets, onEdit, onRotate, onRevoke }: RowProps) 
             {key.revokedBy ? ` by ${key.revokedBy.name || key.revokedBy.email}` : ''}
           </div>
         )}
-        {key.rotatedTo && key.status !== 'REVOKED' && <div className="status-note muted">Rotated; replaced by a new key</div>}
+        {nudge && (
+          <div className="rotation-nudge" data-testid="rotation-nudge">
+            <span>
+              {ageDays(key)} days old: rotation advised
+            </span>
+            <button type="button" className="button small" onClick={onRotate}>
+              Rotate now
+            </button>
+          </div>
+        )}
       </td>
       <td>
-        {key.status === 'REVOKED' ? (
-          <span className="muted">—</span>
-        ) : key.expiresAt ? (
-          <span title={formatDateTime(key.expiresAt)}>{formatExpiry(key.expiresAt)}</span>
-        ) : (
-          <span className="muted">Never</span>
-        )}
+        <span
+          className={expiryClass}
+          data-testid="key-expiry"
+          title={key.expiresAt && key.status !== 'REVOKED' ? formatDateTime(key.expiresAt) : undefined}
+        >
+          {expiry === 'Never' ? <span className="muted">Never</span> : expiry}
+        </span>
       </td>
       <td>
         {key.lastUsedAt ? (
@@ -405,6 +563,11 @@ function KeyRow({ apiKey: key, presets, onEdit, onRotate, onRevoke }: RowProps) 
         ) : (
           <span className="muted">Never</span>
         )}
+        <div className="key-desc">
+          <Link to={keyLogsPath(entityId, key)} aria-label={`View logs of ${key.name}`}>
+            View logs
+          </Link>
+        </div>
       </td>
       <td>
         {key.createdBy ? (

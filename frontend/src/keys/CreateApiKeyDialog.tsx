@@ -1,13 +1,23 @@
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import { gqlRequest } from '../shared/api/client';
 import { CreateApiKeyDocument, type CreateApiKeyInput, type Mode } from '../gql/graphql';
-import { formatDate } from '../shared/format';
 import { noErrors, toFormErrors, type FormErrors } from '../shared/forms';
 import { FieldError, FieldHint, fieldAria, focusFirst } from '../shared/ui/FormField';
 import { Modal } from '../shared/ui/Modal';
-import { EXPIRY_OPTIONS, parseAllowlist, sameScopes, type ApiKey, type ScopePreset, type ScopeResource } from './keyUtils';
+import {
+  parseAllowlist,
+  sameScopes,
+  type ApiKey,
+  type ScopePreset,
+  type ScopeResource,
+  canGrant,
+  isElevated,
+  scopeLines,
+  ungrantable,
+} from './keyUtils';
 import { IpAllowlistField } from './IpAllowlistField';
-import { usePageMode } from '../shell/pageMode';
+import { ExpiryField, useExpiryField } from './ExpiryField';
+import './keys.css';
 
 export type CatalogState =
   | { status: 'loading' }
@@ -30,15 +40,22 @@ const FIELD_MAP: Record<string, Field> = {
 
 const CUSTOM = 'custom';
 
+/** Why a scope cannot be ticked. */
+export const NOT_GRANTABLE = "Your role can't grant this scope";
+
 interface Props {
   entityId: string;
+  /** The page's mode: the new key's mode unless changed. */
+  defaultMode: Mode;
+  /** Scopes the viewer may grant here (`viewerGrantableScopes`); null: every scope. */
+  grantable: ReadonlySet<string> | null;
   catalog: CatalogState;
   onRetryCatalog: () => void;
   onCreated: (secret: string, key: ApiKey) => void;
   onClose: () => void;
 }
 
-export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreated, onClose }: Props) {
+export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, onRetryCatalog, onCreated, onClose }: Props) {
   const uid = useId();
   const ids = {
     name: `${uid}-name`,
@@ -51,11 +68,11 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
 
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [mode, setMode] = useState<Mode>(usePageMode().gqlMode);
+  const [mode, setMode] = useState<Mode>(defaultMode);
   /** A preset id, CUSTOM, or null before anything is chosen. */
   const [choice, setChoice] = useState<string | null>(null);
   const [scopes, setScopes] = useState<ReadonlySet<string>>(() => new Set());
-  const [expiry, setExpiry] = useState('never');
+  const expiry = useExpiryField('never');
   const [allowlistText, setAllowlistText] = useState('');
   const [errors, setErrors] = useState<FormErrors<Field>>(noErrors);
   const [submitting, setSubmitting] = useState(false);
@@ -63,13 +80,18 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
   const resources = catalog.status === 'ready' ? catalog.resources : [];
   const presets = catalog.status === 'ready' ? catalog.presets : [];
   const allScopeNames = useMemo(() => resources.flatMap((r) => r.scopes.map((s) => s.name)), [resources]);
+  const elevatedNames = useMemo(
+    () => new Set(resources.flatMap((r) => r.scopes.filter(isElevated).map((s) => s.name))),
+    [resources],
+  );
+  const grantableCount = allScopeNames.filter((s) => canGrant(s, grantable)).length;
   const accessColumns = useMemo(() => {
     const columns: string[] = [];
     for (const r of resources) for (const s of r.scopes) if (!columns.includes(s.access)) columns.push(s.access);
     return columns;
   }, [resources]);
   const selectedPreset = presets.find((p) => p.id === choice) ?? null;
-  const expiryOption = EXPIRY_OPTIONS.find((o) => o.value === expiry) ?? EXPIRY_OPTIONS[0];
+  const selectedElevated = allScopeNames.filter((s) => scopes.has(s) && elevatedNames.has(s));
 
   function clearError(field: Field) {
     if (errors.fields[field]) setErrors((e) => ({ ...e, fields: { ...e.fields, [field]: undefined } }));
@@ -82,13 +104,10 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
       return;
     }
     const preset = presets.find((p) => p.id === id);
-    if (!preset) return;
+    if (!preset || ungrantable(preset.scopes, grantable).length > 0) return;
     setChoice(preset.id);
     setScopes(new Set(preset.scopes));
-    if (preset.suggestedExpiryDays && expiry === 'never') {
-      const suggested = EXPIRY_OPTIONS.find((o) => o.days === preset.suggestedExpiryDays);
-      if (suggested) setExpiry(suggested.value);
-    }
+    if (preset.suggestedExpiryDays) expiry.suggest(preset.suggestedExpiryDays);
   }
 
   function updateScopes(next: Set<string>) {
@@ -109,7 +128,7 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
     const next = new Set(scopes);
     for (const r of resources)
       for (const s of r.scopes)
-        if (s.access === access) {
+        if (s.access === access && canGrant(s.name, grantable)) {
           if (checked) next.add(s.name);
           else next.delete(s.name);
         }
@@ -122,6 +141,9 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
     else if (name.trim().length > 100) fields.name = 'Name must be at most 100 characters.';
     if (description.length > 500) fields.description = 'Description must be at most 500 characters.';
     if (catalog.status === 'ready' && scopes.size === 0) fields.scopes = 'Choose a preset or select at least one scope.';
+    const refused = ungrantable([...scopes], grantable);
+    if (refused.length > 0) fields.scopes = `Your role can't grant ${refused.join(', ')}.`;
+    if (expiry.choice.kind === 'invalid') fields.expiry = expiry.choice.error;
     return { general: catalog.status === 'ready' ? null : 'Scopes are not loaded yet.', fields };
   }
 
@@ -130,7 +152,14 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
     const order: Field[] = ['name', 'description', 'mode', 'scopes', 'expiry', 'ipAllowlist'];
     const firstField = order.find((f) => next.fields[f]);
     if (firstField) {
-      const target = firstField === 'scopes' ? `${ids.scopes}-first` : firstField === 'mode' ? `${ids.mode}-TEST` : ids[firstField];
+      const target =
+        firstField === 'scopes'
+          ? `${ids.scopes}-first`
+          : firstField === 'mode'
+            ? `${ids.mode}-TEST`
+            : firstField === 'expiry'
+              ? expiry.focusId(ids.expiry)
+              : ids[firstField];
       focusFirst([target]);
     } else if (next.general) {
       focusFirst([`${uid}-alert`]);
@@ -154,7 +183,7 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
       mode,
       description: description.trim(),
       ipAllowlist: parseAllowlist(allowlistText),
-      expiresInDays: expiryOption.days,
+      ...expiry.input(),
       ...(usePreset ? { preset: selectedPreset.id } : { scopes: ordered }),
     };
     try {
@@ -166,10 +195,6 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
     }
   }
 
-  const expiryHint =
-    expiryOption.days === null
-      ? 'The key never expires. Rotate it regularly.'
-      : `Expires on ${formatDate(new Date(Date.now() + expiryOption.days * 86_400_000).toISOString())}.`;
 
   return (
     <Modal title="Create API key" onClose={submitting ? undefined : onClose} className="modal-wide">
@@ -272,16 +297,19 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
                   const value = preset?.id ?? CUSTOM;
                   const checked = choice === value;
                   const optionId = index === 0 ? `${ids.scopes}-first` : `${ids.scopes}-${value}`;
+                  const refused = preset ? ungrantable(preset.scopes, grantable) : [];
+                  const classes = ['radio-card', checked ? 'selected' : '', refused.length ? 'disabled' : ''].filter(Boolean);
                   return (
-                    <label key={value} className={checked ? 'radio-card selected' : 'radio-card'}>
+                    <label key={value} className={classes.join(' ')} data-preset={value}>
                       <input
                         type="radio"
                         id={optionId}
                         name="preset"
                         value={value}
                         checked={checked}
+                        disabled={refused.length > 0}
                         aria-labelledby={`${optionId}-name`}
-                        aria-describedby={`${optionId}-desc`}
+                        aria-describedby={preset ? `${optionId}-desc ${optionId}-scopes` : `${optionId}-desc`}
                         onChange={() => choosePreset(value)}
                       />
                       <span>
@@ -293,6 +321,27 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
                             ? `${preset.description}${preset.suggestedExpiryDays ? ` · expires in ${preset.suggestedExpiryDays} days` : ''}`
                             : 'Pick scopes below'}
                         </span>
+                        {preset && (
+                          <span
+                            id={`${optionId}-scopes`}
+                            className="preset-scopes"
+                            data-testid={`preset-scopes-${value}`}
+                            title={preset.scopes.join(', ')}
+                          >
+                            {scopeLines(preset.scopes, elevatedNames).map((line) => (
+                              <span key={line.access} className={line.elevated ? 'preset-scope-line elevated' : 'preset-scope-line'}>
+                                <span className="preset-scope-access">
+                                  {line.access}
+                                  {line.elevated ? ' (elevated)' : ''}:
+                                </span>{' '}
+                                {line.resources.join(', ')}
+                              </span>
+                            ))}
+                          </span>
+                        )}
+                        {refused.length > 0 && (
+                          <span className="radio-card-desc refused">Your role can&apos;t grant {refused.join(', ')}.</span>
+                        )}
                       </span>
                     </label>
                   );
@@ -304,7 +353,9 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
                   <tr>
                     <th scope="col">Resource</th>
                     {accessColumns.map((access) => {
-                      const inColumn = resources.flatMap((r) => r.scopes.filter((s) => s.access === access));
+                      const inColumn = resources.flatMap((r) =>
+                        r.scopes.filter((s) => s.access === access && canGrant(s.name, grantable)),
+                      );
                       const count = inColumn.filter((s) => scopes.has(s.name)).length;
                       return (
                         <th scope="col" key={access}>
@@ -312,6 +363,7 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
                             <input
                               type="checkbox"
                               checked={count > 0 && count === inColumn.length}
+                              disabled={inColumn.length === 0}
                               ref={(el) => {
                                 if (el) el.indeterminate = count > 0 && count < inColumn.length;
                               }}
@@ -331,23 +383,36 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
                       <th scope="row">{resource.resource}</th>
                       {accessColumns.map((access) => {
                         const scope = resource.scopes.find((s) => s.access === access);
+                        if (!scope) return <td key={access} />;
+                        const allowed = canGrant(scope.name, grantable);
+                        const elevated = isElevated(scope);
+                        const descId = `${uid}-scope-${scope.name}`;
                         return (
-                          <td key={access}>
-                            {scope && (
-                              <label className="check" title={scope.description}>
-                                <input
-                                  type="checkbox"
-                                  name="scopes"
-                                  value={scope.name}
-                                  aria-label={scope.name}
-                                  aria-describedby={`${uid}-scope-${scope.name}`}
-                                  checked={scopes.has(scope.name)}
-                                  onChange={(e) => toggleScope(scope.name, e.target.checked)}
-                                />
-                                <span className="scope-desc" id={`${uid}-scope-${scope.name}`}>
-                                  {scope.description}
-                                </span>
-                              </label>
+                          <td key={access} className={allowed ? undefined : 'not-grantable'} data-scope={scope.name}>
+                            <label className="check" title={allowed ? scope.description : `${NOT_GRANTABLE}: ${scope.name}`}>
+                              <input
+                                type="checkbox"
+                                name="scopes"
+                                value={scope.name}
+                                aria-label={scope.name}
+                                aria-describedby={allowed ? descId : `${descId} ${descId}-why`}
+                                checked={scopes.has(scope.name)}
+                                disabled={!allowed}
+                                onChange={(e) => toggleScope(scope.name, e.target.checked)}
+                              />
+                              <span className="scope-desc" id={descId}>
+                                {scope.description}
+                                {elevated && (
+                                  <span className="pill elevated" title="Write access: changes data">
+                                    Elevated
+                                  </span>
+                                )}
+                              </span>
+                            </label>
+                            {!allowed && (
+                              <span className="scope-why" id={`${descId}-why`}>
+                                {NOT_GRANTABLE}
+                              </span>
                             )}
                           </td>
                         );
@@ -359,34 +424,29 @@ export function CreateApiKeyDialog({ entityId, catalog, onRetryCatalog, onCreate
               <p className="hint" aria-live="polite">
                 {scopes.size} of {allScopeNames.length} scopes selected
                 {selectedPreset ? ` · preset: ${selectedPreset.name}` : choice === CUSTOM ? ' · custom' : ''}
+                {grantableCount < allScopeNames.length
+                  ? ` · your role can grant ${grantableCount} of ${allScopeNames.length}`
+                  : ''}
               </p>
+              {selectedElevated.length > 0 && (
+                <div className="elevated-note" data-testid="elevated-note">
+                  <strong>Elevated scopes:</strong> {selectedElevated.join(', ')}. They let the key change data: grant
+                  them only when the integration&apos;s owner can explain why.
+                </div>
+              )}
             </>
           )}
         </fieldset>
 
-        <div className="field">
-          <label htmlFor={ids.expiry}>Expiry</label>
-          <select
-            {...fieldAria(ids.expiry, true, errors.fields.expiry)}
-            name="expiry"
-            value={expiry}
-            onChange={(e) => {
-              setExpiry(e.target.value);
-              clearError('expiry');
-            }}
-          >
-            {EXPIRY_OPTIONS.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-          <FieldHint id={ids.expiry}>
-            {expiryHint}
-            {selectedPreset?.suggestedExpiryDays ? ` Suggested for this preset: ${selectedPreset.suggestedExpiryDays} days.` : ''}
-          </FieldHint>
-          <FieldError id={ids.expiry} error={errors.fields.expiry} />
-        </div>
+        <ExpiryField
+          id={ids.expiry}
+          field={expiry}
+          error={errors.fields.expiry}
+          onChange={() => clearError('expiry')}
+          suggestion={
+            selectedPreset?.suggestedExpiryDays ? `Suggested for this preset: ${selectedPreset.suggestedExpiryDays} days.` : null
+          }
+        />
 
         <IpAllowlistField
           id={ids.ipAllowlist}

@@ -1,28 +1,32 @@
-// The API keys tab's filters, kept in the URL: ?mode=live|test&status=active|expiring|expired|revoked&q=…
+// The API keys tab's filters, kept in the URL:
+//   ?mode=test|live            the page's mode (default test; the page-level Test/Live switch writes it)
+//   &status=all|expiring|expired|revoked   (default: active keys only)
+//   &q=…                       name, description or key start
 
-import type { ApiKeyStatus, EntityApiKeysQueryVariables, Mode } from '../gql/graphql';
+import type { ApiKeyStatus, EntityApiKeysQueryVariables } from '../gql/graphql';
 import { oneOf, text, type Values } from '../shared/url/searchState';
+import { modeOf, pageModeParam } from '../logs/pageMode';
 
 export const PAGE_SIZE = 25;
 export const EXPIRING_WITHIN_DAYS = 14;
 
-const MODES = ['ALL', 'LIVE', 'TEST'] as const satisfies readonly ('ALL' | Mode)[];
-const STATUSES = ['ALL', 'ACTIVE', 'EXPIRING', 'EXPIRED', 'REVOKED'] as const satisfies readonly (
+export const STATUSES = ['ACTIVE', 'ALL', 'EXPIRING', 'EXPIRED', 'REVOKED'] as const satisfies readonly (
   | 'ALL'
   | 'EXPIRING'
   | ApiKeyStatus
 )[];
 
 export const KEY_FILTERS = {
-  mode: oneOf('mode', MODES, 'ALL'),
-  status: oneOf('status', STATUSES, 'ALL'),
+  mode: pageModeParam(),
+  status: oneOf('status', STATUSES, 'ACTIVE'),
   search: text('q'),
 };
 
 export type KeyFilters = Values<typeof KEY_FILTERS>;
 
+/** Narrower than the default view (the mode's active keys). */
 export function isFiltered(filters: KeyFilters): boolean {
-  return filters.mode !== 'ALL' || filters.status !== 'ALL' || filters.search.trim() !== '';
+  return filters.status !== 'ACTIVE' || filters.search.trim() !== '';
 }
 
 /** The `EntityApiKeys` variables for these filters. */
@@ -30,7 +34,7 @@ export function keysVariables(entityId: string, filters: KeyFilters, after: stri
   const search = filters.search.trim();
   return {
     id: entityId,
-    mode: filters.mode === 'ALL' ? null : filters.mode,
+    mode: modeOf(filters.mode),
     status: filters.status === 'ALL' ? null : filters.status === 'EXPIRING' ? ['ACTIVE'] : [filters.status],
     expiringWithinDays: filters.status === 'EXPIRING' ? EXPIRING_WITHIN_DAYS : null,
     search: search.length > 0 ? search : null,

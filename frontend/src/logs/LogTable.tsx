@@ -2,19 +2,26 @@ import type { KeyLabel } from '../shared/entityInfo';
 import type { SubscriptionStatus } from '../shared/api/subscribe';
 import { formatFullTime, formatLatency, formatLogTime } from '../shared/format';
 import { MethodLabel, StatusBadge } from './LogBadges';
-import { clean, type LogFilters } from './filters';
+import { CUSTOM_RANGE, clean, type LogFilters } from './filters';
+import { TEXT_LABELS } from './LogFilterBar';
 import type { Row } from './logUtils';
 
 export function LogTable({
   rows,
   keys,
+  pii,
   busy,
   onOpen,
+  onFilter,
 }: {
   rows: Row[];
   keys: ReadonlyMap<string, KeyLabel>;
+  /** The viewer has `pii.read`: the rows carry the client IP. */
+  pii: boolean;
   busy: boolean;
   onOpen: (row: Row) => void;
+  /** Narrow the list to a value of a row (its key, its client IP). */
+  onFilter: (patch: Partial<LogFilters>) => void;
 }) {
   return (
     <div className="table-scroll">
@@ -30,11 +37,12 @@ export function LogTable({
               Latency
             </th>
             <th scope="col">Key</th>
+            {pii && <th scope="col">Client IP</th>}
           </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
-            <LogRow key={row.id} row={row} keys={keys} onOpen={() => onOpen(row)} />
+            <LogRow key={row.id} row={row} keys={keys} pii={pii} onOpen={() => onOpen(row)} onFilter={onFilter} />
           ))}
         </tbody>
       </table>
@@ -42,7 +50,19 @@ export function LogTable({
   );
 }
 
-function LogRow({ row, keys, onOpen }: { row: Row; keys: ReadonlyMap<string, KeyLabel>; onOpen: () => void }) {
+function LogRow({
+  row,
+  keys,
+  pii,
+  onOpen,
+  onFilter,
+}: {
+  row: Row;
+  keys: ReadonlyMap<string, KeyLabel>;
+  pii: boolean;
+  onOpen: () => void;
+  onFilter: (patch: Partial<LogFilters>) => void;
+}) {
   const key = row.apiKeyId ? keys.get(row.apiKeyId) : undefined;
   // The whole row opens the details on click; the time button is the keyboard-accessible way in.
   return (
@@ -77,13 +97,40 @@ function LogRow({ row, keys, onOpen }: { row: Row; keys: ReadonlyMap<string, Key
       <td className="num nowrap">{formatLatency(row.latencyMs)}</td>
       <td>
         {row.apiKeyId ? (
-          <span className={key ? 'key-label' : 'mono key-label'} title={row.apiKeyId}>
+          <button
+            type="button"
+            className={key ? 'link-button key-label' : 'link-button mono key-label'}
+            title={key ? `${key.start}…${key.last4}: show only this key's requests` : `${row.apiKeyId}: show only this key's requests`}
+            onClick={(e) => {
+              e.stopPropagation();
+              onFilter({ apiKeyId: row.apiKeyId ?? '' });
+            }}
+          >
             {key ? key.name : row.apiKeyId}
-          </span>
+          </button>
         ) : (
           <span className="muted">—</span>
         )}
       </td>
+      {pii && (
+        <td className="mono ip-cell" data-testid="client-ip">
+          {row.ip ? (
+            <button
+              type="button"
+              className="link-button mono"
+              title={`Show only requests from ${row.ip}`}
+              onClick={(e) => {
+                e.stopPropagation();
+                onFilter({ ip: row.ip ?? '' });
+              }}
+            >
+              {row.ip}
+            </button>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </td>
+      )}
     </tr>
   );
 }
@@ -137,16 +184,30 @@ export function LiveSwitch({
   );
 }
 
-export function FilterSummary({ filters, rangeLabel }: { filters: LogFilters; rangeLabel: string }) {
+export function FilterSummary({
+  filters,
+  rangeLabel,
+  keys,
+}: {
+  filters: LogFilters;
+  rangeLabel: string;
+  keys: ReadonlyMap<string, KeyLabel>;
+}) {
   const items: [string, string][] = [
     ['Mode', filters.mode === 'LIVE' ? 'Live' : 'Test'],
-    ['Time range', `${rangeLabel} (ending now)`],
+    ['Time range', filters.range === CUSTOM_RANGE ? rangeLabel : `${rangeLabel} (ending now)`],
   ];
   if (filters.statusClass) items.push(['Status', `${filters.statusClass}xx`]);
   if (filters.method) items.push(['Method', filters.method]);
-  if (clean(filters.pathPrefix)) items.push(['Path prefix', filters.pathPrefix.trim()]);
-  if (clean(filters.requestId)) items.push(['Request ID', filters.requestId.trim()]);
-  if (clean(filters.apiKeyId)) items.push(['API key ID', filters.apiKeyId.trim()]);
+  if (clean(filters.route)) items.push(['Endpoint', filters.route.trim()]);
+  for (const name of ['status', 'errorCode', 'pathPrefix', 'minLatencyMs', 'maxLatencyMs', 'ip', 'requestId'] as const) {
+    if (clean(filters[name])) items.push([TEXT_LABELS[name], filters[name].trim()]);
+  }
+  const keyId = clean(filters.apiKeyId);
+  if (keyId) {
+    const key = keys.get(keyId);
+    items.push(['API key', key ? `${key.name} (${key.start}…${key.last4})` : keyId]);
+  }
   return (
     <dl className="detail-grid compact">
       {items.map(([k, v]) => (

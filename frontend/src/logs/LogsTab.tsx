@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { GraphQLRequestError, errorMessage, gqlRequest } from '../shared/api/client';
 import { EntityRequestLogsDocument, type RequestLogFilter } from '../gql/graphql';
 import { useKeyLabels, useViewerPermissions } from '../shared/entityInfo';
@@ -6,8 +6,11 @@ import { StatusBlock, failureState, type BlockedState } from '../shared/ui/Statu
 import { Flash } from '../shared/ui/Flash';
 import { LoadMore } from '../shared/ui/LoadMore';
 import { useSearchDialog, useSearchState } from '../shared/url/useSearchState';
-import { LOG_FILTERS, clean, isFiltered, toRequestFilter } from './filters';
+import { LOG_FILTERS, isFiltered, matchesLocally, period, toRequestFilter } from './filters';
 import { appendRows, logRange, prependRows, toRow, type RequestLogSummary, type Row, type RowPage } from './logUtils';
+import { useApiRoutes } from './apiRoutes';
+import { modeOf } from './pageMode';
+import { formatDateTime } from '../shared/format';
 import { LogFilterBar } from './LogFilterBar';
 import { FilterSummary, LiveSwitch, LogTable } from './LogTable';
 import { LogDetailDialog } from './LogDetailDialog';
@@ -29,6 +32,7 @@ type ListState = BlockedState | ReadyState;
 
 export function LogsTab({ entityId }: { entityId: string }) {
   const [filters, setFilters] = useSearchState(LOG_FILTERS);
+  const mode = modeOf(filters.mode);
   const [detailId, openDetail, closeDetail] = useSearchDialog('log');
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [selected, setSelected] = useState<RequestLogSummary | null>(null);
@@ -43,24 +47,28 @@ export function LogsTab({ entityId }: { entityId: string }) {
     filtersRef.current = filters;
   }, [filters]);
 
-  const { permissions } = useViewerPermissions(entityId);
+  const { permissions, loaded: permissionsLoaded } = useViewerPermissions(entityId);
   const pii = permissions?.includes('pii.read') ?? false;
   const keys = useKeyLabels(entityId, permissions?.includes('api_keys.manage') ?? false);
+  const modeKeys = useMemo(() => [...keys.values()].filter((k) => k.mode === mode), [keys, mode]);
+  const routes = useApiRoutes();
   const exportsList = useLogExports(entityId);
 
   const fetchPage = useCallback(
     async (filter: RequestLogFilter, after: string | null) => {
-      const data = await gqlRequest(EntityRequestLogsDocument, { id: entityId, filter, first: PAGE_SIZE, after });
+      const data = await gqlRequest(EntityRequestLogsDocument, { id: entityId, filter, first: PAGE_SIZE, after, pii });
       if (!data.entity) throw new GraphQLRequestError('Entity not found.', 'NOT_FOUND');
       return data.entity.requestLogs;
     },
-    [entityId],
+    [entityId, pii],
   );
 
   /** (Re)loads the newest page for the current filters; keeps the rows on screen meanwhile. */
   const reload = useCallback(() => {
+    // The IP column depends on `pii.read`: wait until the permissions are known.
+    if (!permissionsLoaded) return;
     const seq = ++requestSeq.current;
-    const pageFilter = toRequestFilter(filters);
+    const pageFilter = toRequestFilter(filters, entityId);
     reloading.current = true;
     liveBuffer.current = [];
     setState((s) => (s.status === 'ready' ? { ...s, refreshing: true, moreError: null } : { status: 'loading' }));
@@ -88,7 +96,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
         setState(failureState(err));
       },
     );
-  }, [fetchPage, filters]);
+  }, [fetchPage, filters, entityId, permissionsLoaded]);
 
   useEffect(() => {
     reload();
@@ -100,7 +108,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
   /** After the tail connects: fetch what arrived between the page load and the subscription. */
   const catchUp = useCallback(() => {
     const seq = requestSeq.current;
-    fetchPage(toRequestFilter(filtersRef.current), null).then(
+    fetchPage(toRequestFilter(filtersRef.current, entityId), null).then(
       (page) => {
         if (seq !== requestSeq.current) return;
         const rows = page.edges.map((e) => toRow(e.node, e.cursor));
@@ -110,11 +118,10 @@ export function LogsTab({ entityId }: { entityId: string }) {
         /* the tail still works; the gap is only filled on the next reload */
       },
     );
-  }, [fetchPage]);
+  }, [fetchPage, entityId]);
 
   const onLiveRow = useCallback((node: RequestLogSummary) => {
-    const wantedId = clean(filtersRef.current.requestId);
-    if (wantedId && node.id !== wantedId) return;
+    if (!matchesLocally(node, filtersRef.current)) return;
     const row = toRow(node, null, true);
     if (reloading.current) liveBuffer.current.push(row);
     setState((s) => (s.status === 'ready' ? prependRows(s, [row]) : s));
@@ -123,6 +130,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
   const tail = useLiveTail({
     entityId,
     filters,
+    pii,
     enabled: live && state.status !== 'forbidden',
     onRow: onLiveRow,
     onCaughtUp: catchUp,
@@ -184,7 +192,10 @@ export function LogsTab({ entityId }: { entityId: string }) {
   }
 
   const filtered = isFiltered(filters);
-  const rangeLabel = logRange(filters.range).label;
+  const shown = period(filters);
+  const rangeLabel = shown.custom
+    ? `${formatDateTime(shown.from)} – ${formatDateTime(shown.to)}`
+    : logRange(filters.range).label;
 
   return (
     <div className="logs">
@@ -218,13 +229,13 @@ export function LogsTab({ entityId }: { entityId: string }) {
         </p>
       )}
 
-      <LogFilterBar filters={filters} setFilters={setFilters} />
+      <LogFilterBar filters={filters} setFilters={setFilters} routes={routes} keys={modeKeys} />
 
       <p className="muted small-text list-status" role="status">
         {state.refreshing
           ? 'Updating…'
-          : `${state.rows.length} request${state.rows.length === 1 ? '' : 's'} shown · ${rangeLabel.toLowerCase()} · ${
-              filters.mode === 'LIVE' ? 'live' : 'test'
+          : `${state.rows.length} request${state.rows.length === 1 ? '' : 's'} shown · ${shown.custom ? rangeLabel : rangeLabel.toLowerCase()} · ${
+              mode === 'LIVE' ? 'live' : 'test'
             } mode`}
       </p>
 
@@ -242,14 +253,21 @@ export function LogsTab({ entityId }: { entityId: string }) {
                 <strong>No requests in this period</strong>
               </p>
               <p className="muted">
-                Requests made with a {filters.mode === 'LIVE' ? 'live' : 'test'} key appear here. Turn on Live to watch
+                Requests made with a {mode === 'LIVE' ? 'live' : 'test'} key appear here. Turn on Live to watch
                 them arrive.
               </p>
             </>
           )}
         </div>
       ) : (
-        <LogTable rows={state.rows} keys={keys} busy={state.refreshing} onOpen={openRow} />
+        <LogTable
+          rows={state.rows}
+          keys={keys}
+          pii={pii}
+          busy={state.refreshing}
+          onOpen={openRow}
+          onFilter={(patch) => setFilters(patch)}
+        />
       )}
 
       <LoadMore
@@ -273,8 +291,8 @@ export function LogsTab({ entityId }: { entityId: string }) {
       {exporting && (
         <ExportDialog
           entityId={entityId}
-          filter={() => toRequestFilter(filtersRef.current)}
-          summary={<FilterSummary filters={filters} rangeLabel={rangeLabel} />}
+          filter={() => toRequestFilter(filtersRef.current, entityId)}
+          summary={<FilterSummary filters={filters} rangeLabel={rangeLabel} keys={keys} />}
           onCreated={onExportCreated}
           onClose={() => setExporting(false)}
         />

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { appendRows, keyLabel, prependRows, statusClass, toRow, type RequestLogSummary } from './logUtils';
+import {
+  appendRows,
+  fromLocalInput,
+  keyLabel,
+  prependRows,
+  statusClass,
+  toLocalInput,
+  toRow,
+  type RequestLogSummary,
+} from './logUtils';
 
 function log(id: string, at: string): RequestLogSummary {
   return {
@@ -77,5 +86,20 @@ describe('labels', () => {
     expect(keyLabel('key_1', keys)).toBe('Sync');
     expect(keyLabel('key_2', keys)).toBe('key_2');
     expect(keyLabel(null, keys)).toBe('—');
+  });
+});
+
+describe('custom range inputs', () => {
+  it('round-trips a time through a datetime-local value (local time, to the minute)', () => {
+    const iso = new Date(2024, 4, 1, 9, 5).toISOString();
+    expect(toLocalInput(iso)).toBe('2024-05-01T09:05');
+    expect(fromLocalInput('2024-05-01T09:05')).toBe(iso);
+  });
+
+  it('gives empty values for empty or invalid input', () => {
+    expect(toLocalInput('')).toBe('');
+    expect(toLocalInput('nonsense')).toBe('');
+    expect(fromLocalInput('')).toBe('');
+    expect(fromLocalInput('not a time')).toBe('');
   });
 });

@@ -4,7 +4,8 @@ import type { RequestLogSummaryFieldsFragment } from '../gql/graphql';
 import type { KeyLabel } from '../shared/entityInfo';
 import { DAY_MS, HOUR_MS, type RangePreset } from '../shared/timeRange';
 
-export type RequestLogSummary = RequestLogSummaryFieldsFragment;
+/** A row of the list: the summary fields, and the client IP for viewers with `pii.read`. */
+export type RequestLogSummary = RequestLogSummaryFieldsFragment & { ip?: string | null };
 
 export const LOG_RANGES = [
   { id: '1h', label: 'Last hour', ms: HOUR_MS },
@@ -69,4 +70,20 @@ export function prependRows<P extends RowPage>(page: P, incoming: Row[], max: nu
 export function appendRows(rows: Row[], incoming: { cursor: string; node: RequestLogSummary }[]): Row[] {
   const present = new Set(rows.map((r) => r.id));
   return [...rows, ...incoming.filter((e) => !present.has(e.node.id)).map((e) => toRow(e.node, e.cursor))];
+}
+
+/** `2024-05-01T12:30` in local time, for a datetime-local input. */
+export function toLocalInput(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A datetime-local value (local time) as an ISO string; '' when empty or invalid. */
+export function fromLocalInput(value: string): string {
+  if (!value) return '';
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
 }
