@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import re
@@ -31,6 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # bench/ is on sys.path when this file runs as a script: reuse the other benches' helpers.
 from bench_keys import (
@@ -296,11 +298,115 @@ def measure_http(wrk: str, root: Path, args: argparse.Namespace) -> tuple[list[P
             server.stop()
 
 
+# In-process CPU per request (no sockets, no wrk) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CpuResult:
+    bare_us: float
+    whoami_us: float
+    healthz_us: float
+
+    @property
+    def ratio(self) -> float:
+        return self.bare_us / self.whoami_us
+
+
+def _scope(path: str, secret: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"user-agent", b"bench"),
+            (b"authorization", f"Bearer {secret}".encode()),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def _cpu_per_request(app: Any, path: str, secret: str, count: int) -> float:
+    """Main-thread CPU microseconds per request (``time.thread_time``: other processes on
+    the machine do not count, the log writer's flushes run outside the timed loop)."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    started = time.thread_time()
+    for _ in range(count):
+        await app(_scope(path, secret), receive, send)
+    return (time.thread_time() - started) / count * 1e6
+
+
+async def measure_cpu(root: Path, count: int, rounds: int) -> CpuResult:
+    """``create_app`` on a seeded SQLite data dir, its lifespan started, the access log sent
+    to /dev/null, against a bare Starlette route answering the same bytes; medians."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from app.main import create_app
+    from app.observability import configure_logging
+
+    settings = bench_settings(root / "cpu")  # seeded by the caller (seed runs its own loop)
+    fixture = await prepare(root / "cpu")
+    configure_logging("INFO")
+    sink = Path(os.devnull).open("w")  # noqa: ASYNC230, SIM115 (set up once; closed below)
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(sink)
+    app = create_app(settings)
+    secret = fixture.key.secret
+    try:
+        async with app.router.lifespan_context(app):
+            body: list[bytes] = []
+
+            async def capture(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.body":
+                    body.append(message.get("body", b""))
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            await app(_scope("/v1/whoami", secret), receive, capture)
+            answer = b"".join(body)
+
+            async def whoami(request: Request) -> Response:
+                return Response(answer, media_type="application/json")
+
+            bare = Starlette(routes=[Route("/v1/whoami", whoami)])
+            writer = app.state.container.log_writer
+            rates: dict[str, list[float]] = {"bare": [], "whoami": [], "healthz": []}
+            for _ in range(rounds):
+                rates["bare"].append(await _cpu_per_request(bare, "/v1/whoami", secret, count))
+                rates["whoami"].append(await _cpu_per_request(app, "/v1/whoami", secret, count))
+                await writer.drain()
+                rates["healthz"].append(await _cpu_per_request(app, "/healthz", secret, count))
+    finally:
+        handler.setStream(sys.stdout)
+        sink.close()
+    return CpuResult(*(statistics.median(rates[k]) for k in ("bare", "whoami", "healthz")))
+
+
 def report(
     args: argparse.Namespace,
     pairs: list[Pair],
-    logs: LogCheck,
+    logs: LogCheck | None,
     verify: tuple[VerifyRates, VerifyRates, float] | None,
+    cpu: CpuResult | None = None,
 ) -> str:
     lines = [
         f"Data-plane benchmark (one run, this machine: {os.cpu_count()} CPUs, "
@@ -317,13 +423,21 @@ def report(
             f"portal {statistics.median(pair.portal):>8,.0f}/s  ratio {pair.ratio:.2f} "
             f"(target >= {TARGET_RATIO}: {verdict}; rounds {rounds})"
         )
-    lines.append(
-        f"request_logs rows {logs.rows:,} ({logs.rows_200:,} with 200) vs /v1 requests answered "
-        f"(access log) {logs.served:,}: {'equal' if logs.rows == logs.served else 'DIFFERENT'}; "
-        f"wrk counted {logs.wrk_requests:,} (in-flight at each run's end are served, not "
-        f"counted); dropped {logs.dropped}, rejected {logs.rejected}; "
-        f"clean stop {logs.stopped_cleanly} -> {'OK' if logs.ok else 'FAILED'}"
-    )
+    if logs is not None:
+        lines.append(
+            f"request_logs rows {logs.rows:,} ({logs.rows_200:,} with 200) vs /v1 requests "
+            f"answered (access log) {logs.served:,}: "
+            f"{'equal' if logs.rows == logs.served else 'DIFFERENT'}; "
+            f"wrk counted {logs.wrk_requests:,} (in-flight at each run's end are served, not "
+            f"counted); dropped {logs.dropped}, rejected {logs.rejected}; "
+            f"clean stop {logs.stopped_cleanly} -> {'OK' if logs.ok else 'FAILED'}"
+        )
+    if cpu is not None:
+        lines.append(
+            f"in-process main-thread CPU per request (ASGI, no sockets; medians of "
+            f"{args.cpu_rounds}): bare {cpu.bare_us:.0f} us, /v1/whoami {cpu.whoami_us:.0f} us "
+            f"(bare/portal {cpu.ratio:.2f}), /healthz {cpu.healthz_us:.0f} us"
+        )
     if verify is not None:
         sqlite, postgres, drf = verify
         lines += [
@@ -347,7 +461,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--misses", type=int, default=2_000, help="cache-miss calls per batch")
     parser.add_argument("--drf", type=int, default=5_000, help="drf-api-key calls per batch")
     parser.add_argument("--repeats", type=int, default=3, help="timed batches (median)")
-    parser.add_argument("--skip-verify", action="store_true", help="only the wrk part")
+    parser.add_argument("--skip-verify", action="store_true", help="no verification part")
+    parser.add_argument("--skip-wrk", action="store_true", help="no wrk part")
+    parser.add_argument("--cpu-requests", type=int, default=3_000, help="per in-process batch")
+    parser.add_argument("--cpu-rounds", type=int, default=5, help="in-process batches")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
@@ -365,7 +482,13 @@ def main(argv: list[str] | None = None) -> int:
         wrk = ensure_wrk()
         with tempfile.TemporaryDirectory(prefix="portico-bench-dataplane-") as tmp:
             root = Path(tmp)
-            pairs, logs = measure_http(wrk, root, args)
+            pairs: list[Pair] = []
+            logs = None
+            if not args.skip_wrk:
+                pairs, logs = measure_http(wrk, root, args)
+            log("in-process CPU per request")
+            seed(bench_settings(root / "cpu"))
+            cpu = run(measure_cpu(root, args.cpu_requests, args.cpu_rounds))
             verify = None
             if not args.skip_verify:
                 with postgres_database(args.postgres_url) as postgres_url:
@@ -384,8 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_dataplane: {exc}", file=sys.stderr)
         return 1
     log(f"done in {time.monotonic() - started:.0f}s")
-    print(report(args, pairs, logs, verify))
-    return 0 if logs.ok else 1
+    print(report(args, pairs, logs, verify, cpu))
+    return 0 if logs is None or logs.ok else 1
 
 
 if __name__ == "__main__":
