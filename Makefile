@@ -54,6 +54,7 @@ test: install lint frontend-test
 
 bench: install
 	$(BIN)/pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/bench_dataplane.py
 	$(BIN)/python bench/bench_keys.py
 	$(BIN)/python bench/bench_logs.py
 	$(BIN)/python bench/bench_webhooks.py

@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings, ensure_private_dir
 
 READ_ONLY = "portal_read_only"
+SINGLE_STATEMENT = "portal_single_statement"  # one read statement: no transaction around it
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -65,7 +71,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Use cases that write take the write lock up front (IMMEDIATE), so two writers queue
         # on busy_timeout instead of failing with SQLITE_BUSY when a read tries to upgrade.
         # Read-only sessions (Database.reader) begin DEFERRED and never wait for writers (WAL).
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(SINGLE_STATEMENT):
+            return  # autocommit mode: the one statement is its own (consistent) transaction
+        if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -86,6 +95,20 @@ class Database:
             expire_on_commit=False,
         )
 
+        # One statement on a pooled connection without BEGIN / ROLLBACK round trips (a single
+        # SELECT sees one consistent snapshot by itself): the key verifier's cache miss. On
+        # PostgreSQL its own small pool without the pre-ping round trip: the caller retries
+        # once when the connection turns out dead (``connection_invalidated``).
+        if self.engine.dialect.name == "sqlite":
+            self.single_statement_engine = self.engine.execution_options(**{SINGLE_STATEMENT: True})
+        else:
+            self.single_statement_engine = create_async_engine(
+                settings.resolved_database_url,
+                pool_size=5,
+                max_overflow=10,
+                isolation_level="AUTOCOMMIT",
+            )
+
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
@@ -101,6 +124,12 @@ class Database:
         """A read-only unit of work: never blocks on, or blocks, writers."""
         async with self.readonly_sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for one read statement, outside any transaction."""
+        async with self.single_statement_engine.connect() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -118,4 +147,6 @@ class Database:
             )
 
     async def dispose(self) -> None:
+        if self.single_statement_engine.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self.single_statement_engine.dispose()
         await self.engine.dispose()

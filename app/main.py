@@ -52,14 +52,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             logger.info("portal stopped")
 
     graphql = PortalGraphQL(container)
+    # /v1 first: the data plane's requests match at once (no other route starts with /v1)
     routes: list[BaseRoute] = [
+        AnyPathMount("/v1", app=build_v1(container)),
         *ops_routes(container),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         download_route(container),
         collection_download_route(container),
         audit_download_route(container),
-        AnyPathMount("/v1", app=build_v1(container)),
         *build_internal(container),
     ]
     routes.append(frontend_route())

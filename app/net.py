@@ -7,6 +7,7 @@ allowlists, trusted proxies and rate-limit buckets compare like with like.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -35,6 +36,7 @@ def normalize_network(network: IPNetwork) -> IPNetwork:
     return network
 
 
+@functools.lru_cache(maxsize=4096)  # pure; every request parses its peer (and proxy lines)
 def parse_ip(value: str | None) -> IPAddress | None:
     """An address as found in a socket peer or a forwarding header: surrounding spaces, quotes
     and brackets and a port are tolerated (``[2001:db8::1]:443``, ``198.51.100.7:5000``)."""

@@ -47,6 +47,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    # The JSON lines never show the caller, thread or process: LogRecord need not look them up
+    # (a stack walk and several calls per record, once per request for the access log).
+    logging._srcfile = None  # the documented switch that skips findCaller
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

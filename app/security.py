@@ -22,8 +22,21 @@ def base62(number: int, width: int = 0) -> str:
     return "".join(reversed(digits)).rjust(width, "0") or "0"
 
 
+# A random byte below 248 (= 4 x 62) names a base62 digit by its value mod 62, each with the
+# same probability; the 8 bytes above it are rejected (deleted), so the digits stay unbiased.
+_ACCEPTED = 4 * len(BASE62)
+_TO_BASE62 = bytes.maketrans(bytes(range(_ACCEPTED)), BASE62.encode("ascii") * 4)
+_REJECTED = bytes(range(_ACCEPTED, 256))
+
+
 def random_base62(length: int) -> str:
-    return "".join(secrets.choice(BASE62) for _ in range(length))
+    """``length`` uniformly random base62 characters from the OS CSPRNG (``secrets``)."""
+    digits = b""
+    while len(digits) < length:
+        # 8/256 of the bytes are rejected: a few spare ones make a second draw rare
+        draw = secrets.token_bytes(length - len(digits) + 4)
+        digits += draw.translate(_TO_BASE62, _REJECTED)
+    return digits[:length].decode("ascii")
 
 
 def new_id(prefix: str) -> str:

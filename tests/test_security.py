@@ -1,10 +1,49 @@
-"""SignedLinks: the expiring HMAC links of log exports, audit exports and collection downloads."""
+"""Opaque IDs (random base62 from the OS CSPRNG, unbiased) and SignedLinks (the expiring HMAC
+links of log exports, audit exports and collection downloads)."""
 
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from app.security import SignedLinks
+import pytest
+
+from app import security
+from app.security import BASE62, SignedLinks, new_id, random_base62
+
+
+class TestRandomBase62:
+    def test_any_length_only_base62_characters(self) -> None:
+        for length in (0, 1, 14, 24, 300):
+            value = random_base62(length)
+            assert len(value) == length
+            assert set(value) <= set(BASE62)
+
+    def test_every_byte_value_maps_uniformly_rejecting_the_top_eight(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        every_byte = bytes(range(256))
+        draws = iter([every_byte, b"\xff" * 8 + b"\x00"])
+        monkeypatch.setattr(secrets, "token_bytes", lambda n: next(draws))
+        value = random_base62(249)
+        assert Counter(value[:248]) == dict.fromkeys(BASE62, 4)  # 248 = 4 x 62, none favoured
+        assert value[:62] == BASE62  # byte b is digit b mod 62
+        assert value[248] == "0"  # the rejected 248-255 bytes were skipped, a new draw taken
+
+    def test_draws_differ(self) -> None:
+        assert len({random_base62(24) for _ in range(100)}) == 100
+
+
+class TestNewId:
+    def test_prefix_time_part_and_random_part(self) -> None:
+        value = new_id("req")
+        prefix, _, rest = value.partition("_")
+        assert prefix == "req"
+        assert len(rest) == 22
+        assert set(rest) <= set(BASE62)
+        assert security.base62(0, 8) == "00000000"
+
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SECRET = b"s" * 32

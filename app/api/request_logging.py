@@ -42,7 +42,8 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         wall_ms = time.time_ns() // 1_000_000
         state = scope.setdefault("state", {})
-        state.setdefault("request_id", new_request_id())
+        if "request_id" not in state:  # RequestIdMiddleware gave it one (tests may not)
+            state["request_id"] = new_request_id()
         request_body = bytearray()
         response_body = bytearray()
         received = 0

@@ -4,13 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api_key.filters import KeyFilter
 from app.models import ApiKey, Entity
+
+_KEYS = ApiKey.__table__.c  # type: ignore[attr-defined]
+_ENTITIES = Entity.__table__.c  # type: ignore[attr-defined]
+# The verification query, built once (its compiled form is cached by SQLAlchemy): only the
+# columns a KeyRecord needs, as plain rows (no ORM identity map, no model objects).
+KEY_BY_DIGEST = (
+    sa.select(
+        _KEYS.id,
+        _KEYS.entity_id,
+        _KEYS.mode,
+        _KEYS.scopes,
+        _KEYS.ip_allowlist,
+        _KEYS.expires_at,
+        _KEYS.revoked_at,
+        _ENTITIES.code,
+        _ENTITIES.api_access_enabled,
+        _ENTITIES.rate_limit_per_second,
+        _ENTITIES.rate_limit_burst,
+        _ENTITIES.log_capture_bodies,
+        _KEYS.rate_limit_per_second,
+        _KEYS.rate_limit_burst,
+    )
+    .join_from(ApiKey.__table__, Entity.__table__, _ENTITIES.id == _KEYS.entity_id)  # type: ignore[attr-defined]
+    .where(_KEYS.digest == sa.bindparam("digest"))
+)
+
+
+async def key_row_by_digest(connection: AsyncConnection, digest: str) -> tuple[Any, ...] | None:
+    """The verification query: one indexed look-up on a cache miss (KEY_BY_DIGEST's columns)."""
+    result = await connection.execute(KEY_BY_DIGEST, {"digest": digest})
+    row = result.first()
+    return tuple(row) if row is not None else None
 
 
 class ApiKeyRepository:
@@ -29,16 +63,6 @@ class ApiKeyRepository:
             return {}
         result = await self.session.exec(select(ApiKey).where(col(ApiKey.id).in_(ids)))
         return {row.id: row for row in result.all()}
-
-    async def with_entity_by_digest(self, digest: str) -> tuple[ApiKey, Entity] | None:
-        """The verification query: one indexed look-up on a cache miss."""
-        result = await self.session.exec(
-            select(ApiKey, Entity)
-            .join(Entity, col(Entity.id) == ApiKey.entity_id)
-            .where(ApiKey.digest == digest)
-        )
-        row = result.first()
-        return (row[0], row[1]) if row else None
 
     async def list(
         self, entity_id: str, filters: KeyFilter, now: datetime, *, limit: int, before: str | None

@@ -10,10 +10,12 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
 
 from app.api_key.format import KeyFormat
-from app.api_key.repository import ApiKeyRepository
+from app.api_key.repository import key_row_by_digest
 from app.api_key.scopes import ScopeCatalog
 from app.clock import Clock
 from app.db import Database
@@ -58,6 +60,26 @@ class KeyRecord:
             rate_per_second=_own_or(key.rate_limit_per_second, entity.rate_limit_per_second),
             rate_burst=_own_or(key.rate_limit_burst, entity.rate_limit_burst),
             log_capture_bodies=entity.log_capture_bodies,
+        )
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...], catalog: ScopeCatalog) -> KeyRecord:
+        """From ``repository.KEY_BY_DIGEST``'s row: the same fields as :meth:`build`."""
+        (key_id, entity_id, mode, scopes, allowlist, expires_at, revoked_at) = row[:7]
+        code, api_access_enabled, entity_rate, entity_burst, capture, own_rate, own_burst = row[7:]
+        return cls(
+            id=key_id,
+            entity_id=entity_id,
+            entity_code=code,
+            mode=mode,
+            scopes=catalog.effective(frozenset(scopes)),
+            ip_networks=tuple(parse_network(n) for n in allowlist),
+            expires_at=expires_at,
+            revoked=revoked_at is not None,
+            api_access_enabled=api_access_enabled,
+            rate_per_second=_own_or(own_rate, entity_rate),
+            rate_burst=_own_or(own_burst, entity_burst),
+            log_capture_bodies=capture,
         )
 
 
@@ -166,11 +188,20 @@ class KeyVerifier:
         found, record = self.cache.get(digest)
         if found:
             return record
-        async with self.db.reader() as session:
-            row = await ApiKeyRepository(session).with_entity_by_digest(digest)
-        record = KeyRecord.build(row[0], row[1], self.catalog) if row else None
+        row = await self._row(digest)
+        record = KeyRecord.from_row(row, self.catalog) if row else None
         self.cache.put(digest, record)
         return record
+
+    async def _row(self, digest: str) -> tuple[Any, ...] | None:
+        try:
+            async with self.db.single_statement() as connection:
+                return await key_row_by_digest(connection, digest)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        async with self.db.single_statement() as connection:  # a dead pooled connection: once
+            return await key_row_by_digest(connection, digest)
 
     async def verify(
         self,

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -27,6 +27,7 @@ from app.auth.service import AuthService, RequestInfo
 from app.collection.service import CollectionService
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
+from app.request_log.analytics import Totals
 from app.request_log.exports import ExportService
 from app.request_log.service import PiiRead, RequestLogService
 from app.request_log.tail import TailBroker
@@ -37,6 +38,14 @@ from app.webhook.models import WebhookSecret
 from app.webhook.service import EndpointStats, WebhookService
 
 SESSION_ENDED = "Your session has ended. Sign in again."
+
+
+class KeyUsage(NamedTuple):
+    entity_id: str
+    mode: str
+    since: datetime
+    until: datetime
+    key_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +137,7 @@ class Context:
     on_session_ended: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
     _access: dict[str, asyncio.Future[Access]] = field(default_factory=dict)
     _pii_reads: DataLoader[PiiRead, None] | None = field(default=None, repr=False)
+    _key_usage: DataLoader[KeyUsage, Totals] | None = field(default=None, repr=False)
 
     def require_actor(self) -> Actor:
         if self.actor is None:
@@ -164,6 +174,7 @@ class Context:
             on_session_ended=on_session_ended,
             _access={},
             _pii_reads=None,
+            _key_usage=None,
         )
 
     async def recheck(self, entity_id: str, permission: str) -> Access:
@@ -187,6 +198,34 @@ class Context:
         access = await future
         access.require(permission)
         return access
+
+    async def key_usage(self, usage: KeyUsage) -> Totals:
+        """One key's traffic in a range; the keys of one page are read together (per entity,
+        mode and range), so the page costs the same statements whatever its size."""
+        if self._key_usage is None:
+            actor = self.require_actor()
+            service = self.services.request_logs
+
+            async def load(wanted: list[KeyUsage]) -> list[Totals | BaseException]:
+                groups: dict[tuple[str, str, datetime, datetime], list[str]] = {}
+                for item in wanted:
+                    groups.setdefault(item[:4], []).append(item.key_id)
+                found: dict[KeyUsage, Totals | BaseException] = {}
+                for (entity_id, mode, since, until), key_ids in groups.items():
+                    try:
+                        totals = await service.keys_usage(
+                            actor, entity_id, mode, since, until, key_ids
+                        )
+                    except Exception as exc:  # each field of the group answers the error
+                        for key_id in key_ids:
+                            found[KeyUsage(entity_id, mode, since, until, key_id)] = exc
+                        continue
+                    for key_id in key_ids:
+                        found[KeyUsage(entity_id, mode, since, until, key_id)] = totals[key_id]
+                return [found[item] for item in wanted]
+
+            self._key_usage = DataLoader(load_fn=load)
+        return await self._key_usage.load(usage)
 
     async def note_pii_read(self, entity_id: str, request_id: str | None) -> None:
         """Record that the viewer read PII of a request log (``request_id`` None: of the live

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.request_log.analytics import Report
+from app.request_log.analytics import Report, Totals
 
 
 @strawberry.type
@@ -24,7 +24,10 @@ class AnalyticsTotals:
 
 
 def totals_of(report: Report) -> AnalyticsTotals:
-    t = report.totals
+    return totals_type(report.totals)
+
+
+def totals_type(t: Totals) -> AnalyticsTotals:
     return AnalyticsTotals(
         requests=t.requests,
         ok2xx=t.ok_2xx,

@@ -156,3 +156,29 @@ async def report(
     result.keys = [Group(*row) for row in await reads.top("api_key_id")]
     result.error_codes = [Group(*row) for row in await reads.top("error_code")]
     return result
+
+
+async def key_totals(
+    connection: AsyncConnection,
+    entity_id: str,
+    mode: str,
+    since_ms: int,
+    until_ms: int,
+    marks: dict[int, int],
+    key_ids: list[str],
+) -> dict[str, Totals]:
+    """``report(..., api_key_id=k, detail=False).totals`` for each of ``key_ids``, in two reads
+    whatever their number (the key page's usage column)."""
+    reads = AnalyticsRepository(
+        connection, entity_id, mode, plan(since_ms, until_ms, marks), api_key_ids=key_ids
+    )
+    rows = await reads.totals_by_key()
+    bins = await reads.latency_bins_by_key()
+    found: dict[str, Totals] = {}
+    for key_id in key_ids:
+        row = rows.get(key_id)
+        totals = Totals(*row) if row is not None else Totals()
+        counts = bins.get(key_id, [])
+        totals.p50, totals.p95, totals.p99 = (quantile(counts, q) for q in (0.5, 0.95, 0.99))
+        found[key_id] = totals
+    return found

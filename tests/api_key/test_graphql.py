@@ -8,11 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from app.actor import Actor
 from app.api_key.format import parse_key
+from app.api_key.service import NewKey
+from app.container import Container
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.support.graphql import data, error_codes, gql
+from tests.support.logs import log_record
 from tests.support.world import World
 
 CREATE = """mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
@@ -330,3 +335,67 @@ class TestCleanup:
         assert {k["status"] for k in done["cleanupApiKeys"]["apiKeys"]} == {"REVOKED"}
         after = data(await gql(client, mutation, {"e": world.acme.id, "dry": True}, token=owner))
         assert after["cleanupApiKeys"]["apiKeys"] == []
+
+
+KEY_PAGE = """query($id: ID!, $first: Int, $from: DateTime!, $to: DateTime!) {
+  entity(id: $id) { apiKeys(first: $first) { edges { node { id name status lastUsedAt
+  createdBy { email } revokedBy { email } usage(from: $from, to: $to) { requests errors4xx }
+  } } pageInfo { hasNextPage } } } }"""
+
+
+class TestKeyPageStatements:
+    async def test_a_page_costs_the_same_statements_whatever_its_size(
+        self, client: httpx.AsyncClient, live: Container, world: World
+    ) -> None:
+        now = datetime.now(UTC)
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # not the app's background jobs (the webhook delivery poll) nor their BEGINs
+            if "webhook_" not in statement and not statement.startswith("BEGIN"):
+                statements.append(statement)
+
+        async def add_keys(count: int) -> None:
+            records = []
+            for n in range(count):
+                label = "owner" if n % 2 else "admin"  # two creators on every page
+                actor = Actor(user_id=world.users[label], email=world.emails[label])
+                created = await live.api_keys.create_key(
+                    actor, NewKey(entity_id=world.acme.id, name=f"k{n}", mode="live", scopes=[])
+                )
+                records.append(
+                    log_record(entity_id=world.acme.id, api_key_id=created.key.id, ts_ms=ms(now))
+                )
+            await live.log_writer.flush(records)  # usage comes from the rollups
+
+        async def page_cost(size: int) -> int:
+            variables = {
+                "id": world.acme.id,
+                "first": size,
+                "from": (now - timedelta(hours=1)).isoformat(),
+                "to": (now + timedelta(hours=1)).isoformat(),
+            }
+            statements.clear()
+            sa.event.listen(live.db.engine.sync_engine, "before_cursor_execute", count)
+            try:
+                found = data(await gql(client, KEY_PAGE, variables, token=world.tokens["owner"]))
+            finally:
+                sa.event.remove(live.db.engine.sync_engine, "before_cursor_execute", count)
+            edges = found["entity"]["apiKeys"]["edges"]
+            assert len(edges) == size
+            used = [e["node"] for e in edges if e["node"]["usage"]["requests"]]
+            assert len(used) >= size - 1  # the world's own key may have no traffic
+            assert {e["node"]["createdBy"]["email"] for e in edges} == {
+                world.emails["owner"],
+                world.emails["admin"],
+            }
+            return len(statements)
+
+        await add_keys(5)
+        small = await page_cost(4)
+        await add_keys(50)
+        assert await page_cost(50) == small
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from app.container import Container
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.support.graphql import data, error_codes, gql
 from tests.support.keys import make_key, owner
+from tests.support.logs import log_record
 from tests.support.world import World
 
 LOGS = """query($id: ID!, $filter: RequestLogFilter!, $first: Int, $after: String) {
@@ -320,3 +322,57 @@ class TestRelativePath:
         assert {n["relativePath"] for n in nodes} == {"/orders"}
         assert await logs(client, world, path="/entities") == []
         assert await logs(client, world, path="/ord") != []
+
+
+LOG_PAGE = """query($id: ID!, $filter: RequestLogFilter!, $first: Int) {
+  entity(id: $id) { requestLogs(filter: $filter, first: $first) { edges { cursor node {
+    id timestamp mode method path route query status errorCode latencyMs apiKeyId requestSize
+    responseSize idempotencyKey ip userAgent requestHeaders { name value } requestBody
+    curlCommand } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+class TestLogPageStatements:
+    async def test_a_page_costs_the_same_statements_whatever_its_size(
+        self, client: httpx.AsyncClient, world: World, live: Container
+    ) -> None:
+        assert world.api_key is not None
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # not the app's background jobs (the webhook delivery poll) nor their BEGINs
+            if "webhook_" not in statement and not statement.startswith("BEGIN"):
+                statements.append(statement)
+
+        async def add_rows(count: int) -> None:
+            now_ms = int(datetime.now(UTC).timestamp() * 1000)
+            await live.log_writer.flush(
+                [
+                    log_record(
+                        entity_id=world.acme.id,
+                        api_key_id=world.api_key.id if n % 2 else None,
+                        ts_ms=now_ms - n,
+                        ip="203.0.113.9",
+                        user_agent="bench",
+                        status=200 if n % 3 else 404,
+                        error_code=None if n % 3 else "not_found",
+                    )
+                    for n in range(count)
+                ]
+            )
+
+        async def page_cost(size: int) -> int:
+            variables = {"id": world.acme.id, "filter": window(), "first": size}
+            statements.clear()
+            sa.event.listen(live.db.engine.sync_engine, "before_cursor_execute", count)
+            try:
+                found = data(await gql(client, LOG_PAGE, variables, token=world.tokens["owner"]))
+            finally:
+                sa.event.remove(live.db.engine.sync_engine, "before_cursor_execute", count)
+            edges = found["entity"]["requestLogs"]["edges"]
+            assert len(edges) == size
+            assert all(e["node"]["ip"] == "203.0.113.9" and e["node"]["curlCommand"] for e in edges)
+            return len(statements)
+
+        await add_rows(60)
+        small = await page_cost(5)
+        assert await page_cost(50) == small

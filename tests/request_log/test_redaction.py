@@ -7,7 +7,15 @@ import shlex
 import pytest
 
 from app.request_log.curl import curl_command
-from app.request_log.redact import REDACTED, redact_body, redact_headers, redact_query
+from app.request_log.redact import (
+    API_KEY_SHAPE,
+    REDACTED,
+    SECRET_VALUE,
+    redact_body,
+    redact_headers,
+    redact_query,
+    scrub,
+)
 
 HOSTILE = [
     "it's",
@@ -98,3 +106,26 @@ class TestRedaction:
         assert redact_body(b"\x00\x01\xff" * 100, "application/octet-stream") == (
             "[300 bytes of binary data]"
         )
+
+
+class TestScrub:
+    SAMPLES = [
+        "GET",
+        "/v1/whoami",
+        "/v1/entities/ent_1/orders?limit=20",
+        "pk_live_acme_" + "A" * 30,
+        "xyzpk_test_acme_" + "b" * 24,
+        "cut short pk_live_acme_abc",
+        "sk_live_" + "c" * 12,
+        "whsec_" + "d" * 20,
+        "pts_" + "e" * 24,
+        "Bearer eyJ" + "f" * 10 + "." + "g" * 10 + "." + "h" * 5,
+        "PK_LIVE_ACME_" + "A" * 30,
+        "req_0VcjAlFs6eRQyZt3n6Pfi7 duration_ms",
+        "",
+    ]
+
+    @pytest.mark.parametrize("text", SAMPLES)
+    def test_fast_path_answers_like_both_patterns(self, text: str) -> None:
+        full = SECRET_VALUE.sub(REDACTED, API_KEY_SHAPE.sub(lambda m: m["head"] + REDACTED, text))
+        assert scrub(text) == full

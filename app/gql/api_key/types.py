@@ -10,10 +10,10 @@ import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from app.gql.context import Context
+from app.gql.context import Context, KeyUsage
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission
-from app.gql.totals import AnalyticsTotals, totals_of
+from app.gql.totals import AnalyticsTotals, totals_type
 from app.gql.users import UserType, load_user
 from app.models import ApiKey
 from app.request_log.service import PII_PERMISSION
@@ -132,11 +132,8 @@ class ApiKeyType:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> AnalyticsTotals:
-        ctx = info.context
-        report = await ctx.services.request_logs.key_usage(
-            ctx.require_actor(), self.entity_id, str(self.id), self.mode.value, from_, to
-        )
-        return totals_of(report)
+        usage = KeyUsage(self.entity_id, self.mode.value, from_, to, str(self.id))
+        return totals_type(await info.context.key_usage(usage))
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:

@@ -4,6 +4,9 @@ app/request_log/analytics.py turns into a report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +26,7 @@ def _where(
     segments: list[Segment],
     route: str | None,
     api_key_id: str | None,
+    api_key_ids: Sequence[str] | None = None,
 ) -> list[sa.ColumnElement[bool]]:
     c = table.c
     # entity and mode repeated inside every span so each OR term can use the scan index
@@ -41,6 +45,8 @@ def _where(
         conditions.append(c.route == route)
     if api_key_id:
         conditions.append(c.api_key_id == api_key_id)
+    if api_key_ids is not None:
+        conditions.append(c.api_key_id.in_(api_key_ids))
     return conditions
 
 
@@ -54,49 +60,66 @@ class AnalyticsRepository:
         *,
         route: str | None = None,
         api_key_id: str | None = None,
+        api_key_ids: Sequence[str] | None = None,
     ) -> None:
+        """``api_key_ids``: several keys at once, for the ``*_by_key`` reads."""
         self.connection = connection
         self.entity_id = entity_id
         self.mode = mode
         self.segments = segments
         self.route = route
         self.api_key_id = api_key_id
-        self._where = _where(ROLLUPS, entity_id, mode, segments, route, api_key_id)
+        self.api_key_ids = api_key_ids
+        self._where = _where(ROLLUPS, entity_id, mode, segments, route, api_key_id, api_key_ids)
         r = ROLLUPS.c
         self._errors = sa.func.sum(sa.case((r.status >= 400, r.count), else_=0))
 
-    async def totals(self) -> TotalsRow:
+    def _totals_columns(self) -> list[sa.ColumnElement[Any]]:
         r = ROLLUPS.c
-        row = (
-            await self.connection.execute(
-                sa.select(
-                    sa.func.sum(r.count),
-                    sa.func.sum(
-                        sa.case((sa.and_(r.status >= 200, r.status < 300), r.count), else_=0)
-                    ),
-                    sa.func.sum(
-                        sa.case((sa.and_(r.status >= 300, r.status < 400), r.count), else_=0)
-                    ),
-                    sa.func.sum(
-                        sa.case((sa.and_(r.status >= 400, r.status < 500), r.count), else_=0)
-                    ),
-                    sa.func.sum(sa.case((r.status >= 500, r.count), else_=0)),
-                    sa.func.sum(r.latency_sum),
-                    sa.func.max(r.latency_max),
-                    sa.func.count(sa.distinct(sa.case((r.api_key_id != "", r.api_key_id)))),
-                ).where(*self._where)
-            )
-        ).one()
-        return (
-            int(row[0] or 0),
-            int(row[1] or 0),
-            int(row[2] or 0),
-            int(row[3] or 0),
-            int(row[4] or 0),
-            float(row[5] or 0.0),
-            float(row[6] or 0.0),
-            int(row[7] or 0),
+        return [
+            sa.func.sum(r.count),
+            sa.func.sum(sa.case((sa.and_(r.status >= 200, r.status < 300), r.count), else_=0)),
+            sa.func.sum(sa.case((sa.and_(r.status >= 300, r.status < 400), r.count), else_=0)),
+            sa.func.sum(sa.case((sa.and_(r.status >= 400, r.status < 500), r.count), else_=0)),
+            sa.func.sum(sa.case((r.status >= 500, r.count), else_=0)),
+            sa.func.sum(r.latency_sum),
+            sa.func.max(r.latency_max),
+            sa.func.count(sa.distinct(sa.case((r.api_key_id != "", r.api_key_id)))),
+        ]
+
+    async def totals(self) -> TotalsRow:
+        query = sa.select(*self._totals_columns()).where(*self._where)
+        return _totals_row((await self.connection.execute(query)).one())
+
+    async def totals_by_key(self) -> dict[str, TotalsRow]:
+        """``totals`` of each of ``api_key_ids`` that has traffic, in one grouped read."""
+        r = ROLLUPS.c
+        query = (
+            sa.select(r.api_key_id, *self._totals_columns())
+            .where(*self._where)
+            .group_by(r.api_key_id)
         )
+        rows = (await self.connection.execute(query)).all()
+        return {str(row[0]): _totals_row(row[1:]) for row in rows}
+
+    async def latency_bins_by_key(self) -> dict[str, list[tuple[int, int]]]:
+        """``latency_bins`` of each of ``api_key_ids`` (the per-route-and-key rows)."""
+        h = HISTOGRAMS.c
+        where = [
+            *_where(
+                HISTOGRAMS, self.entity_id, self.mode, self.segments, None, None, self.api_key_ids
+            ),
+            h.route != ALL,
+        ]
+        query = (
+            sa.select(h.api_key_id, h.bin, sa.func.sum(h.count))
+            .where(*where)
+            .group_by(h.api_key_id, h.bin)
+        )
+        found: dict[str, list[tuple[int, int]]] = {}
+        for key_id, bin_, count in (await self.connection.execute(query)).all():
+            found.setdefault(str(key_id), []).append((int(bin_), int(count)))
+        return found
 
     async def latency_bins(self) -> list[tuple[int, int]]:
         """(bin, count) of the latency histogram: the entity-wide rows when nothing narrows the
@@ -142,3 +165,16 @@ class AnalyticsRepository:
             .limit(limit)
         )
         return [(str(k), int(n), int(e or 0), float(s or 0)) for k, n, e, s in rows]
+
+
+def _totals_row(row: Sequence[Any]) -> TotalsRow:
+    return (
+        int(row[0] or 0),
+        int(row[1] or 0),
+        int(row[2] or 0),
+        int(row[3] or 0),
+        int(row[4] or 0),
+        float(row[5] or 0.0),
+        float(row[6] or 0.0),
+        int(row[7] or 0),
+    )
