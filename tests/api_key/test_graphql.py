@@ -361,7 +361,10 @@ class TestKeyPageStatements:
                 label = "owner" if n % 2 else "admin"  # two creators on every page
                 actor = Actor(user_id=world.users[label], email=world.emails[label])
                 created = await live.api_keys.create_key(
-                    actor, NewKey(entity_id=world.acme.id, name=f"k{n}", mode="live", scopes=[])
+                    actor,
+                    NewKey(
+                        entity_id=world.acme.id, name=f"k{n}", mode="live", scopes=["orders:read"]
+                    ),
                 )
                 records.append(
                     log_record(entity_id=world.acme.id, api_key_id=created.key.id, ts_ms=ms(now))
