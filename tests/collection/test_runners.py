@@ -36,7 +36,8 @@ READ = ["orders:read", "products:read", "webhooks:read"]
 WRITE = ["orders:write", "products:write", "webhooks:write"]
 OPERATIONS = 14  # every operation of /v1/openapi.json: none skipped
 CREATE_KEY = """mutation($e: ID!, $s: [String!]!, $m: Mode!) { createApiKey(input: {
-  entityId: $e, name: "collection runner", mode: $m, scopes: $s}) { secret } }"""
+  entityId: $e, name: "collection runner", mode: $m, scopes: $s,
+  justification: "creates one object of each kind for the runner test"}) { secret } }"""
 LINK = """mutation($e: ID!, $f: CollectionFormat!) {
   createCollectionDownload(input: {entityId: $e, mode: TEST, format: $f}) { url filename } }"""
 
