@@ -194,6 +194,8 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await expect(createDialog.locator('td[data-scope="orders:read"]')).not.toContainText('Elevated');
     await createDialog.getByRole('radio', { name: 'Warehouse management', exact: true }).check();
     await expect(createDialog.getByTestId('elevated-note')).toContainText('fulfillment:write');
+    // An elevated (write) scope asks a one-line justification: kept with the key.
+    await createDialog.getByLabel('Justification', { exact: true }).fill('Warehouse sync writes fulfilment and stock');
   });
 
   await test.step('a custom expiry date: the hint and the row say "in 45 days"', async () => {
@@ -207,6 +209,7 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     expect(await alert.count(), `create failed: ${await alert.allInnerTexts()}`).toBe(0);
     await secretDialog.getByRole('button', { name: 'Done', exact: true }).click();
     await expect(row(name).getByTestId('key-expiry')).toHaveText('Expires in 45 days');
+    await expect(row(name).getByTestId('key-justification')).toContainText('Warehouse sync writes fulfilment and stock');
   });
 
   await test.step('edit the expiry of the key: 90 days', async () => {

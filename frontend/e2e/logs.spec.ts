@@ -5,7 +5,7 @@
 // one of the request IDs; the filters (endpoint, key by name, exact status, error code, latency,
 // IP) narrow the list and live in the URL, and the client IP column shows the caller; Analytics'
 // Requests card shows at least 3. The key is revoked at the end.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, pageModeRadio, screenshot, selectEntity, test } from './support';
 
 const KEY_NAME = 'logs e2e';
 const REQUEST_COUNT = 3;
@@ -43,14 +43,16 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await selectEntity(page, env.entity, entityId);
     });
 
-    await test.step('open the Logs tab (Live mode, from ?mode=live)', async () => {
+    await test.step('open the Logs tab (Live mode, from the page header switch)', async () => {
       await page.getByRole('tab', { name: 'Logs', exact: true }).click();
       await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/logs`));
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByText('Coming soon'), 'the Logs tab still shows "Coming soon"').toBeHidden();
-      // The page's mode is in the URL (the page-level Test/Live switch writes it); the tab reads it.
+      // The page's mode is in the URL; the switch in the page header writes it, the tab reads it.
       await expect(panel.getByRole('status').filter({ hasText: 'test mode' })).toBeVisible();
-      await page.goto(`/entities/${entityId}/developers/logs?mode=live`, { waitUntil: 'domcontentloaded' });
+      await pageModeRadio(page, 'Live').click();
+      await expect(pageModeRadio(page, 'Live')).toHaveAttribute('aria-checked', 'true');
+      await expect(page).toHaveURL(/[?&]mode=live(&|$)/);
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByRole('status').filter({ hasText: 'live mode' })).toBeVisible();
     });

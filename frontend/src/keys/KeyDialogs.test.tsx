@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiKey, ScopePreset, ScopeResource } from './keyUtils';
+import { DEFAULT_POLICY, type ApiKey, type ScopePreset, type ScopeResource } from './keyUtils';
 
 // The GraphQL client is replaced: each test answers by operation name.
 const gqlRequest = vi.fn();
@@ -58,6 +58,10 @@ function key(overrides: Partial<ApiKey> = {}): ApiKey {
     revokedAt: null,
     createdBy: null,
     revokedBy: null,
+    justification: null,
+    rotationDue: false,
+    rateLimitPerSecond: null,
+    rateLimitBurst: null,
     rotatedTo: null,
     rotatedFrom: null,
     ...overrides,
@@ -155,8 +159,8 @@ describe('CreateApiKeyDialog scope grid', () => {
     {
       resource: 'orders',
       scopes: [
-        { name: 'orders:read', access: 'read', description: 'Read orders' },
-        { name: 'orders:write', access: 'write', description: 'Write orders' },
+        { name: 'orders:read', access: 'read', description: 'Read orders', elevated: false },
+        { name: 'orders:write', access: 'write', description: 'Write orders', elevated: true },
       ],
     },
   ];
@@ -178,8 +182,9 @@ describe('CreateApiKeyDialog scope grid', () => {
       <CreateApiKeyDialog
         entityId="ent_1"
         defaultMode="LIVE"
+        liveModeEnabled
         grantable={new Set(['orders:read'])}
-        catalog={{ status: 'ready', resources, presets }}
+        catalog={{ status: 'ready', resources, presets, policy: DEFAULT_POLICY }}
         onRetryCatalog={() => {}}
         onCreated={onCreated}
         onClose={() => {}}
@@ -207,5 +212,71 @@ describe('CreateApiKeyDialog scope grid', () => {
     expect(inputs[0].expiresInDays).toBeUndefined();
     const at = new Date(inputs[0].expiresAt as string);
     expect([at.getDate(), at.getHours()]).toEqual([future.getDate(), 23]);
+  });
+
+  it('asks a justification when an elevated scope is picked, sends it and the rate limit', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    answer({
+      CreateApiKey: ({ input }) => {
+        inputs.push(input as Record<string, unknown>);
+        return { createApiKey: { secret: 'pk_test_x', apiKey: key() } };
+      },
+    });
+    const onCreated = vi.fn();
+    render(
+      <CreateApiKeyDialog
+        entityId="ent_1"
+        defaultMode="TEST"
+        liveModeEnabled
+        grantable={null}
+        catalog={{ status: 'ready', resources, presets, policy: DEFAULT_POLICY }}
+        onRetryCatalog={() => {}}
+        onCreated={onCreated}
+        onClose={() => {}}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Sync' } });
+    expect(screen.queryByLabelText('Justification')).toBeNull();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'orders:write' }));
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '5' } });
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '20' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create key' }));
+    expect(await screen.findByText('Say why this key needs elevated scopes.')).toBeTruthy();
+    expect(inputs).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText('Justification'), { target: { value: 'Writes shipped orders back' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create key' }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledOnce());
+    expect(inputs[0]).toMatchObject({
+      scopes: ['orders:write'],
+      justification: 'Writes shipped orders back',
+      rateLimitPerSecond: 5,
+      rateLimitBurst: 20,
+    });
+  });
+
+  it('explains that live keys wait for live mode, and offers only the policy\'s expiries', () => {
+    render(
+      <CreateApiKeyDialog
+        entityId="ent_1"
+        defaultMode="LIVE"
+        liveModeEnabled={false}
+        grantable={null}
+        catalog={{
+          status: 'ready',
+          resources,
+          presets,
+          policy: { ...DEFAULT_POLICY, expiryRequired: true, maxLifetimeDays: 90, expiryPresetDays: [30, 90] },
+        }}
+        onRetryCatalog={() => {}}
+        onCreated={() => {}}
+        onClose={() => {}}
+      />,
+    );
+    expect(screen.getByTestId('live-mode-disabled').textContent).toMatch(
+      /Live mode is not enabled for this entity: confirm the entity is production-ready/,
+    );
+    const options = [...(screen.getByLabelText('Expiry') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options).toEqual(['30', '90', 'custom']);
+    expect((screen.getByLabelText('Expiry') as HTMLSelectElement).value).toBe('90');
   });
 });
