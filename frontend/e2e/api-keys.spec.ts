@@ -364,3 +364,76 @@ test('a custom role that grants only some scopes: the others are disabled, with 
     await endSession(token);
   }
 });
+
+test('live mode: until an owner enables it, live key creation says why; admins see the switch read-only', async ({ page, browser }) => {
+  const { token, entityId } = await apiSession();
+  const setLiveMode = (on: boolean) =>
+    gql(
+      'mutation($input: UpdateEntityApiSettingsInput!) { updateEntityApiSettings(input: $input) { settings { liveModeEnabled } } }',
+      { input: { entityId, liveModeEnabled: on } },
+      token,
+    );
+  const panel = page.getByRole('tabpanel');
+  const createDialog = page.getByRole('dialog', { name: 'Create API key' });
+  const liveCheckbox = panel.getByRole('checkbox', { name: 'Live mode enabled', exact: true });
+  try {
+    await test.step('GraphQL: the owner turns live mode off', async () => {
+      await setLiveMode(false);
+    });
+
+    await test.step('a live key cannot be made yet: the dialog explains why', async () => {
+      await openPortal(page);
+      await selectEntity(page, env.entity, entityId);
+      await page.goto(`/entities/${entityId}/developers/api-keys?mode=live`, { waitUntil: 'domcontentloaded' });
+      await expectInPanel(panel, panel.getByRole('button', { name: 'Create API key', exact: true }), 'the "Create API key" button');
+      await panel.getByRole('button', { name: 'Create API key', exact: true }).click();
+      await expect(createDialog.getByRole('radio', { name: 'Live', exact: true })).toBeChecked();
+      await expect(createDialog.getByTestId('live-mode-disabled')).toContainText(
+        'Live mode is not enabled for this entity: confirm the entity is production-ready',
+      );
+      await createDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await expect(createDialog).toBeHidden();
+    });
+
+    await test.step('an admin sees the switch read-only, with why', async () => {
+      const context = await browser.newContext();
+      const admin = await context.newPage();
+      await admin.goto(`/entities/${entityId}/developers/settings?mode=test`, { waitUntil: 'domcontentloaded' });
+      await signIn(admin, 'admin@acme.example', env.password);
+      const adminPanel = admin.getByRole('tabpanel');
+      const box = adminPanel.getByRole('checkbox', { name: 'Live mode enabled', exact: true });
+      await expectInPanel(adminPanel, box, 'the live mode switch');
+      await expect(box).toBeDisabled();
+      await expect(box).not.toBeChecked();
+      await expect(adminPanel.getByTestId('live-mode-owner-only')).toContainText('Only an owner can change this');
+      await context.close();
+    });
+
+    await test.step('the owner enables live mode in Entity settings (after confirming)', async () => {
+      await page.getByRole('tab', { name: 'Entity settings', exact: true }).click();
+      await expectInPanel(panel, liveCheckbox, 'the live mode switch');
+      await expect(liveCheckbox).toBeEnabled();
+      await expect(liveCheckbox).not.toBeChecked();
+      await liveCheckbox.check();
+      await panel.getByRole('button', { name: 'Save settings', exact: true }).click();
+      const confirm = page.getByRole('dialog', { name: 'Enable live mode?' });
+      await expect(confirm).toContainText('production-ready');
+      await confirm.getByRole('button', { name: 'Enable live mode', exact: true }).click();
+      await expect(confirm).toBeHidden();
+      await expect(panel.getByText('Entity settings saved.')).toBeVisible();
+      await expect(liveCheckbox).toBeChecked();
+    });
+
+    await test.step('a live key can now be made: no explanation in the dialog', async () => {
+      await page.getByRole('tab', { name: 'API keys', exact: true }).click();
+      await expectInPanel(panel, panel.getByRole('button', { name: 'Create API key', exact: true }), 'the "Create API key" button');
+      await panel.getByRole('button', { name: 'Create API key', exact: true }).click();
+      await expect(createDialog.getByRole('radio', { name: 'Live', exact: true })).toBeChecked();
+      await expect(createDialog.getByTestId('live-mode-disabled')).toHaveCount(0);
+      await createDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    });
+  } finally {
+    await setLiveMode(true).catch((e) => console.error(`warning: could not turn live mode back on: ${e}`));
+    await endSession(token);
+  }
+});
