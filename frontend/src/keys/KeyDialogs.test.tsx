@@ -154,6 +154,41 @@ describe('EditApiKeyDialog expiry', () => {
   });
 });
 
+describe('EditApiKeyDialog rate limit and justification', () => {
+  it('sets the key\'s own limit, and goes back to the entity\'s when both fields are blanked', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    answer({
+      UpdateApiKey: ({ input }) => {
+        inputs.push(input as Record<string, unknown>);
+        return { updateApiKey: { apiKey: key() } };
+      },
+    });
+    const own = key({ rateLimitPerSecond: 5, rateLimitBurst: 10, justification: 'Writes stock levels' });
+    const first = render(<EditApiKeyDialog apiKey={own} onSaved={() => {}} onClose={() => {}} />);
+    expect(screen.getByText(/Currently: 5 req\/s, burst 10/)).toBeTruthy();
+    expect(screen.getByTestId('edit-justification').textContent).toBe('Writes stock levels');
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(inputs).toEqual([{ id: 'key_1', clearRateLimit: true }]));
+    first.unmount();
+
+    render(<EditApiKeyDialog apiKey={key()} onSaved={() => {}} onClose={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '2.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(inputs[1]).toEqual({ id: 'key_1', rateLimitPerSecond: 2.5 }));
+  });
+
+  it('refuses a burst that is not a whole number, next to the field', async () => {
+    answer({});
+    render(<EditApiKeyDialog apiKey={key()} onSaved={() => {}} onClose={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '1.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('A whole number from 1 to 1000000.')).toBeTruthy();
+    expect(gqlRequest).not.toHaveBeenCalled();
+  });
+});
+
 describe('CreateApiKeyDialog scope grid', () => {
   const resources: ScopeResource[] = [
     {
