@@ -203,6 +203,9 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await createDialog.getByLabel('Expiry', { exact: true }).selectOption('custom');
     await createDialog.getByLabel('Expiry date', { exact: true }).fill(dateIn(45));
     await expect(createDialog.getByText(/\(in 45 days\)/)).toBeVisible();
+    // The key's own rate limit (blank: the entity's).
+    await createDialog.getByLabel('Requests per second', { exact: true }).fill('5');
+    await createDialog.getByLabel('Burst', { exact: true }).fill('10');
     await createDialog.getByRole('button', { name: 'Create key', exact: true }).click();
     const alert = createDialog.getByRole('alert');
     await expect(secretDialog.or(alert).first()).toBeVisible();
@@ -210,6 +213,7 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await secretDialog.getByRole('button', { name: 'Done', exact: true }).click();
     await expect(row(name).getByTestId('key-expiry')).toHaveText('Expires in 45 days');
     await expect(row(name).getByTestId('key-justification')).toContainText('Warehouse sync writes fulfilment and stock');
+    await expect(row(name).getByTestId('key-rate-limit')).toHaveText('Rate limit: 5 req/s, burst 10');
   });
 
   await test.step('edit the expiry of the key: 90 days', async () => {

@@ -145,6 +145,15 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await expect(page).toHaveURL(/maxms=60000/);
       await expect(page).toHaveURL(/ip=127\.0\.0\.0%2F8/);
       for (const id of requestIds) await expect(row(id)).toBeVisible();
+      // The path box is a fragment of the relative path (`path`); the table shows relative paths.
+      await panel.getByLabel('Path contains', { exact: true }).fill('/orders');
+      await expect(page).toHaveURL(/path=%2Forders/);
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
+      await expect(row(requestIds[0]).getByTestId('log-path')).toHaveText('/orders');
+      await panel.getByLabel('Path contains', { exact: true }).fill('/no-such-resource');
+      await expect(panel.getByText('No requests match these filters in this period.')).toBeVisible();
+      await panel.getByLabel('Path contains', { exact: true }).fill('');
+      await expect(page).not.toHaveURL(/path=/);
       // A reload keeps every filter.
       await page.reload({ waitUntil: 'domcontentloaded' });
       await expect(panel.getByLabel('Exact status', { exact: true })).toHaveValue('200');
