@@ -87,13 +87,15 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const [highlight, setHighlight] = useState<string | null>(null);
   const requestSeq = useRef(0);
 
+  // "Expiring soon" is the deployment's window (apiKeyPolicy), once known.
+  const expiringSoonDays = catalog.status === 'ready' ? catalog.policy.expiringSoonDays : DEFAULT_POLICY.expiringSoonDays;
   const fetchPage = useCallback(
     async (after: string | null) => {
-      const data = await gqlRequest(EntityApiKeysDocument, keysVariables(entityId, filters, mode, after));
+      const data = await gqlRequest(EntityApiKeysDocument, keysVariables(entityId, filters, mode, after, expiringSoonDays));
       if (!data.entity) throw new GraphQLRequestError('Entity not found.', 'NOT_FOUND');
       return data.entity;
     },
-    [entityId, filters, mode],
+    [entityId, filters, mode, expiringSoonDays],
   );
 
   /** (Re)loads the first page; keeps the current rows on screen while it does. */

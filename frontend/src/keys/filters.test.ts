@@ -53,6 +53,10 @@ describe('API key filters', () => {
     expect(formatSearch(KEY_FILTERS, filters).toString()).toBe('creator=usr_1');
   });
 
+  it('takes the "expiring soon" window from the policy when given', () => {
+    expect(keysVariables('ent_1', parse('status=expiring'), 'TEST', null, 30).expiringWithinDays).toBe(30);
+  });
+
   it('passes a plain status through', () => {
     expect(keysVariables('ent_1', parse('status=revoked'), 'TEST', null)).toMatchObject({
       status: ['REVOKED'],

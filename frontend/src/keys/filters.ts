@@ -8,6 +8,7 @@ import type { ApiKeyStatus, EntityApiKeysQueryVariables, Mode } from '../gql/gra
 import { oneOf, text, type Values } from '../shared/url/searchState';
 
 export const PAGE_SIZE = 25;
+/** "Expiring soon" until apiKeyPolicy.expiringSoonDays has answered (the server's default). */
 export const EXPIRING_WITHIN_DAYS = 14;
 
 export const STATUSES = ['ACTIVE', 'ALL', 'EXPIRING', 'EXPIRED', 'REVOKED'] as const satisfies readonly (
@@ -35,13 +36,14 @@ export function keysVariables(
   filters: KeyFilters,
   mode: Mode,
   after: string | null,
+  expiringSoonDays: number = EXPIRING_WITHIN_DAYS,
 ): EntityApiKeysQueryVariables {
   const search = filters.search.trim();
   return {
     id: entityId,
     mode,
     status: filters.status === 'ALL' ? null : filters.status === 'EXPIRING' ? ['ACTIVE'] : [filters.status],
-    expiringWithinDays: filters.status === 'EXPIRING' ? EXPIRING_WITHIN_DAYS : null,
+    expiringWithinDays: filters.status === 'EXPIRING' ? expiringSoonDays : null,
     search: search.length > 0 ? search : null,
     createdById: filters.creator.trim() || null,
     first: PAGE_SIZE,
