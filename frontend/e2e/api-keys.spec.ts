@@ -216,6 +216,14 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await expect(row(name).getByTestId('key-rate-limit')).toHaveText('Rate limit: 5 req/s, burst 10');
   });
 
+  await test.step('"Created by: Me" lists the key (the server filters by createdById)', async () => {
+    await panel.getByLabel('Created by', { exact: true }).selectOption({ label: 'Me' });
+    await expect(page).toHaveURL(/[?&]creator=[^&]+/);
+    await expect(row(name)).toHaveCount(1);
+    await panel.getByLabel('Created by', { exact: true }).selectOption({ label: 'Anyone' });
+    await expect(page).not.toHaveURL(/creator=/);
+  });
+
   await test.step('edit the expiry of the key: 90 days', async () => {
     await row(name).getByRole('button', { name: `Actions for ${name}`, exact: true }).click();
     await page.getByRole('menuitem', { name: 'Edit', exact: true }).click();
