@@ -194,6 +194,8 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await expect(createDialog.locator('td[data-scope="orders:read"]')).not.toContainText('Elevated');
     await createDialog.getByRole('radio', { name: 'Warehouse management', exact: true }).check();
     await expect(createDialog.getByTestId('elevated-note')).toContainText('fulfillment:write');
+    // An elevated (write) scope asks a one-line justification: kept with the key.
+    await createDialog.getByLabel('Justification', { exact: true }).fill('Warehouse sync writes fulfilment and stock');
   });
 
   await test.step('a custom expiry date: the hint and the row say "in 45 days"', async () => {
@@ -201,12 +203,25 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await createDialog.getByLabel('Expiry', { exact: true }).selectOption('custom');
     await createDialog.getByLabel('Expiry date', { exact: true }).fill(dateIn(45));
     await expect(createDialog.getByText(/\(in 45 days\)/)).toBeVisible();
+    // The key's own rate limit (blank: the entity's).
+    await createDialog.getByLabel('Requests per second', { exact: true }).fill('5');
+    await createDialog.getByLabel('Burst', { exact: true }).fill('10');
     await createDialog.getByRole('button', { name: 'Create key', exact: true }).click();
     const alert = createDialog.getByRole('alert');
     await expect(secretDialog.or(alert).first()).toBeVisible();
     expect(await alert.count(), `create failed: ${await alert.allInnerTexts()}`).toBe(0);
     await secretDialog.getByRole('button', { name: 'Done', exact: true }).click();
     await expect(row(name).getByTestId('key-expiry')).toHaveText('Expires in 45 days');
+    await expect(row(name).getByTestId('key-justification')).toContainText('Warehouse sync writes fulfilment and stock');
+    await expect(row(name).getByTestId('key-rate-limit')).toHaveText('Rate limit: 5 req/s, burst 10');
+  });
+
+  await test.step('"Created by: Me" lists the key (the server filters by createdById)', async () => {
+    await panel.getByLabel('Created by', { exact: true }).selectOption({ label: 'Me' });
+    await expect(page).toHaveURL(/[?&]creator=[^&]+/);
+    await expect(row(name)).toHaveCount(1);
+    await panel.getByLabel('Created by', { exact: true }).selectOption({ label: 'Anyone' });
+    await expect(page).not.toHaveURL(/creator=/);
   });
 
   await test.step('edit the expiry of the key: 90 days', async () => {
@@ -358,6 +373,79 @@ test('a custom role that grants only some scopes: the others are disabled, with 
         (e) => console.error(`warning: could not delete the custom role: ${e}`),
       );
     }
+    await endSession(token);
+  }
+});
+
+test('live mode: until an owner enables it, live key creation says why; admins see the switch read-only', async ({ page, browser }) => {
+  const { token, entityId } = await apiSession();
+  const setLiveMode = (on: boolean) =>
+    gql(
+      'mutation($input: UpdateEntityApiSettingsInput!) { updateEntityApiSettings(input: $input) { settings { liveModeEnabled } } }',
+      { input: { entityId, liveModeEnabled: on } },
+      token,
+    );
+  const panel = page.getByRole('tabpanel');
+  const createDialog = page.getByRole('dialog', { name: 'Create API key' });
+  const liveCheckbox = panel.getByRole('checkbox', { name: 'Live mode enabled', exact: true });
+  try {
+    await test.step('GraphQL: the owner turns live mode off', async () => {
+      await setLiveMode(false);
+    });
+
+    await test.step('a live key cannot be made yet: the dialog explains why', async () => {
+      await openPortal(page);
+      await selectEntity(page, env.entity, entityId);
+      await page.goto(`/entities/${entityId}/developers/api-keys?mode=live`, { waitUntil: 'domcontentloaded' });
+      await expectInPanel(panel, panel.getByRole('button', { name: 'Create API key', exact: true }), 'the "Create API key" button');
+      await panel.getByRole('button', { name: 'Create API key', exact: true }).click();
+      await expect(createDialog.getByRole('radio', { name: 'Live', exact: true })).toBeChecked();
+      await expect(createDialog.getByTestId('live-mode-disabled')).toContainText(
+        'Live mode is not enabled for this entity: confirm the entity is production-ready',
+      );
+      await createDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await expect(createDialog).toBeHidden();
+    });
+
+    await test.step('an admin sees the switch read-only, with why', async () => {
+      const context = await browser.newContext();
+      const admin = await context.newPage();
+      await admin.goto(`/entities/${entityId}/developers/settings?mode=test`, { waitUntil: 'domcontentloaded' });
+      await signIn(admin, 'admin@acme.example', env.password);
+      const adminPanel = admin.getByRole('tabpanel');
+      const box = adminPanel.getByRole('checkbox', { name: 'Live mode enabled', exact: true });
+      await expectInPanel(adminPanel, box, 'the live mode switch');
+      await expect(box).toBeDisabled();
+      await expect(box).not.toBeChecked();
+      await expect(adminPanel.getByTestId('live-mode-owner-only')).toContainText('Only an owner can change this');
+      await context.close();
+    });
+
+    await test.step('the owner enables live mode in Entity settings (after confirming)', async () => {
+      await page.getByRole('tab', { name: 'Entity settings', exact: true }).click();
+      await expectInPanel(panel, liveCheckbox, 'the live mode switch');
+      await expect(liveCheckbox).toBeEnabled();
+      await expect(liveCheckbox).not.toBeChecked();
+      await liveCheckbox.check();
+      await panel.getByRole('button', { name: 'Save settings', exact: true }).click();
+      const confirm = page.getByRole('dialog', { name: 'Enable live mode?' });
+      await expect(confirm).toContainText('production-ready');
+      await confirm.getByRole('button', { name: 'Enable live mode', exact: true }).click();
+      await expect(confirm).toBeHidden();
+      await expect(panel.getByText('Entity settings saved.')).toBeVisible();
+      await expect(liveCheckbox).toBeChecked();
+    });
+
+    await test.step('a live key can now be made: no explanation in the dialog', async () => {
+      await page.getByRole('tab', { name: 'API keys', exact: true }).click();
+      await expectInPanel(panel, panel.getByRole('button', { name: 'Create API key', exact: true }), 'the "Create API key" button');
+      await panel.getByRole('button', { name: 'Create API key', exact: true }).click();
+      await expect(createDialog.getByRole('radio', { name: 'Live', exact: true })).toBeChecked();
+      await expect(createDialog.getByTestId('live-mode-disabled')).toHaveCount(0);
+      await createDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    });
+  } finally {
+    await setLiveMode(true).catch((e) => console.error(`warning: could not turn live mode back on: ${e}`));
     await endSession(token);
   }
 });

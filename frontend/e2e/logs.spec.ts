@@ -5,7 +5,7 @@
 // one of the request IDs; the filters (endpoint, key by name, exact status, error code, latency,
 // IP) narrow the list and live in the URL, and the client IP column shows the caller; Analytics'
 // Requests card shows at least 3. The key is revoked at the end.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, pageModeRadio, screenshot, selectEntity, test } from './support';
 
 const KEY_NAME = 'logs e2e';
 const REQUEST_COUNT = 3;
@@ -43,14 +43,16 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await selectEntity(page, env.entity, entityId);
     });
 
-    await test.step('open the Logs tab (Live mode, from ?mode=live)', async () => {
+    await test.step('open the Logs tab (Live mode, from the page header switch)', async () => {
       await page.getByRole('tab', { name: 'Logs', exact: true }).click();
       await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/logs`));
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByText('Coming soon'), 'the Logs tab still shows "Coming soon"').toBeHidden();
-      // The page's mode is in the URL (the page-level Test/Live switch writes it); the tab reads it.
+      // The page's mode is in the URL; the switch in the page header writes it, the tab reads it.
       await expect(panel.getByRole('status').filter({ hasText: 'test mode' })).toBeVisible();
-      await page.goto(`/entities/${entityId}/developers/logs?mode=live`, { waitUntil: 'domcontentloaded' });
+      await pageModeRadio(page, 'Live').click();
+      await expect(pageModeRadio(page, 'Live')).toHaveAttribute('aria-checked', 'true');
+      await expect(page).toHaveURL(/[?&]mode=live(&|$)/);
       await expectInPanel(panel, liveSwitch, 'the Live switch');
       await expect(panel.getByRole('status').filter({ hasText: 'live mode' })).toBeVisible();
     });
@@ -143,6 +145,15 @@ test('shows live requests, their details, a CSV export and analytics', async ({ 
       await expect(page).toHaveURL(/maxms=60000/);
       await expect(page).toHaveURL(/ip=127\.0\.0\.0%2F8/);
       for (const id of requestIds) await expect(row(id)).toBeVisible();
+      // The path box is a fragment of the relative path (`path`); the table shows relative paths.
+      await panel.getByLabel('Path contains', { exact: true }).fill('/orders');
+      await expect(page).toHaveURL(/path=%2Forders/);
+      for (const id of requestIds) await expect(row(id)).toBeVisible();
+      await expect(row(requestIds[0]).getByTestId('log-path')).toHaveText('/orders');
+      await panel.getByLabel('Path contains', { exact: true }).fill('/no-such-resource');
+      await expect(panel.getByText('No requests match these filters in this period.')).toBeVisible();
+      await panel.getByLabel('Path contains', { exact: true }).fill('');
+      await expect(page).not.toHaveURL(/path=/);
       // A reload keeps every filter.
       await page.reload({ waitUntil: 'domcontentloaded' });
       await expect(panel.getByLabel('Exact status', { exact: true })).toHaveValue('200');

@@ -1,23 +1,24 @@
 // Every view has a URL: a link opens the same tab, mode and filters (after signing in), Back and
 // Forward step through tab and filter changes, and a reload keeps the view.
-import { apiSession, endSession, env, expect, signIn, test } from './support';
+import { apiSession, endSession, env, expect, signIn, test, pageModeRadio } from './support';
 
 test('a deep link opens the view it names; Back, Forward and reload keep it', async ({ page }) => {
   const { token, entityId } = await apiSession();
   await endSession(token);
   const panel = page.getByRole('tabpanel');
   const logsPath = `/entities/${entityId}/developers/logs`;
+  const mode = (name: 'Test' | 'Live') => pageModeRadio(page, name);
 
   await test.step('a link to filtered logs, opened signed out, shows them after sign-in', async () => {
     await page.goto(`${logsPath}?mode=test&range=7d&status=4xx&method=post&path=/v1/orders`);
     await signIn(page);
     await expect(page).toHaveURL(`${env.baseUrl}${logsPath}?mode=test&range=7d&status=4xx&method=post&path=/v1/orders`);
     await expect(page.getByRole('tab', { name: 'Logs', exact: true })).toHaveAttribute('aria-selected', 'true');
-    // The tabs read the mode from the URL (the page-level Test/Live switch writes it).
+    await expect(mode('Test')).toHaveAttribute('aria-checked', 'true');
     await expect(panel.getByLabel('Time range', { exact: true })).toHaveValue('7d');
     await expect(panel.getByLabel('Status', { exact: true })).toHaveValue('4');
     await expect(panel.getByLabel('Method', { exact: true })).toHaveValue('POST');
-    await expect(panel.getByLabel('Path prefix', { exact: true })).toHaveValue('/v1/orders');
+    await expect(panel.getByLabel('Path contains', { exact: true })).toHaveValue('/v1/orders');
     await expect(panel.getByRole('status').filter({ hasText: 'last 7 days · test mode' })).toBeVisible();
   });
 
@@ -43,6 +44,7 @@ test('a deep link opens the view it names; Back, Forward and reload keep it', as
   await test.step('switching tab keeps the mode; Back returns to the filtered logs', async () => {
     await page.getByRole('tab', { name: 'Analytics', exact: true }).click();
     await expect(page).toHaveURL(`${env.baseUrl}/entities/${entityId}/developers/analytics?mode=test`);
+    await expect(mode('Test')).toHaveAttribute('aria-checked', 'true');
     await panel.getByRole('radiogroup', { name: 'Range' }).getByRole('radio', { name: '7 d', exact: true }).click();
     await expect(page).toHaveURL(/analytics\?mode=test&range=7d$/);
     await page.goBack();
@@ -66,6 +68,7 @@ test('a deep link opens the view it names; Back, Forward and reload keep it', as
     await expect(page).toHaveURL(/api-keys\?mode=test&status=revoked&q=e2e$/);
     await page.reload({ waitUntil: 'domcontentloaded' });
     await expect(page.getByRole('tab', { name: 'API keys', exact: true })).toHaveAttribute('aria-selected', 'true');
+    await expect(mode('Test')).toHaveAttribute('aria-checked', 'true');
     await expect(panel.getByLabel('Status', { exact: true })).toHaveValue('REVOKED');
     await expect(panel.getByLabel('Search', { exact: true })).toHaveValue('e2e');
   });
@@ -76,10 +79,10 @@ test('a deep link opens the view it names; Back, Forward and reload keep it', as
     await expect(page.getByRole('tab', { name: 'Analytics', exact: true })).toHaveAttribute('aria-selected', 'true');
   });
 
-  await test.step('an unknown tab opens the first tab; "/" opens the last entity', async () => {
+  await test.step('an unknown tab opens API keys in Test mode; "/" opens the last entity', async () => {
     await page.goto(`/entities/${entityId}/developers/nope`);
-    await expect(page).toHaveURL(`${env.baseUrl}/entities/${entityId}/developers/team`);
+    await expect(page).toHaveURL(`${env.baseUrl}/entities/${entityId}/developers/api-keys?mode=test`);
     await page.goto('/');
-    await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/team$`));
+    await expect(page).toHaveURL(new RegExp(`/entities/${entityId}/developers/api-keys\\?mode=test$`));
   });
 });

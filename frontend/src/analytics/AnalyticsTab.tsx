@@ -26,7 +26,7 @@ import {
 } from './analyticsUtils';
 import { SeriesChart } from './SeriesChart';
 import './analytics.css';
-import { modeOf } from '../logs/pageMode';
+import { usePageMode } from '../shell/pageMode';
 
 type AnalyticsGroup = AnalyticsGroupFieldsFragment;
 
@@ -42,7 +42,7 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
   const navigate = useNavigate();
   const [filters, setFilters] = useSearchState(ANALYTICS_FILTERS);
   const { range: rangeId } = filters;
-  const mode = modeOf(filters.mode);
+  const { gqlMode: mode } = usePageMode();
   const scope = analyticsScope(filters);
   const [state, setState] = useState<State>({ status: 'loading' });
   const seqRef = useRef(0);
@@ -56,8 +56,8 @@ export function AnalyticsTab({ entityId }: { entityId: string }) {
   /** The Logs tab's URL for a slice of this view. */
   const logsHref = useCallback(
     (extra: Partial<LogFilters> = {}, bucket: { timestamp: string; stepMs: number } | null = null) =>
-      `${tabPath(entityId, 'logs')}${drillDownSearch(filters, extra, bucket)}`,
-    [entityId, filters],
+      `${tabPath(entityId, 'logs')}${drillDownSearch(filters, mode, extra, bucket)}`,
+    [entityId, filters, mode],
   );
 
   const load = useCallback(() => {

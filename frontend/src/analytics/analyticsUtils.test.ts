@@ -67,7 +67,7 @@ describe('analytics filters', () => {
   const parse = (query: string) => parseSearch(ANALYTICS_FILTERS, new URLSearchParams(query));
 
   it('defaults to test mode, 24 hours, every endpoint and key', () => {
-    expect(parse('')).toEqual({ mode: '', range: '24h', route: '', apiKeyId: '' });
+    expect(parse('')).toEqual({ range: '24h', route: '', apiKeyId: '' });
     expect(analyticsScope(parse(''))).toEqual({ route: null, apiKeyId: null });
   });
 
@@ -82,17 +82,18 @@ describe('drill-down into the Logs tab', () => {
   const logs = (search: string) => parseSearch(LOG_FILTERS, new URLSearchParams(search.slice(1)));
 
   it('carries the mode, range, endpoint and key, plus the row clicked', () => {
-    const search = drillDownSearch(f, { errorCode: 'insufficient_scope' });
-    expect(logs(search)).toMatchObject({ mode: 'LIVE', range: '7d', apiKeyId: 'key_1', errorCode: 'insufficient_scope' });
-    const endpoint = drillDownSearch(f, { route: '/entities/{entity_id}/orders' });
+    const search = drillDownSearch(f, 'LIVE', { errorCode: 'insufficient_scope' });
+    expect(search.startsWith('?mode=live&')).toBe(true);
+    expect(logs(search)).toMatchObject({ range: '7d', apiKeyId: 'key_1', errorCode: 'insufficient_scope' });
+    const endpoint = drillDownSearch(f, 'LIVE', { route: '/entities/{entity_id}/orders' });
     expect(logs(endpoint).route).toBe('/entities/{entity_id}/orders');
   });
 
   it('turns a chart point into the custom range of its bucket', () => {
-    const search = drillDownSearch(f, {}, { timestamp: '2024-05-01T06:00:00Z', stepMs: 6 * 3_600_000 });
+    const search = drillDownSearch(f, 'LIVE', {}, { timestamp: '2024-05-01T06:00:00Z', stepMs: 6 * 3_600_000 });
     const read = logs(search);
     expect(read).toMatchObject({ range: 'custom', apiKeyId: 'key_1' });
-    expect(toRequestFilter(read, 'ent_1')).toMatchObject({
+    expect(toRequestFilter(read, 'LIVE')).toMatchObject({
       mode: 'LIVE',
       from: '2024-05-01T06:00:00.000Z',
       to: '2024-05-01T12:00:00.000Z',

@@ -8,7 +8,7 @@ import type {
 import { DAY_MS, HOUR_MS, type RangePreset } from '../shared/timeRange';
 import { oneOf, text, type Values } from '../shared/url/searchState';
 import { CUSTOM_RANGE, logsSearch, type LogFilters } from '../logs/filters';
-import { modeOf, pageModeParam } from '../logs/pageMode';
+import type { Mode } from '../gql/graphql';
 
 export type Analytics = NonNullable<EntityAnalyticsQuery['entity']>['analytics'];
 export type AnalyticsPoint = Analytics['series'][number];
@@ -26,11 +26,10 @@ export const ANALYTICS_RANGES = [
 ] as const satisfies readonly AnalyticsRange[];
 
 /**
- * The Analytics tab's URL: ?mode=test|live (the page's mode, default test)&range=24h|7d|30d
+ * The Analytics tab's URL: ?mode=test|live (the page's, see shell/pageMode.ts)&range=24h|7d|30d
  * &route=<route template>&key=<api key id> (one endpoint's or one key's trend).
  */
 export const ANALYTICS_FILTERS = {
-  mode: pageModeParam(),
   range: oneOf(
     'range',
     ANALYTICS_RANGES.map((r) => r.id),
@@ -119,10 +118,11 @@ export function analyticsScope(f: Pick<AnalyticsFilters, 'route' | 'apiKeyId'>):
  */
 export function drillDownSearch(
   f: AnalyticsFilters,
+  mode: Mode,
   extra: Partial<LogFilters> = {},
   bucket: { timestamp: string; stepMs: number } | null = null,
 ): string {
-  const values: Partial<LogFilters> = { mode: modeOf(f.mode), range: f.range, route: f.route, apiKeyId: f.apiKeyId, ...extra };
+  const values: Partial<LogFilters> = { range: f.range, route: f.route, apiKeyId: f.apiKeyId, ...extra };
   if (bucket) {
     const start = Date.parse(bucket.timestamp);
     if (!Number.isNaN(start)) {
@@ -131,5 +131,5 @@ export function drillDownSearch(
       values.to = new Date(start + bucket.stepMs).toISOString();
     }
   }
-  return logsSearch(values);
+  return logsSearch(mode, values);
 }

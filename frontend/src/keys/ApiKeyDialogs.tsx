@@ -18,9 +18,13 @@ import {
   expiryText,
   maskedKey,
   parseAllowlist,
+  parseRateLimit,
+  rateLimitText,
   sameScopes,
   type ApiKey,
+  type KeyPolicy,
 } from './keyUtils';
+import { RateLimitFields } from './RateLimitFields';
 import { IpAllowlistField } from './IpAllowlistField';
 import { ExpiryField, KEEP_EXPIRY, useExpiryField } from './ExpiryField';
 import { formatDateTime } from '../shared/format';
@@ -226,23 +230,29 @@ export function RevokeDialog({ apiKey, onRevoked, onClose }: RevokeProps) {
 
 // Edit ------------------------------------------------------------------------------------------
 
-type EditField = 'name' | 'description' | 'ipAllowlist' | 'expiry';
+type EditField = 'name' | 'description' | 'ipAllowlist' | 'expiry' | 'rateLimitPerSecond' | 'rateLimitBurst';
 
 interface EditProps {
   apiKey: ApiKey;
+  /** The deployment's expiry policy (apiKeyPolicy). */
+  policy?: KeyPolicy;
   onSaved: (key: ApiKey) => void;
   onClose: () => void;
 }
 
-export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
+export function EditApiKeyDialog({ apiKey, policy, onSaved, onClose }: EditProps) {
   const uid = useId();
   const ids = {
     name: `${uid}-name`,
     description: `${uid}-description`,
     ipAllowlist: `${uid}-allowlist`,
     expiry: `${uid}-expiry`,
+    rateLimitPerSecond: `${uid}-rate`,
+    rateLimitBurst: `${uid}-burst`,
   };
-  const expiry = useExpiryField(KEEP_EXPIRY);
+  const expiry = useExpiryField(KEEP_EXPIRY, policy);
+  const [ratePerSecond, setRatePerSecond] = useState(apiKey.rateLimitPerSecond != null ? String(apiKey.rateLimitPerSecond) : '');
+  const [rateBurst, setRateBurst] = useState(apiKey.rateLimitBurst != null ? String(apiKey.rateLimitBurst) : '');
   // The API changes the expiry of active keys only; a rotated key's can only be brought forward.
   const expiryEditable = apiKey.status === 'ACTIVE';
   const [name, setName] = useState(apiKey.name);
@@ -257,7 +267,9 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
 
   function showErrors(next: FormErrors<EditField>) {
     setErrors(next);
-    const first = (['name', 'description', 'ipAllowlist', 'expiry'] as const).find((f) => next.fields[f]);
+    const first = (['name', 'description', 'ipAllowlist', 'expiry', 'rateLimitPerSecond', 'rateLimitBurst'] as const).find(
+      (f) => next.fields[f],
+    );
     focusFirst([first === 'expiry' ? expiry.focusId(ids.expiry) : first ? ids[first] : `${uid}-alert`]);
   }
 
@@ -272,6 +284,20 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
     if (name.trim() !== apiKey.name) input.name = name.trim();
     if (description.trim() !== apiKey.description) input.description = description.trim();
     if (!sameScopes(allowlist, apiKey.ipAllowlist)) input.ipAllowlist = allowlist;
+    const limits = parseRateLimit(ratePerSecond, rateBurst);
+    if (Object.keys(limits.errors).length > 0) {
+      showErrors({ general: null, fields: limits.errors });
+      return;
+    }
+    const { rateLimitPerSecond, rateLimitBurst } = limits.value;
+    if (rateLimitPerSecond !== (apiKey.rateLimitPerSecond ?? null) || rateLimitBurst !== (apiKey.rateLimitBurst ?? null)) {
+      // Both blank: back to the entity's limit; else the key's own (a blank one of the two is the entity's).
+      if (rateLimitPerSecond === null && rateLimitBurst === null) input.clearRateLimit = true;
+      else {
+        if (rateLimitPerSecond !== null) input.rateLimitPerSecond = rateLimitPerSecond;
+        if (rateLimitBurst !== null) input.rateLimitBurst = rateLimitBurst;
+      }
+    }
     if (expiryEditable && expiry.value !== KEEP_EXPIRY) {
       const choice = expiry.choice;
       if (choice.kind === 'invalid') {
@@ -302,6 +328,9 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
           ipAllowlist: 'ipAllowlist',
           expiresAt: 'expiry',
           clearExpiry: 'expiry',
+          rateLimitPerSecond: 'rateLimitPerSecond',
+          rateLimitBurst: 'rateLimitBurst',
+          clearRateLimit: 'rateLimitPerSecond',
         }),
       );
     }
@@ -380,6 +409,27 @@ export function EditApiKeyDialog({ apiKey, onSaved, onClose }: EditProps) {
               {expiryText(apiKey)}. A {apiKey.status === 'REVOKED' ? 'revoked' : 'expired'} key stays dead; create a new key
               instead.
             </p>
+          </div>
+        )}
+        <RateLimitFields
+          ids={{ rate: ids.rateLimitPerSecond, burst: ids.rateLimitBurst }}
+          rate={ratePerSecond}
+          burst={rateBurst}
+          current={rateLimitText(apiKey)}
+          errors={{ rate: errors.fields.rateLimitPerSecond, burst: errors.fields.rateLimitBurst }}
+          onRate={(v) => {
+            setRatePerSecond(v);
+            clearError('rateLimitPerSecond');
+          }}
+          onBurst={(v) => {
+            setRateBurst(v);
+            clearError('rateLimitBurst');
+          }}
+        />
+        {apiKey.justification && (
+          <div className="field">
+            <span className="label">Justification</span>
+            <p data-testid="edit-justification">{apiKey.justification}</p>
           </div>
         )}
         <div className="field">

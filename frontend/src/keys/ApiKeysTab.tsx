@@ -16,14 +16,15 @@ import { useSearchState } from '../shared/url/useSearchState';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
-import { modeOf } from '../logs/pageMode';
+import { usePageMode } from '../shell/pageMode';
+import { useViewer } from '../auth/viewer';
 import {
-  ROTATION_ADVISED_DAYS,
+  DEFAULT_POLICY,
   ageDays,
+  rateLimitText,
   expiryText,
   maskedKey,
   matchingPreset,
-  rotationDue,
   type ApiKey,
   type ScopePreset,
 } from './keyUtils';
@@ -43,6 +44,7 @@ type ListState =
       status: 'ready';
       keys: ApiKey[];
       settings: EntityApiSettings;
+      liveModeEnabled: boolean;
       /** Scopes the viewer may grant here; null: every scope. */
       grantable: string[] | null;
       endCursor: string | null;
@@ -71,7 +73,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const uid = useId();
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [filters, setFilters] = useSearchState(KEY_FILTERS);
-  const mode = modeOf(filters.mode);
+  const { gqlMode: mode } = usePageMode();
   const [searchInput, setSearchInput] = useDebouncedField(
     filters.search,
     (search) => setFilters({ search }, { coalesce: 'search' }),
@@ -85,13 +87,15 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const [highlight, setHighlight] = useState<string | null>(null);
   const requestSeq = useRef(0);
 
+  // "Expiring soon" is the deployment's window (apiKeyPolicy), once known.
+  const expiringSoonDays = catalog.status === 'ready' ? catalog.policy.expiringSoonDays : DEFAULT_POLICY.expiringSoonDays;
   const fetchPage = useCallback(
     async (after: string | null) => {
-      const data = await gqlRequest(EntityApiKeysDocument, keysVariables(entityId, filters, after));
+      const data = await gqlRequest(EntityApiKeysDocument, keysVariables(entityId, filters, mode, after, expiringSoonDays));
       if (!data.entity) throw new GraphQLRequestError('Entity not found.', 'NOT_FOUND');
       return data.entity;
     },
-    [entityId, filters],
+    [entityId, filters, mode, expiringSoonDays],
   );
 
   /** (Re)loads the first page; keeps the current rows on screen while it does. */
@@ -105,6 +109,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
           status: 'ready',
           keys: entity.apiKeys.edges.map((e) => e.node),
           settings: entity.apiSettings,
+          liveModeEnabled: entity.liveModeEnabled,
           grantable: entity.viewerGrantableScopes ?? null,
           endCursor: entity.apiKeys.pageInfo.endCursor,
           hasNextPage: entity.apiKeys.pageInfo.hasNextPage,
@@ -130,7 +135,8 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
   const loadCatalog = useCallback(() => {
     setCatalog({ status: 'loading' });
     gqlRequest(ScopeCatalogDocument).then(
-      (data) => setCatalog({ status: 'ready', resources: data.scopeCatalog, presets: data.scopePresets }),
+      (data) =>
+        setCatalog({ status: 'ready', resources: data.scopeCatalog, presets: data.scopePresets, policy: data.apiKeyPolicy }),
       (err) => setCatalog({ status: 'error', message: errorMessage(err) }),
     );
   }, []);
@@ -147,7 +153,18 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
     return () => window.clearTimeout(timer);
   }, [highlight, state]);
 
-  const due = useMemo(() => (state.status === 'ready' ? state.keys.filter((k) => rotationDue(k)) : []), [state]);
+  // The server says which keys are due for rotation (`rotationDue`); a rotated key already was.
+  const due = useMemo(
+    () => (state.status === 'ready' ? state.keys.filter((k) => k.rotationDue && !k.rotatedTo) : []),
+    [state],
+  );
+  const policy = catalog.status === 'ready' ? catalog.policy : DEFAULT_POLICY;
+  const { viewer } = useViewer();
+  const creators = useMemo(() => {
+    const seen = new Map<string, string>();
+    if (state.status === 'ready') for (const k of state.keys) if (k.createdBy) seen.set(k.createdBy.id, k.createdBy.name || k.createdBy.email);
+    return seen;
+  }, [state]);
   const grantableSet = useMemo(
     () => (state.status === 'ready' && state.grantable ? new Set(state.grantable) : null),
     [state],
@@ -299,9 +316,9 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
         <div className="warning-box keys-banner" role="status" data-testid="rotation-banner">
           <span>
             <strong>
-              {due.length} active key{due.length === 1 ? ' is' : 's are'} older than {ROTATION_ADVISED_DAYS} days.
+              {due.length} active key{due.length === 1 ? ' is' : 's are'} older than {policy.rotationAdvisedDays} days.
             </strong>{' '}
-            Rotating keys every {ROTATION_ADVISED_DAYS} days limits the damage of a key that leaked unnoticed.
+            Rotating keys every {policy.rotationAdvisedDays} days limits the damage of a key that leaked unnoticed.
           </span>
           {due.length === 1 && (
             <button type="button" className="button small" onClick={() => setDialog({ kind: 'rotate', key: due[0] })}>
@@ -334,6 +351,23 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
           />
           Active only
         </label>
+        <div className="filter">
+          <label htmlFor={`${uid}-creator`}>Created by</label>
+          <select id={`${uid}-creator`} value={filters.creator} onChange={(e) => setFilter('creator', e.target.value)}>
+            <option value="">Anyone</option>
+            <option value={viewer.user.id}>Me</option>
+            {[...creators]
+              .filter(([id]) => id !== viewer.user.id)
+              .map(([id, label]) => (
+                <option key={id} value={id}>
+                  {label}
+                </option>
+              ))}
+            {filters.creator && filters.creator !== viewer.user.id && !creators.has(filters.creator) && (
+              <option value={filters.creator}>{filters.creator}</option>
+            )}
+          </select>
+        </div>
         <div className="filter filter-search">
           <label htmlFor={`${uid}-search`}>Search</label>
           <input
@@ -428,6 +462,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
         <CreateApiKeyDialog
           entityId={entityId}
           defaultMode={mode}
+          liveModeEnabled={state.liveModeEnabled}
           grantable={grantableSet}
           catalog={catalog}
           onRetryCatalog={loadCatalog}
@@ -439,7 +474,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
         <CleanupDialog entityId={entityId} onCleaned={onCleaned} onClose={() => setDialog({ kind: 'none' })} />
       )}
       {dialog.kind === 'edit' && (
-        <EditApiKeyDialog apiKey={dialog.key} onSaved={onSaved} onClose={() => setDialog({ kind: 'none' })} />
+        <EditApiKeyDialog apiKey={dialog.key} policy={policy} onSaved={onSaved} onClose={() => setDialog({ kind: 'none' })} />
       )}
       {dialog.kind === 'rotate' && (
         <RotateDialog apiKey={dialog.key} onRotated={onRotated} onClose={() => setDialog({ kind: 'none' })} />
@@ -470,7 +505,7 @@ interface RowProps {
 
 /** The Logs tab, filtered to this key (in its mode, over the last 7 days). */
 export function keyLogsPath(entityId: string, key: Pick<ApiKey, 'id' | 'mode'>): string {
-  return `${tabPath(entityId, 'logs')}${logsSearch({ mode: key.mode, range: '7d', apiKeyId: key.id })}`;
+  return `${tabPath(entityId, 'logs')}${logsSearch(key.mode, { range: '7d', apiKeyId: key.id })}`;
 }
 
 function LinkedKey({ label, linked, onGoTo }: { label: string; linked: NonNullable<ApiKey['rotatedTo']>; onGoTo: (id: string) => void }) {
@@ -494,7 +529,7 @@ function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, o
   const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }];
   if (key.status === 'ACTIVE' && !key.rotatedTo) actions.push({ label: 'Rotate', onSelect: onRotate });
   if (key.status !== 'REVOKED') actions.push({ label: 'Revoke', onSelect: onRevoke, danger: true });
-  const nudge = rotationDue(key);
+  const nudge = key.rotationDue && !key.rotatedTo;
   const expiry = expiryText(key);
   const expiryClass =
     key.status === 'EXPIRED' ? 'expiry-text expired' : key.expiresSoon ? 'expiry-text soon' : 'expiry-text';
@@ -508,6 +543,12 @@ function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, o
           <ModeBadge mode={key.mode} />
         </div>
         {key.description && <div className="key-desc muted">{key.description}</div>}
+        {key.justification && (
+          <div className="key-desc key-justification" data-testid="key-justification">
+            <span className="muted">Elevated scopes because: </span>
+            {key.justification}
+          </div>
+        )}
         {key.rotatedFrom && <LinkedKey label="Rotated from" linked={key.rotatedFrom} onGoTo={onGoTo} />}
         {key.rotatedTo && <LinkedKey label="Replaced by" linked={key.rotatedTo} onGoTo={onGoTo} />}
       </td>
@@ -518,6 +559,11 @@ function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, o
         {key.ipAllowlist.length > 0 && (
           <div className="key-desc muted" title={key.ipAllowlist.join(', ')}>
             {key.ipAllowlist.length === 1 ? key.ipAllowlist[0] : `${key.ipAllowlist.length} IP ranges`}
+          </div>
+        )}
+        {(key.rateLimitPerSecond != null || key.rateLimitBurst != null) && (
+          <div className="key-desc muted" data-testid="key-rate-limit">
+            Rate limit: {rateLimitText(key)}
           </div>
         )}
       </td>

@@ -11,10 +11,17 @@ import {
   type ScopePreset,
   type ScopeResource,
   canGrant,
+  defaultExpiryValue,
   isElevated,
+  justificationError,
+  MAX_JUSTIFICATION,
+  parseRateLimit,
   scopeLines,
   ungrantable,
+  type KeyPolicy,
 } from './keyUtils';
+import { RateLimitFields } from './RateLimitFields';
+import { LIVE_MODE_DISABLED } from '../shared/liveMode';
 import { IpAllowlistField } from './IpAllowlistField';
 import { ExpiryField, useExpiryField } from './ExpiryField';
 import './keys.css';
@@ -22,9 +29,20 @@ import './keys.css';
 export type CatalogState =
   | { status: 'loading' }
   | { status: 'error'; message: string }
-  | { status: 'ready'; resources: ScopeResource[]; presets: ScopePreset[] };
+  | { status: 'ready'; resources: ScopeResource[]; presets: ScopePreset[]; policy: KeyPolicy };
 
-type Field = 'name' | 'description' | 'mode' | 'scopes' | 'expiry' | 'ipAllowlist';
+type Field =
+  | 'name'
+  | 'description'
+  | 'mode'
+  | 'scopes'
+  | 'justification'
+  | 'expiry'
+  | 'rateLimitPerSecond'
+  | 'rateLimitBurst'
+  | 'ipAllowlist';
+
+
 
 /** Server `extensions.field` → form field. */
 const FIELD_MAP: Record<string, Field> = {
@@ -35,6 +53,9 @@ const FIELD_MAP: Record<string, Field> = {
   preset: 'scopes',
   expiresInDays: 'expiry',
   expiresAt: 'expiry',
+  justification: 'justification',
+  rateLimitPerSecond: 'rateLimitPerSecond',
+  rateLimitBurst: 'rateLimitBurst',
   ipAllowlist: 'ipAllowlist',
 };
 
@@ -47,6 +68,8 @@ interface Props {
   entityId: string;
   /** The page's mode: the new key's mode unless changed. */
   defaultMode: Mode;
+  /** Live keys can be made (`Entity.liveModeEnabled`). */
+  liveModeEnabled: boolean;
   /** Scopes the viewer may grant here (`viewerGrantableScopes`); null: every scope. */
   grantable: ReadonlySet<string> | null;
   catalog: CatalogState;
@@ -55,14 +78,33 @@ interface Props {
   onClose: () => void;
 }
 
-export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, onRetryCatalog, onCreated, onClose }: Props) {
+export function CreateApiKeyDialog(props: Props) {
+  // The expiry field starts from the deployment's policy: wait for it.
+  if (props.catalog.status !== 'ready') return <CreateApiKeyForm key="loading" {...props} policy={null} />;
+  return <CreateApiKeyForm key="ready" {...props} policy={props.catalog.policy} />;
+}
+
+function CreateApiKeyForm({
+  entityId,
+  defaultMode,
+  liveModeEnabled,
+  grantable,
+  catalog,
+  onRetryCatalog,
+  onCreated,
+  onClose,
+  policy,
+}: Props & { policy: KeyPolicy | null }) {
   const uid = useId();
   const ids = {
     name: `${uid}-name`,
     description: `${uid}-description`,
     mode: `${uid}-mode`,
     scopes: `${uid}-scopes`,
+    justification: `${uid}-justification`,
     expiry: `${uid}-expiry`,
+    rateLimitPerSecond: `${uid}-rate`,
+    rateLimitBurst: `${uid}-burst`,
     ipAllowlist: `${uid}-allowlist`,
   } satisfies Record<Field, string>;
 
@@ -72,7 +114,10 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
   /** A preset id, CUSTOM, or null before anything is chosen. */
   const [choice, setChoice] = useState<string | null>(null);
   const [scopes, setScopes] = useState<ReadonlySet<string>>(() => new Set());
-  const expiry = useExpiryField('never');
+  const expiry = useExpiryField(policy ? defaultExpiryValue(policy) : 'never', policy ?? undefined);
+  const [justification, setJustification] = useState('');
+  const [ratePerSecond, setRatePerSecond] = useState('');
+  const [rateBurst, setRateBurst] = useState('');
   const [allowlistText, setAllowlistText] = useState('');
   const [errors, setErrors] = useState<FormErrors<Field>>(noErrors);
   const [submitting, setSubmitting] = useState(false);
@@ -143,13 +188,30 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
     if (catalog.status === 'ready' && scopes.size === 0) fields.scopes = 'Choose a preset or select at least one scope.';
     const refused = ungrantable([...scopes], grantable);
     if (refused.length > 0) fields.scopes = `Your role can't grant ${refused.join(', ')}.`;
+    if (selectedElevated.length > 0) {
+      const why = justificationError(justification);
+      if (why) fields.justification = why;
+    }
+    if (mode === 'LIVE' && !liveModeEnabled) fields.mode = LIVE_MODE_DISABLED;
     if (expiry.choice.kind === 'invalid') fields.expiry = expiry.choice.error;
+    const limits = parseRateLimit(ratePerSecond, rateBurst);
+    Object.assign(fields, limits.errors);
     return { general: catalog.status === 'ready' ? null : 'Scopes are not loaded yet.', fields };
   }
 
   function showErrors(next: FormErrors<Field>) {
     setErrors(next);
-    const order: Field[] = ['name', 'description', 'mode', 'scopes', 'expiry', 'ipAllowlist'];
+    const order: Field[] = [
+      'name',
+      'description',
+      'mode',
+      'scopes',
+      'justification',
+      'expiry',
+      'rateLimitPerSecond',
+      'rateLimitBurst',
+      'ipAllowlist',
+    ];
     const firstField = order.find((f) => next.fields[f]);
     if (firstField) {
       const target =
@@ -184,6 +246,8 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
       description: description.trim(),
       ipAllowlist: parseAllowlist(allowlistText),
       ...expiry.input(),
+      ...parseRateLimit(ratePerSecond, rateBurst).value,
+      ...(selectedElevated.length > 0 ? { justification: justification.trim() } : {}),
       ...(usePreset ? { preset: selectedPreset.id } : { scopes: ordered }),
     };
     try {
@@ -267,6 +331,11 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
               ? 'Test keys are for building and trying out an integration.'
               : 'Live keys are for production traffic. Treat them like a password.'}
           </p>
+          {mode === 'LIVE' && !liveModeEnabled && !errors.fields.mode && (
+            <p className="warning-box" data-testid="live-mode-disabled">
+              {LIVE_MODE_DISABLED}
+            </p>
+          )}
           <FieldError id={ids.mode} error={errors.fields.mode} />
         </fieldset>
 
@@ -434,6 +503,27 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
                   them only when the integration&apos;s owner can explain why.
                 </div>
               )}
+              {selectedElevated.length > 0 && (
+                <div className="field">
+                  <label htmlFor={ids.justification}>Justification</label>
+                  <input
+                    {...fieldAria(ids.justification, true, errors.fields.justification)}
+                    name="justification"
+                    required
+                    maxLength={MAX_JUSTIFICATION}
+                    autoComplete="off"
+                    value={justification}
+                    onChange={(e) => {
+                      setJustification(e.target.value.replace(/[\r\n]+/g, ' '));
+                      clearError('justification');
+                    }}
+                  />
+                  <FieldHint id={ids.justification}>
+                    One line: why this key needs elevated scopes (kept with the key and in the audit log).
+                  </FieldHint>
+                  <FieldError id={ids.justification} error={errors.fields.justification} />
+                </div>
+              )}
             </>
           )}
         </fieldset>
@@ -446,6 +536,21 @@ export function CreateApiKeyDialog({ entityId, defaultMode, grantable, catalog, 
           suggestion={
             selectedPreset?.suggestedExpiryDays ? `Suggested for this preset: ${selectedPreset.suggestedExpiryDays} days.` : null
           }
+        />
+
+        <RateLimitFields
+          ids={{ rate: ids.rateLimitPerSecond, burst: ids.rateLimitBurst }}
+          rate={ratePerSecond}
+          burst={rateBurst}
+          errors={{ rate: errors.fields.rateLimitPerSecond, burst: errors.fields.rateLimitBurst }}
+          onRate={(v) => {
+            setRatePerSecond(v);
+            clearError('rateLimitPerSecond');
+          }}
+          onBurst={(v) => {
+            setRateBurst(v);
+            clearError('rateLimitBurst');
+          }}
         />
 
         <IpAllowlistField

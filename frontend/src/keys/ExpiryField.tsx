@@ -4,18 +4,24 @@ import { FieldError, FieldHint, fieldAria } from '../shared/ui/FormField';
 import {
   CUSTOM_EXPIRY,
   DAY_MS,
-  EXPIRY_OPTIONS,
+  DEFAULT_POLICY,
   dateInput,
   expiryChoice,
   expiryDate,
+  expiryOptions,
+  maxExpiryDate,
+  policyText,
   untilText,
   type ExpiryChoice,
+  type KeyPolicy,
 } from './keyUtils';
 
 /** The edit dialog's "leave the expiry as it is". */
 export const KEEP_EXPIRY = 'keep';
 
 export interface ExpiryFieldState {
+  /** The deployment's policy the choices come from. */
+  policy: KeyPolicy;
   value: string;
   setValue: (value: string) => void;
   date: string;
@@ -29,12 +35,16 @@ export interface ExpiryFieldState {
   focusId: (baseId: string) => string;
 }
 
-export function useExpiryField(initial: string): ExpiryFieldState {
+export function useExpiryField(initial: string, policy: KeyPolicy = DEFAULT_POLICY): ExpiryFieldState {
   const [value, setValueState] = useState(initial);
   const [date, setDate] = useState('');
   const [touched, setTouched] = useState(false);
-  const choice = useMemo(() => (value === KEEP_EXPIRY ? ({ kind: 'never' } as const) : expiryChoice(value, date)), [value, date]);
+  const choice = useMemo(
+    () => (value === KEEP_EXPIRY ? ({ kind: 'never' } as const) : expiryChoice(value, date, Date.now(), policy)),
+    [value, date, policy],
+  );
   return {
+    policy,
     value,
     setValue: (next) => {
       setTouched(true);
@@ -45,7 +55,7 @@ export function useExpiryField(initial: string): ExpiryFieldState {
     setDate,
     choice,
     suggest: (days) => {
-      const option = EXPIRY_OPTIONS.find((o) => o.days === days);
+      const option = expiryOptions(policy).find((o) => o.days === days);
       if (!touched && option) setValueState(option.value);
     },
     input: () => (choice.kind === 'days' ? { expiresInDays: choice.days } : choice.kind === 'at' ? { expiresAt: choice.expiresAt } : {}),
@@ -71,6 +81,9 @@ interface Props {
 /** Expiry presets (30/90/180/365 days), never, or a custom date. */
 export function ExpiryField({ id, field, error, onChange, label = 'Expiry', suggestion, keep }: Props) {
   const custom = field.value === CUSTOM_EXPIRY;
+  const options = expiryOptions(field.policy);
+  const rules = policyText(field.policy);
+  const max = maxExpiryDate(field.policy);
   const at = expiryDate(field.choice);
   const hint =
     field.value === KEEP_EXPIRY && keep
@@ -78,7 +91,7 @@ export function ExpiryField({ id, field, error, onChange, label = 'Expiry', sugg
       : at
         ? `Expires on ${formatDate(at)} (${inDays(at)}).`
         : field.choice.kind === 'never'
-          ? 'The key never expires. Rotate it regularly (every 90 days is advised).'
+          ? `The key never expires. Rotate it regularly (every ${field.policy.rotationAdvisedDays} days is advised).`
           : '';
   return (
     <div className="field expiry-field">
@@ -94,7 +107,7 @@ export function ExpiryField({ id, field, error, onChange, label = 'Expiry', sugg
           }}
         >
           {keep && <option value={KEEP_EXPIRY}>Keep as it is</option>}
-          {EXPIRY_OPTIONS.map((o) => (
+          {options.map((o) => (
             <option key={o.value} value={o.value}>
               {o.days === null ? 'Never' : `In ${o.label}`}
             </option>
@@ -111,6 +124,7 @@ export function ExpiryField({ id, field, error, onChange, label = 'Expiry', sugg
               type="date"
               name="expiryDate"
               min={dateInput(Date.now() + DAY_MS)}
+              max={max ?? undefined}
               value={field.date}
               onChange={(e) => {
                 field.setDate(e.target.value);
@@ -123,6 +137,7 @@ export function ExpiryField({ id, field, error, onChange, label = 'Expiry', sugg
       <FieldHint id={id}>
         {hint}
         {suggestion ? ` ${suggestion}` : ''}
+        {rules ? ` ${rules}` : ''}
       </FieldHint>
       <FieldError id={custom ? `${id}-date` : id} error={error} />
     </div>

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ApiKey, ScopePreset, ScopeResource } from './keyUtils';
+import { DEFAULT_POLICY, type ApiKey, type ScopePreset, type ScopeResource } from './keyUtils';
 
 // The GraphQL client is replaced: each test answers by operation name.
 const gqlRequest = vi.fn();
@@ -58,6 +58,10 @@ function key(overrides: Partial<ApiKey> = {}): ApiKey {
     revokedAt: null,
     createdBy: null,
     revokedBy: null,
+    justification: null,
+    rotationDue: false,
+    rateLimitPerSecond: null,
+    rateLimitBurst: null,
     rotatedTo: null,
     rotatedFrom: null,
     ...overrides,
@@ -150,13 +154,48 @@ describe('EditApiKeyDialog expiry', () => {
   });
 });
 
+describe('EditApiKeyDialog rate limit and justification', () => {
+  it('sets the key\'s own limit, and goes back to the entity\'s when both fields are blanked', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    answer({
+      UpdateApiKey: ({ input }) => {
+        inputs.push(input as Record<string, unknown>);
+        return { updateApiKey: { apiKey: key() } };
+      },
+    });
+    const own = key({ rateLimitPerSecond: 5, rateLimitBurst: 10, justification: 'Writes stock levels' });
+    const first = render(<EditApiKeyDialog apiKey={own} onSaved={() => {}} onClose={() => {}} />);
+    expect(screen.getByText(/Currently: 5 req\/s, burst 10/)).toBeTruthy();
+    expect(screen.getByTestId('edit-justification').textContent).toBe('Writes stock levels');
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(inputs).toEqual([{ id: 'key_1', clearRateLimit: true }]));
+    first.unmount();
+
+    render(<EditApiKeyDialog apiKey={key()} onSaved={() => {}} onClose={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '2.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(inputs[1]).toEqual({ id: 'key_1', rateLimitPerSecond: 2.5 }));
+  });
+
+  it('refuses a burst that is not a whole number, next to the field', async () => {
+    answer({});
+    render(<EditApiKeyDialog apiKey={key()} onSaved={() => {}} onClose={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '1.5' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('A whole number from 1 to 1000000.')).toBeTruthy();
+    expect(gqlRequest).not.toHaveBeenCalled();
+  });
+});
+
 describe('CreateApiKeyDialog scope grid', () => {
   const resources: ScopeResource[] = [
     {
       resource: 'orders',
       scopes: [
-        { name: 'orders:read', access: 'read', description: 'Read orders' },
-        { name: 'orders:write', access: 'write', description: 'Write orders' },
+        { name: 'orders:read', access: 'read', description: 'Read orders', elevated: false },
+        { name: 'orders:write', access: 'write', description: 'Write orders', elevated: true },
       ],
     },
   ];
@@ -178,8 +217,9 @@ describe('CreateApiKeyDialog scope grid', () => {
       <CreateApiKeyDialog
         entityId="ent_1"
         defaultMode="LIVE"
+        liveModeEnabled
         grantable={new Set(['orders:read'])}
-        catalog={{ status: 'ready', resources, presets }}
+        catalog={{ status: 'ready', resources, presets, policy: DEFAULT_POLICY }}
         onRetryCatalog={() => {}}
         onCreated={onCreated}
         onClose={() => {}}
@@ -207,5 +247,71 @@ describe('CreateApiKeyDialog scope grid', () => {
     expect(inputs[0].expiresInDays).toBeUndefined();
     const at = new Date(inputs[0].expiresAt as string);
     expect([at.getDate(), at.getHours()]).toEqual([future.getDate(), 23]);
+  });
+
+  it('asks a justification when an elevated scope is picked, sends it and the rate limit', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    answer({
+      CreateApiKey: ({ input }) => {
+        inputs.push(input as Record<string, unknown>);
+        return { createApiKey: { secret: 'pk_test_x', apiKey: key() } };
+      },
+    });
+    const onCreated = vi.fn();
+    render(
+      <CreateApiKeyDialog
+        entityId="ent_1"
+        defaultMode="TEST"
+        liveModeEnabled
+        grantable={null}
+        catalog={{ status: 'ready', resources, presets, policy: DEFAULT_POLICY }}
+        onRetryCatalog={() => {}}
+        onCreated={onCreated}
+        onClose={() => {}}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Sync' } });
+    expect(screen.queryByLabelText('Justification')).toBeNull();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'orders:write' }));
+    fireEvent.change(screen.getByLabelText('Requests per second'), { target: { value: '5' } });
+    fireEvent.change(screen.getByLabelText('Burst'), { target: { value: '20' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create key' }));
+    expect(await screen.findByText('Say why this key needs elevated scopes.')).toBeTruthy();
+    expect(inputs).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText('Justification'), { target: { value: 'Writes shipped orders back' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create key' }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledOnce());
+    expect(inputs[0]).toMatchObject({
+      scopes: ['orders:write'],
+      justification: 'Writes shipped orders back',
+      rateLimitPerSecond: 5,
+      rateLimitBurst: 20,
+    });
+  });
+
+  it('explains that live keys wait for live mode, and offers only the policy\'s expiries', () => {
+    render(
+      <CreateApiKeyDialog
+        entityId="ent_1"
+        defaultMode="LIVE"
+        liveModeEnabled={false}
+        grantable={null}
+        catalog={{
+          status: 'ready',
+          resources,
+          presets,
+          policy: { ...DEFAULT_POLICY, expiryRequired: true, maxLifetimeDays: 90, expiryPresetDays: [30, 90] },
+        }}
+        onRetryCatalog={() => {}}
+        onCreated={() => {}}
+        onClose={() => {}}
+      />,
+    );
+    expect(screen.getByTestId('live-mode-disabled').textContent).toMatch(
+      /Live mode is not enabled for this entity: confirm the entity is production-ready/,
+    );
+    const options = [...(screen.getByLabelText('Expiry') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options).toEqual(['30', '90', 'custom']);
+    expect((screen.getByLabelText('Expiry') as HTMLSelectElement).value).toBe('90');
   });
 });

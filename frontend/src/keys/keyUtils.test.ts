@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_POLICY,
   ageDays,
   canGrant,
+  dateInput,
+  defaultExpiryValue,
+  elevatedScopes,
+  expiryOptions,
+  justificationError,
+  maxExpiryDate,
+  parseRateLimit,
+  policyText,
+  rateLimitText,
   endOfDay,
   expiryChoice,
   expiryDate,
@@ -10,7 +20,6 @@ import {
   maskedKey,
   matchingPreset,
   parseAllowlist,
-  rotationDue,
   sameScopes,
   scopeLines,
   ungrantable,
@@ -93,24 +102,64 @@ describe('expiry', () => {
   });
 });
 
-describe('rotation nudge', () => {
-  const key = (ageInDays: number, status: 'ACTIVE' | 'EXPIRED' | 'REVOKED' = 'ACTIVE', rotated = false) => ({
-    status,
-    createdAt: iso(NOW - ageInDays * DAY),
-    rotatedTo: rotated ? { id: 'k2' } : null,
+describe('key age', () => {
+  it('counts whole days since creation', () => {
+    expect(ageDays({ createdAt: iso(NOW - 120 * DAY) }, NOW)).toBe(120);
+  });
+});
+
+describe('expiry policy', () => {
+  const required = { ...DEFAULT_POLICY, expiryRequired: true, maxLifetimeDays: 90, expiryPresetDays: [30, 90] };
+
+  it('offers only what the server accepts: no "never" when required, presets within the cap', () => {
+    expect(expiryOptions(DEFAULT_POLICY).map((o) => o.value)).toEqual(['never', '30', '90', '180', '365']);
+    expect(expiryOptions(required).map((o) => o.value)).toEqual(['30', '90']);
+    expect(defaultExpiryValue(DEFAULT_POLICY)).toBe('never');
+    expect(defaultExpiryValue(required)).toBe('90');
+    expect(policyText(required)).toBe('This deployment requires keys to expire; keys may live at most 90 days.');
+    expect(policyText(DEFAULT_POLICY)).toBeNull();
   });
 
-  it('nudges active keys created 90 or more days ago', () => {
-    expect(ageDays(key(120), NOW)).toBe(120);
-    expect(rotationDue(key(89), NOW)).toBe(false);
-    expect(rotationDue(key(90), NOW)).toBe(true);
-    expect(rotationDue(key(400), NOW)).toBe(true);
+  it('refuses never and a date beyond the cap; caps the last day at the limit', () => {
+    expect(expiryChoice('never', '', NOW, required)).toEqual({ kind: 'invalid', error: 'This deployment requires an expiry.' });
+    expect(expiryChoice('365', '', NOW, required).kind).toBe('invalid');
+    expect(expiryChoice('90', '', NOW, required)).toEqual({ kind: 'days', days: 90 });
+    expect(expiryChoice('custom', dateInput(NOW + 120 * DAY), NOW, required)).toMatchObject({ kind: 'invalid' });
+    const last = expiryChoice('custom', dateInput(NOW + 90 * DAY), NOW, required);
+    expect(last.kind).toBe('at');
+    if (last.kind === 'at') expect(Date.parse(last.expiresAt)).toBeLessThanOrEqual(NOW + 90 * DAY);
+    expect(maxExpiryDate(required, NOW)).toBe(dateInput(NOW + 90 * DAY));
+    expect(maxExpiryDate(DEFAULT_POLICY, NOW)).toBeNull();
+  });
+});
+
+describe('justification and rate limits', () => {
+  it('asks one line of 1 to 200 characters', () => {
+    expect(justificationError('  ')).toBeTruthy();
+    expect(justificationError('a\nb')).toBe('The justification must be a single line.');
+    expect(justificationError('x'.repeat(201))).toBe('At most 200 characters.');
+    expect(justificationError(' Warehouse sync writes stock ')).toBeNull();
   });
 
-  it('leaves revoked, expired and already rotated keys alone', () => {
-    expect(rotationDue(key(200, 'REVOKED'), NOW)).toBe(false);
-    expect(rotationDue(key(200, 'EXPIRED'), NOW)).toBe(false);
-    expect(rotationDue(key(200, 'ACTIVE', true), NOW)).toBe(false);
+  it('finds elevated scopes from the catalog flag, not the name', () => {
+    const resources = [
+      {
+        resource: 'users',
+        scopes: [
+          { name: 'users:read', access: 'read', description: '', elevated: true },
+          { name: 'orders:write', access: 'write', description: '', elevated: false },
+        ],
+      },
+    ];
+    expect(elevatedScopes(['users:read', 'orders:write'], resources)).toEqual(['users:read']);
+  });
+
+  it('reads the rate limit fields (blank: the entity\'s) and checks their bounds', () => {
+    expect(parseRateLimit('', '')).toEqual({ value: { rateLimitPerSecond: null, rateLimitBurst: null }, errors: {} });
+    expect(parseRateLimit('2.5', '10').value).toEqual({ rateLimitPerSecond: 2.5, rateLimitBurst: 10 });
+    expect(Object.keys(parseRateLimit('0', '1.5').errors)).toEqual(['rateLimitPerSecond', 'rateLimitBurst']);
+    expect(rateLimitText({ rateLimitPerSecond: null, rateLimitBurst: null })).toBe("Entity's default");
+    expect(rateLimitText({ rateLimitPerSecond: 5, rateLimitBurst: 10 })).toBe('5 req/s, burst 10');
   });
 });
 
@@ -126,9 +175,9 @@ describe('grantable and elevated scopes', () => {
     expect(ungrantable(['orders:read', 'orders:write', 'accounts:read'], grantable)).toEqual(['orders:write', 'accounts:read']);
   });
 
-  it('marks write scopes as elevated', () => {
-    expect(isElevated({ access: 'write' })).toBe(true);
-    expect(isElevated({ access: 'read' })).toBe(false);
+  it('takes elevation from the catalog', () => {
+    expect(isElevated({ elevated: true })).toBe(true);
+    expect(isElevated({ elevated: false })).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@
 import type { ApiKeyFieldsFragment, ScopeCatalogQuery } from '../gql/graphql';
 
 export type ApiKey = ApiKeyFieldsFragment;
+export type KeyPolicy = ScopeCatalogQuery['apiKeyPolicy'];
 export type ScopePreset = ScopeCatalogQuery['scopePresets'][number];
 export type ScopeResource = ScopeCatalogQuery['scopeCatalog'][number];
 
@@ -31,19 +32,66 @@ export function matchingPreset(scopes: readonly string[], presets: readonly Scop
   return presets.find((p) => sameScopes(p.scopes, scopes)) ?? null;
 }
 
-export const EXPIRY_OPTIONS: { value: string; label: string; days: number | null }[] = [
-  { value: 'never', label: 'Never', days: null },
-  { value: '30', label: '30 days', days: 30 },
-  { value: '90', label: '90 days', days: 90 },
-  { value: '180', label: '180 days', days: 180 },
-  { value: '365', label: '365 days', days: 365 },
-];
+export interface ExpiryOption {
+  value: string;
+  label: string;
+  days: number | null;
+}
+
+/** The deployment's policy before `apiKeyPolicy` has answered (the server's defaults). */
+export const DEFAULT_POLICY: KeyPolicy = {
+  expiryRequired: false,
+  maxLifetimeDays: null,
+  expiryPresetDays: [30, 90, 180, 365],
+  expiringSoonDays: 14,
+  rotationAdvisedDays: 90,
+};
+
+/** The expiry presets the server accepts: its presets (within the cap), and "never" unless an expiry is required. */
+export function expiryOptions(policy: KeyPolicy = DEFAULT_POLICY): ExpiryOption[] {
+  const options: ExpiryOption[] = policy.expiryRequired ? [] : [{ value: 'never', label: 'Never', days: null }];
+  for (const days of policy.expiryPresetDays) options.push({ value: String(days), label: `${days} days`, days });
+  return options;
+}
+
+/** The first choice of a new key's expiry: never, or (expiry required) the longest preset. */
+export function defaultExpiryValue(policy: KeyPolicy = DEFAULT_POLICY): string {
+  const options = expiryOptions(policy);
+  if (!policy.expiryRequired) return 'never';
+  const longest = options[options.length - 1];
+  return longest ? longest.value : CUSTOM_EXPIRY;
+}
+
+/** What the policy says about expiry, for the field's hint. */
+export function policyText(policy: KeyPolicy): string | null {
+  const parts: string[] = [];
+  if (policy.expiryRequired) parts.push('This deployment requires keys to expire');
+  if (policy.maxLifetimeDays !== null) parts.push(`keys may live at most ${plural(policy.maxLifetimeDays, 'day')}`);
+  if (parts.length === 0) return null;
+  const text = parts.join('; ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
+
+/** The justification asked when granting an elevated scope: one line of 1 to 200 characters. */
+export const MAX_JUSTIFICATION = 200;
+
+export function justificationError(text: string): string | null {
+  const value = text.trim();
+  if (!value) return 'Say why this key needs elevated scopes.';
+  if (/[\r\n]/.test(value)) return 'The justification must be a single line.';
+  if (value.length > MAX_JUSTIFICATION) return `At most ${MAX_JUSTIFICATION} characters.`;
+  return null;
+}
+
+/** The elevated scopes among `scopes` (the catalog's `elevated` flag, not a name check). */
+export function elevatedScopes(scopes: Iterable<string>, resources: readonly ScopeResource[]): string[] {
+  const wanted = new Set(scopes);
+  return resources.flatMap((r) => r.scopes.filter((s) => s.elevated && wanted.has(s.name)).map((s) => s.name));
+}
 /** The expiry choice "a date of my own" (with a date input). */
 export const CUSTOM_EXPIRY = 'custom';
 
 export const DAY_MS = 86_400_000;
-/** Rotate keys every 90 days (the advised practice). */
-export const ROTATION_ADVISED_DAYS = 90;
 
 /** A `YYYY-MM-DD` date input's value as the end of that day, local time, in ISO; null when invalid. */
 export function endOfDay(date: string): string | null {
@@ -67,16 +115,39 @@ export type ExpiryChoice =
   | { kind: 'at'; expiresAt: string }
   | { kind: 'invalid'; error: string };
 
-/** What an expiry select (`never`, a number of days, or `custom` with a date) stands for. */
-export function expiryChoice(value: string, customDate: string, now: number = Date.now()): ExpiryChoice {
+/** The last day a custom date may name under the policy's cap (YYYY-MM-DD), or null without a cap. */
+export function maxExpiryDate(policy: KeyPolicy, now: number = Date.now()): string | null {
+  return policy.maxLifetimeDays === null ? null : dateInput(now + policy.maxLifetimeDays * DAY_MS);
+}
+
+/**
+ * What an expiry select (`never`, a number of days, or `custom` with a date) stands for, within the
+ * policy: "never" is invalid when an expiry is required, a date beyond the cap is refused.
+ */
+export function expiryChoice(
+  value: string,
+  customDate: string,
+  now: number = Date.now(),
+  policy: KeyPolicy = DEFAULT_POLICY,
+): ExpiryChoice {
   if (value === CUSTOM_EXPIRY) {
-    const at = endOfDay(customDate);
+    let at = endOfDay(customDate);
     if (!at) return { kind: 'invalid', error: 'Pick the date the key stops working.' };
     if (Date.parse(at) <= now) return { kind: 'invalid', error: 'The expiry date must be in the future.' };
+    if (policy.maxLifetimeDays !== null) {
+      const cap = now + policy.maxLifetimeDays * DAY_MS;
+      if (customDate > dateInput(cap)) {
+        return { kind: 'invalid', error: `Keys may live at most ${plural(policy.maxLifetimeDays, 'day')} in this deployment.` };
+      }
+      // The last allowed day ends at the cap itself, not at midnight after it.
+      if (Date.parse(at) > cap) at = new Date(cap).toISOString();
+    }
     return { kind: 'at', expiresAt: at };
   }
-  const option = EXPIRY_OPTIONS.find((o) => o.value === value);
-  if (!option || option.days === null) return { kind: 'never' };
+  const option = expiryOptions(policy).find((o) => o.value === value);
+  if (!option || option.days === null) {
+    return policy.expiryRequired ? { kind: 'invalid', error: 'This deployment requires an expiry.' } : { kind: 'never' };
+  }
   return { kind: 'days', days: option.days };
 }
 
@@ -120,20 +191,51 @@ export function expiryText(key: Pick<ApiKey, 'status' | 'expiresAt'>, now: numbe
   return `Expires ${untilText(at, now)}`;
 }
 
+/** A per-key rate limit as shown: "5 req/s, burst 10", or the entity's. */
+export function rateLimitText(key: Pick<ApiKey, 'rateLimitPerSecond' | 'rateLimitBurst'>): string {
+  if (key.rateLimitPerSecond == null && key.rateLimitBurst == null) return "Entity's default";
+  const parts: string[] = [];
+  parts.push(key.rateLimitPerSecond != null ? `${key.rateLimitPerSecond} req/s` : "entity's rate");
+  parts.push(key.rateLimitBurst != null ? `burst ${key.rateLimitBurst}` : "entity's burst");
+  return parts.join(', ');
+}
+
+export interface RateLimitInput {
+  rateLimitPerSecond: number | null;
+  rateLimitBurst: number | null;
+}
+
+/** The rate limit fields (blank: the entity's), checked as the server checks them. */
+export function parseRateLimit(
+  perSecond: string,
+  burst: string,
+): { value: RateLimitInput; errors: { rateLimitPerSecond?: string; rateLimitBurst?: string } } {
+  const errors: { rateLimitPerSecond?: string; rateLimitBurst?: string } = {};
+  let rate: number | null = null;
+  let size: number | null = null;
+  if (perSecond.trim()) {
+    rate = Number(perSecond.trim());
+    if (!Number.isFinite(rate) || rate <= 0 || rate > 100_000) {
+      errors.rateLimitPerSecond = 'A rate above 0, at most 100000 per second.';
+      rate = null;
+    }
+  }
+  if (burst.trim()) {
+    size = Number(burst.trim());
+    if (!Number.isInteger(size) || size < 1 || size > 1_000_000) {
+      errors.rateLimitBurst = 'A whole number from 1 to 1000000.';
+      size = null;
+    }
+  }
+  return { value: { rateLimitPerSecond: rate, rateLimitBurst: size }, errors };
+}
+
 /** Whole days since the key was created. */
 export function ageDays(key: Pick<ApiKey, 'createdAt'>, now: number = Date.now()): number {
   const at = Date.parse(key.createdAt);
   return Number.isNaN(at) ? 0 : Math.floor((now - at) / DAY_MS);
 }
 
-/** An active key, not yet rotated, created at least 90 days ago: rotating it is advised. */
-export function rotationDue(
-  key: Pick<ApiKey, 'status' | 'createdAt'> & { rotatedTo?: { id: string } | null },
-  now: number = Date.now(),
-  advisedDays: number = ROTATION_ADVISED_DAYS,
-): boolean {
-  return key.status === 'ACTIVE' && !key.rotatedTo && ageDays(key, now) >= advisedDays;
-}
 
 /** The scopes the viewer may grant (`Entity.viewerGrantableScopes`; null: every scope). */
 export function canGrant(scope: string, grantable: ReadonlySet<string> | null): boolean {
@@ -145,9 +247,9 @@ export function ungrantable(scopes: readonly string[], grantable: ReadonlySet<st
   return grantable === null ? [] : scopes.filter((s) => !grantable.has(s));
 }
 
-/** Write scopes are elevated: they change data, so a key holding them deserves a reason. */
-export function isElevated(scope: { access: string }): boolean {
-  return scope.access === 'write';
+/** Elevated scopes (the catalog says which: every write, and any it marks) need a justification. */
+export function isElevated(scope: { elevated: boolean }): boolean {
+  return scope.elevated;
 }
 
 export const GRACE_OPTIONS: { seconds: number; label: string; hint: string }[] = [

@@ -31,7 +31,7 @@ interface Props {
 export const TEXT_LABELS: Record<TextFilter, string> = {
   status: 'Exact status',
   errorCode: 'Error code',
-  pathPrefix: 'Path prefix',
+  pathPrefix: 'Path contains',
   minLatencyMs: 'Min latency (ms)',
   maxLatencyMs: 'Max latency (ms)',
   ip: 'Client IP or CIDR',
@@ -44,7 +44,7 @@ const MORE: readonly TextFilter[] = ['status', 'errorCode', 'pathPrefix', 'minLa
 const PLACEHOLDERS: Partial<Record<TextFilter, string>> = {
   status: '404',
   errorCode: 'insufficient_scope',
-  pathPrefix: '/orders or /v1/…',
+  pathPrefix: '/orders (or a full /v1/… path)',
   minLatencyMs: '0',
   maxLatencyMs: '∞',
   ip: '203.0.113.0/24',

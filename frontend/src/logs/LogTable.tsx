@@ -1,3 +1,4 @@
+import type { Mode } from '../gql/graphql';
 import type { KeyLabel } from '../shared/entityInfo';
 import type { SubscriptionStatus } from '../shared/api/subscribe';
 import { formatFullTime, formatLatency, formatLogTime } from '../shared/format';
@@ -85,8 +86,8 @@ function LogRow({
         <MethodLabel method={row.method} />
       </td>
       <td className="path-cell">
-        <div className="mono path" title={row.path}>
-          {row.path}
+        <div className="mono path" title={row.path} data-testid="log-path">
+          {row.relativePath || row.path}
         </div>
         <div className="mono request-id muted">{row.id}</div>
       </td>
@@ -186,15 +187,17 @@ export function LiveSwitch({
 
 export function FilterSummary({
   filters,
+  mode,
   rangeLabel,
   keys,
 }: {
   filters: LogFilters;
+  mode: Mode;
   rangeLabel: string;
   keys: ReadonlyMap<string, KeyLabel>;
 }) {
   const items: [string, string][] = [
-    ['Mode', filters.mode === 'LIVE' ? 'Live' : 'Test'],
+    ['Mode', mode === 'LIVE' ? 'Live' : 'Test'],
     ['Time range', filters.range === CUSTOM_RANGE ? rangeLabel : `${rangeLabel} (ending now)`],
   ];
   if (filters.statusClass) items.push(['Status', `${filters.statusClass}xx`]);

@@ -9,7 +9,7 @@ import { useSearchDialog, useSearchState } from '../shared/url/useSearchState';
 import { LOG_FILTERS, isFiltered, matchesLocally, period, toRequestFilter } from './filters';
 import { appendRows, logRange, prependRows, toRow, type RequestLogSummary, type Row, type RowPage } from './logUtils';
 import { useApiRoutes } from './apiRoutes';
-import { modeOf } from './pageMode';
+import { usePageMode } from '../shell/pageMode';
 import { formatDateTime } from '../shared/format';
 import { LogFilterBar } from './LogFilterBar';
 import { FilterSummary, LiveSwitch, LogTable } from './LogTable';
@@ -32,7 +32,7 @@ type ListState = BlockedState | ReadyState;
 
 export function LogsTab({ entityId }: { entityId: string }) {
   const [filters, setFilters] = useSearchState(LOG_FILTERS);
-  const mode = modeOf(filters.mode);
+  const { gqlMode: mode } = usePageMode();
   const [detailId, openDetail, closeDetail] = useSearchDialog('log');
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [selected, setSelected] = useState<RequestLogSummary | null>(null);
@@ -68,7 +68,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
     // The IP column depends on `pii.read`: wait until the permissions are known.
     if (!permissionsLoaded) return;
     const seq = ++requestSeq.current;
-    const pageFilter = toRequestFilter(filters, entityId);
+    const pageFilter = toRequestFilter(filters, mode);
     reloading.current = true;
     liveBuffer.current = [];
     setState((s) => (s.status === 'ready' ? { ...s, refreshing: true, moreError: null } : { status: 'loading' }));
@@ -96,7 +96,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
         setState(failureState(err));
       },
     );
-  }, [fetchPage, filters, entityId, permissionsLoaded]);
+  }, [fetchPage, filters, mode, permissionsLoaded]);
 
   useEffect(() => {
     reload();
@@ -108,7 +108,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
   /** After the tail connects: fetch what arrived between the page load and the subscription. */
   const catchUp = useCallback(() => {
     const seq = requestSeq.current;
-    fetchPage(toRequestFilter(filtersRef.current, entityId), null).then(
+    fetchPage(toRequestFilter(filtersRef.current, mode), null).then(
       (page) => {
         if (seq !== requestSeq.current) return;
         const rows = page.edges.map((e) => toRow(e.node, e.cursor));
@@ -118,7 +118,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
         /* the tail still works; the gap is only filled on the next reload */
       },
     );
-  }, [fetchPage, entityId]);
+  }, [fetchPage, mode]);
 
   const onLiveRow = useCallback((node: RequestLogSummary) => {
     if (!matchesLocally(node, filtersRef.current)) return;
@@ -129,6 +129,7 @@ export function LogsTab({ entityId }: { entityId: string }) {
 
   const tail = useLiveTail({
     entityId,
+    mode,
     filters,
     pii,
     enabled: live && state.status !== 'forbidden',
@@ -291,8 +292,8 @@ export function LogsTab({ entityId }: { entityId: string }) {
       {exporting && (
         <ExportDialog
           entityId={entityId}
-          filter={() => toRequestFilter(filtersRef.current, entityId)}
-          summary={<FilterSummary filters={filters} rangeLabel={rangeLabel} keys={keys} />}
+          filter={() => toRequestFilter(filtersRef.current, mode)}
+          summary={<FilterSummary filters={filters} mode={mode} rangeLabel={rangeLabel} keys={keys} />}
           onCreated={onExportCreated}
           onClose={() => setExporting(false)}
         />

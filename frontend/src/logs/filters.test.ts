@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { formatSearch, parseSearch } from '../shared/url/searchState';
 import {
   LOG_FILTERS,
-  absolutePath,
   filterErrors,
   isFiltered,
   logsSearch,
   matchesLocally,
+  pathFilter,
   period,
   toRequestFilter,
   toTailFilter,
@@ -14,7 +14,6 @@ import {
 import type { RequestLogSummary } from './logUtils';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
-const ENTITY = 'ent_1';
 const parse = (query: string) => parseSearch(LOG_FILTERS, new URLSearchParams(query));
 
 function log(overrides: Partial<RequestLogSummary> = {}): RequestLogSummary {
@@ -24,6 +23,7 @@ function log(overrides: Partial<RequestLogSummary> = {}): RequestLogSummary {
     mode: 'TEST',
     method: 'GET',
     path: '/v1/entities/ent_1/orders',
+    relativePath: '/orders',
     route: '/entities/{entity_id}/orders',
     status: 404,
     errorCode: 'not_found',
@@ -34,10 +34,10 @@ function log(overrides: Partial<RequestLogSummary> = {}): RequestLogSummary {
 }
 
 describe('log filters', () => {
-  it('defaults to test mode, the last 24 hours and no other filter', () => {
+  it('defaults to the last 24 hours and no other filter, in the mode it is given', () => {
     const filters = parse('');
     expect(isFiltered(filters)).toBe(false);
-    expect(toRequestFilter(filters, ENTITY, NOW)).toEqual({
+    expect(toRequestFilter(filters, 'TEST', NOW)).toEqual({
       mode: 'TEST',
       from: '2024-04-30T12:00:00.000Z',
       to: '2024-05-01T12:00:00.000Z',
@@ -47,6 +47,7 @@ describe('log filters', () => {
       method: null,
       route: null,
       pathPrefix: null,
+      path: null,
       minLatencyMs: null,
       maxLatencyMs: null,
       ip: null,
@@ -61,7 +62,7 @@ describe('log filters', () => {
         '&path=%20/v1/entities/ent_1/orders%20&minms=5&maxms=250.5&ip=10.0.0.0/8&request=req_1&key=key_1',
     );
     expect(isFiltered(filters)).toBe(true);
-    expect(toRequestFilter(filters, ENTITY, NOW)).toEqual({
+    expect(toRequestFilter(filters, 'LIVE', NOW)).toEqual({
       mode: 'LIVE',
       from: '2024-05-01T11:00:00.000Z',
       to: '2024-05-01T12:00:00.000Z',
@@ -71,6 +72,7 @@ describe('log filters', () => {
       method: 'POST',
       route: '/entities/{entity_id}/orders',
       pathPrefix: '/v1/entities/ent_1/orders',
+      path: null,
       minLatencyMs: 5,
       maxLatencyMs: 250.5,
       ip: '10.0.0.0/8',
@@ -78,11 +80,12 @@ describe('log filters', () => {
       apiKeyId: 'key_1',
     });
     // The server filters the tail by what TailFilter has; the rest is matched in the browser.
-    expect(toTailFilter(filters, ENTITY)).toEqual({
+    expect(toTailFilter(filters)).toEqual({
       statusClass: 4,
       method: 'POST',
       route: '/entities/{entity_id}/orders',
       pathPrefix: '/v1/entities/ent_1/orders',
+      path: null,
       apiKeyId: 'key_1',
       ip: '10.0.0.0/8',
     });
@@ -91,16 +94,17 @@ describe('log filters', () => {
   it('writes a canonical URL and round-trips', () => {
     const filters = parse('method=get&status=5&range=24h&mode=TEST&code=503');
     const search = formatSearch(LOG_FILTERS, filters).toString();
-    // The mode is the page's: kept as it is in the URL, never added or dropped.
-    expect(search).toBe('mode=test&status=5xx&code=503&method=GET');
+    // The mode is the page's (shell/pageMode.ts), not one of the tab's filters.
+    expect(search).toBe('status=5xx&code=503&method=GET');
     expect(formatSearch(LOG_FILTERS, parse('method=get')).toString()).toBe('method=GET');
     expect(parse(search)).toEqual(filters);
   });
 
   it('treats blank text and invalid numbers as no filter, and says why', () => {
     const filters = parse('path=%20%20&code=99&minms=abc&maxms=-1');
-    expect(toRequestFilter(filters, ENTITY, NOW)).toMatchObject({
+    expect(toRequestFilter(filters, 'TEST', NOW)).toMatchObject({
       pathPrefix: null,
+      path: null,
       status: null,
       minLatencyMs: null,
       maxLatencyMs: null,
@@ -113,11 +117,13 @@ describe('log filters', () => {
     expect(filterErrors(parse('minms=50&maxms=10')).maxLatencyMs).toBe('Must be at least the minimum.');
   });
 
-  it('puts a relative path fragment under the entity', () => {
-    expect(absolutePath('/orders', ENTITY)).toBe('/v1/entities/ent_1/orders');
-    expect(absolutePath('orders/ord_1', ENTITY)).toBe('/v1/entities/ent_1/orders/ord_1');
-    expect(absolutePath('/v1/whoami', ENTITY)).toBe('/v1/whoami');
-    expect(absolutePath('  ', ENTITY)).toBeNull();
+  it('sends a relative fragment as `path` and a full /v1/ path as `pathPrefix`', () => {
+    expect(pathFilter('/orders')).toEqual({ path: '/orders', pathPrefix: null });
+    expect(pathFilter(' orders/ord_1 ')).toEqual({ path: 'orders/ord_1', pathPrefix: null });
+    expect(pathFilter('/v1/whoami')).toEqual({ path: null, pathPrefix: '/v1/whoami' });
+    expect(pathFilter('v1/entities/ent_1')).toEqual({ path: null, pathPrefix: '/v1/entities/ent_1' });
+    expect(pathFilter('  ')).toEqual({ path: null, pathPrefix: null });
+    expect(toTailFilter(parse('path=/orders'))).toMatchObject({ path: '/orders', pathPrefix: null });
   });
 });
 
@@ -129,7 +135,7 @@ describe('custom time range', () => {
       to: '2024-04-20T11:00:00.000Z',
       custom: true,
     });
-    expect(toRequestFilter(filters, ENTITY, NOW)).toMatchObject({
+    expect(toRequestFilter(filters, 'TEST', NOW)).toMatchObject({
       from: '2024-04-20T10:00:00.000Z',
       to: '2024-04-20T11:00:00.000Z',
     });
@@ -169,12 +175,12 @@ describe('live tail rows', () => {
 
 describe('links into the Logs tab', () => {
   it('write the parameters the tab reads, the mode always', () => {
-    const search = logsSearch({ mode: 'TEST', apiKeyId: 'key_1', range: '7d' });
+    const search = logsSearch('TEST', { apiKeyId: 'key_1', range: '7d' });
     expect(search).toBe('?mode=test&range=7d&key=key_1');
     const read = parse(search.slice(1));
-    expect(read).toMatchObject({ mode: 'TEST', apiKeyId: 'key_1', range: '7d' });
-    expect(logsSearch({ route: '/entities/{entity_id}/orders', errorCode: 'x' })).toBe(
-      '?error=x&route=%2Fentities%2F%7Bentity_id%7D%2Forders',
+    expect(read).toMatchObject({ apiKeyId: 'key_1', range: '7d' });
+    expect(logsSearch('LIVE', { route: '/entities/{entity_id}/orders', errorCode: 'x' })).toBe(
+      '?mode=live&error=x&route=%2Fentities%2F%7Bentity_id%7D%2Forders',
     );
   });
 });

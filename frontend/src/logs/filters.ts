@@ -1,14 +1,14 @@
 // The Logs tab's filters, kept in the URL (every field of the API's RequestLogFilter):
-//   ?mode=test|live                       the page's mode (default test; the page-level switch writes it)
+//   ?mode=test|live                       the page's mode (shell/pageMode.ts owns it; not a filter)
 //   &range=1h|24h|7d|30d|custom           a preset ending now, or `custom` with &from=ISO&to=ISO
 //   &status=2xx|3xx|4xx|5xx  &code=404    status class, exact status
 //   &error=insufficient_scope &method=GET
 //   &route=/entities/{entity_id}/orders   a route template (picked from the API's routes)
-//   &path=/v1/…|/orders                   a path prefix (a relative fragment is put under the entity)
+//   &path=/orders|/v1/…                   a fragment of the relative path (`path`), or a full path prefix (/v1/…)
 //   &minms=…&maxms=…  &ip=10.0.0.0/8  &request=req_…  &key=<api key id>
 
 import type { RequestLogFilter, TailFilter } from '../gql/graphql';
-import { modeOf, pageModeParam } from './pageMode';
+import type { Mode } from '../gql/graphql';
 import { oneOf, text, type Values } from '../shared/url/searchState';
 import { DAY_MS, rangeEndingNow } from '../shared/timeRange';
 import { LOG_RANGES, logRange, type RequestLogSummary } from './logUtils';
@@ -26,7 +26,6 @@ export const CUSTOM_RANGE = 'custom';
 export const MAX_RANGE_MS = 31 * DAY_MS;
 
 export const LOG_FILTERS = {
-  mode: pageModeParam(),
   range: oneOf('range', [...LOG_RANGES.map((r) => r.id), CUSTOM_RANGE], '24h'),
   from: text('from', 40),
   to: text('to', 40),
@@ -90,13 +89,16 @@ function exactStatus(value: string): number | null {
   return Number(text);
 }
 
-/** `/orders` → `/v1/entities/<entity>/orders`; a full path (`/v1/…`) is kept as it is. */
-export function absolutePath(fragment: string, entityId: string): string | null {
-  const text = clean(fragment);
-  if (text === null) return null;
-  if (/^\/?v1(\/|$)/.test(text)) return text.startsWith('/') ? text : `/${text}`;
-  const rel = text.startsWith('/') ? text : `/${text}`;
-  return `/v1/entities/${entityId}${rel}`;
+/**
+ * The path box as the server filters it: a full path (`/v1/…`) is a prefix of the full path
+ * (`pathPrefix`); anything else is a fragment of the relative path (`path`: `/orders` finds
+ * `/v1/entities/<entity>/orders` and `/v1/entities/<entity>/orders/ord_1`).
+ */
+export function pathFilter(value: string): { pathPrefix: string | null; path: string | null } {
+  const text = clean(value);
+  if (text === null) return { pathPrefix: null, path: null };
+  if (/^\/?v1(\/|$)/.test(text)) return { pathPrefix: text.startsWith('/') ? text : `/${text}`, path: null };
+  return { pathPrefix: null, path: text };
 }
 
 /** Anything narrower than "every request of the mode in the range". */
@@ -137,10 +139,10 @@ export function period(f: LogFilters, now: number = Date.now()): Period {
 }
 
 /** The server filter for these settings. */
-export function toRequestFilter(f: LogFilters, entityId: string, now: number = Date.now()): RequestLogFilter {
+export function toRequestFilter(f: LogFilters, mode: Mode, now: number = Date.now()): RequestLogFilter {
   const { from, to } = period(f, now);
   return {
-    mode: modeOf(f.mode),
+    mode,
     from,
     to,
     statusClass: f.statusClass ? Number(f.statusClass) : null,
@@ -148,7 +150,7 @@ export function toRequestFilter(f: LogFilters, entityId: string, now: number = D
     errorCode: clean(f.errorCode),
     method: f.method || null,
     route: clean(f.route),
-    pathPrefix: absolutePath(f.pathPrefix, entityId),
+    ...pathFilter(f.pathPrefix),
     minLatencyMs: number(f.minLatencyMs),
     maxLatencyMs: number(f.maxLatencyMs),
     ip: clean(f.ip),
@@ -158,12 +160,12 @@ export function toRequestFilter(f: LogFilters, entityId: string, now: number = D
 }
 
 /** What the server applies to the live tail; `matchesLocally` checks the rest in the browser. */
-export function toTailFilter(f: LogFilters, entityId: string): TailFilter {
+export function toTailFilter(f: LogFilters): TailFilter {
   return {
     statusClass: f.statusClass ? Number(f.statusClass) : null,
     method: f.method || null,
     route: clean(f.route),
-    pathPrefix: absolutePath(f.pathPrefix, entityId),
+    ...pathFilter(f.pathPrefix),
     apiKeyId: clean(f.apiKeyId),
     ip: clean(f.ip),
   };
@@ -205,11 +207,12 @@ export function filterErrors(f: LogFilters): Partial<Record<TextFilter | 'range'
 }
 
 /**
- * A link's search for the Logs tab (what other tabs use to open it filtered): parameters in the
- * form `LOG_FILTERS` reads. The mode is always written when given.
+ * A link's search for the Logs tab (what other tabs use to open it filtered): the page's mode first
+ * (as shell/pageMode.ts reads it), then parameters in the form `LOG_FILTERS` reads.
  */
-export function logsSearch(values: Partial<LogFilters>): string {
+export function logsSearch(mode: Mode, values: Partial<LogFilters>): string {
   const params = new URLSearchParams();
+  params.set('mode', mode === 'LIVE' ? 'live' : 'test');
   for (const [key, param] of Object.entries(LOG_FILTERS)) {
     const value = (values as Record<string, string | undefined>)[key];
     if (value === undefined || value.trim() === '' || value === param.default) continue;

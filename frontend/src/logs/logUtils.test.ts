@@ -17,6 +17,7 @@ function log(id: string, at: string): RequestLogSummary {
     mode: 'LIVE',
     method: 'GET',
     path: '/v1/orders',
+    relativePath: '/orders',
     route: '/orders',
     status: 200,
     errorCode: null,

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { RequestLogTailDocument } from '../gql/graphql';
 import { subscribe, type SubscriptionStatus } from '../shared/api/subscribe';
 import { toTailFilter, type LogFilters } from './filters';
-import { modeOf } from './pageMode';
+import type { Mode } from '../gql/graphql';
 import type { RequestLogSummary } from './logUtils';
 
 /** How long after the tail connects the page is re-read, for requests made while it connected. */
@@ -10,6 +10,8 @@ const CATCH_UP_DELAY_MS = 1000;
 
 interface Options {
   entityId: string;
+  /** The page's mode. */
+  mode: Mode;
   filters: LogFilters;
   /** Ask for the client IP (the viewer has `pii.read`). */
   pii: boolean;
@@ -26,7 +28,7 @@ interface Options {
  * The live tail (`requestLogTail`): re-subscribes when the mode or a filter the server applies to
  * the tail changes.
  */
-export function useLiveTail({ entityId, filters, pii, enabled, onRow, onCaughtUp, onEnded }: Options) {
+export function useLiveTail({ entityId, mode, filters, pii, enabled, onRow, onCaughtUp, onEnded }: Options) {
   const [status, setStatus] = useState<SubscriptionStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const callbacks = useRef({ onRow, onCaughtUp, onEnded });
@@ -35,8 +37,8 @@ export function useLiveTail({ entityId, filters, pii, enabled, onRow, onCaughtUp
   });
 
   const variables = useMemo(
-    () => JSON.stringify({ entityId, mode: modeOf(filters.mode), filter: toTailFilter(filters, entityId), pii }),
-    [entityId, filters, pii],
+    () => JSON.stringify({ entityId, mode, filter: toTailFilter(filters), pii }),
+    [entityId, mode, filters, pii],
   );
 
   useEffect(() => {

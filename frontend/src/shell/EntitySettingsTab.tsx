@@ -13,7 +13,7 @@ import { ErrorNotice } from '../shared/ui/ErrorNotice';
 import { Modal } from '../shared/ui/Modal';
 import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
 import { FieldError, FieldHint, fieldAria } from '../shared/ui/FormField';
-import { settingsChanges, validateSettings, type SettingsDraft } from './entitySettings';
+import { LIVE_MODE_OWNER_ONLY, liveModeEditable, settingsChanges, validateSettings, type SettingsDraft } from './entitySettings';
 import { isOwnerOrAdmin } from './access';
 
 type Settings = EntityApiSettingsFieldsFragment;
@@ -22,6 +22,7 @@ type State = BlockedState | { status: 'ready'; settings: Settings };
 function draftOf(s: Settings): SettingsDraft {
   return {
     apiAccessEnabled: s.apiAccessEnabled,
+    liveModeEnabled: s.liveModeEnabled,
     rateLimitPerSecond: String(s.rateLimitPerSecond),
     rateLimitBurst: String(s.rateLimitBurst),
     logCaptureBodies: s.logCaptureBodies,
@@ -39,6 +40,7 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const [confirmDisable, setConfirmDisable] = useState(false);
+  const [confirmLive, setConfirmLive] = useState(false);
 
   const load = useCallback(() => {
     let cancelled = false;
@@ -77,7 +79,7 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
   const current = state.settings;
   const errors = validateSettings(draft);
   const changes = settingsChanges(current, draft);
-  const ids = { access: `${uid}-access`, rate: `${uid}-rate`, burst: `${uid}-burst`, capture: `${uid}-capture`, retention: `${uid}-retention` };
+  const ids = { access: `${uid}-access`, live: `${uid}-live`, rate: `${uid}-rate`, burst: `${uid}-burst`, capture: `${uid}-capture`, retention: `${uid}-retention` };
 
   async function save(input: Omit<UpdateEntityApiSettingsInput, 'entityId'>) {
     setSaving(true);
@@ -100,6 +102,7 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
     } finally {
       setSaving(false);
       setConfirmDisable(false);
+      setConfirmLive(false);
     }
   }
 
@@ -108,6 +111,10 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
     if (Object.keys(errors).length > 0 || !changes) return;
     if (changes.apiAccessEnabled === false) {
       setConfirmDisable(true);
+      return;
+    }
+    if (changes.liveModeEnabled === true) {
+      setConfirmLive(true);
       return;
     }
     void save(changes);
@@ -143,6 +150,32 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
           <p className="hint">
             When off, every request with this entity&apos;s keys is refused with{' '}
             <span className="mono">403 api_access_disabled</span> and the Developers tabs are hidden.
+          </p>
+        </fieldset>
+
+        <fieldset className="fieldset" data-testid="live-mode-setting">
+          <legend>Live mode</legend>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              id={ids.live}
+              checked={draft.liveModeEnabled}
+              disabled={!liveModeEditable(role)}
+              aria-describedby={`${ids.live}-hint`}
+              onChange={(e) => set({ liveModeEnabled: e.target.checked })}
+            />{' '}
+            Live mode enabled
+          </label>
+          <p className="hint" id={`${ids.live}-hint`}>
+            {current.liveModeEnabled
+              ? 'Live keys and live webhook endpoints can be created. Turning it off keeps existing ones working.'
+              : 'Until an owner enables it, live keys and live webhook endpoints cannot be created: confirm the entity is production-ready first.'}
+            {!liveModeEditable(role) && (
+              <>
+                {' '}
+                <span data-testid="live-mode-owner-only">{LIVE_MODE_OWNER_ONLY}</span>
+              </>
+            )}
           </p>
         </fieldset>
 
@@ -220,6 +253,23 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
           </button>
         </div>
       </form>
+
+      {confirmLive && changes && (
+        <Modal title="Enable live mode?" onClose={saving ? undefined : () => setConfirmLive(false)}>
+          <p>
+            Confirm the entity is production-ready: live keys and live webhook endpoints act on real data once they can be
+            created.
+          </p>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={() => setConfirmLive(false)} disabled={saving}>
+              Cancel
+            </button>
+            <button type="button" className="button primary" onClick={() => void save(changes)} disabled={saving}>
+              {saving ? 'Enabling…' : 'Enable live mode'}
+            </button>
+          </div>
+        </Modal>
+      )}
 
       {confirmDisable && changes && (
         <Modal title="Turn off API access?" onClose={saving ? undefined : () => setConfirmDisable(false)}>

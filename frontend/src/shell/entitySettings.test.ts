@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { settingsChanges, validateSettings, type SettingsDraft } from './entitySettings';
+import { liveModeEditable, settingsChanges, validateSettings, type SettingsDraft } from './entitySettings';
 
 const saved = {
   apiAccessEnabled: true,
+  liveModeEnabled: false,
   rateLimitPerSecond: 10,
   rateLimitBurst: 20,
   rateLimitOverridden: false,
@@ -11,6 +12,7 @@ const saved = {
 };
 const draft = (patch: Partial<SettingsDraft> = {}): SettingsDraft => ({
   apiAccessEnabled: true,
+  liveModeEnabled: false,
   rateLimitPerSecond: '10',
   rateLimitBurst: '20',
   logCaptureBodies: false,
@@ -26,6 +28,12 @@ describe('entity settings form', () => {
       logRetentionDays: 7,
     });
     expect(settingsChanges(saved, draft({ rateLimitPerSecond: '2.5' }))).toEqual({ rateLimitPerSecond: 2.5 });
+    expect(settingsChanges(saved, draft({ liveModeEnabled: true }))).toEqual({ liveModeEnabled: true });
+  });
+
+  it('lets owners only switch live mode', () => {
+    expect(liveModeEditable('OWNER')).toBe(true);
+    expect(liveModeEditable('ADMIN')).toBe(false);
   });
 
   it('refuses blank, zero, negative and fractional values where whole numbers are needed', () => {

@@ -4,6 +4,8 @@ import type { EntityApiSettingsFieldsFragment, UpdateEntityApiSettingsInput } fr
 
 export interface SettingsDraft {
   apiAccessEnabled: boolean;
+  /** Owners only (the server refuses anyone else). */
+  liveModeEnabled: boolean;
   rateLimitPerSecond: string;
   rateLimitBurst: string;
   logCaptureBodies: boolean;
@@ -36,9 +38,18 @@ export function settingsChanges(
 ): Omit<UpdateEntityApiSettingsInput, 'entityId'> | null {
   const out: Omit<UpdateEntityApiSettingsInput, 'entityId'> = {};
   if (d.apiAccessEnabled !== saved.apiAccessEnabled) out.apiAccessEnabled = d.apiAccessEnabled;
+  if (d.liveModeEnabled !== saved.liveModeEnabled) out.liveModeEnabled = d.liveModeEnabled;
   if (Number(d.rateLimitPerSecond) !== saved.rateLimitPerSecond) out.rateLimitPerSecond = Number(d.rateLimitPerSecond);
   if (Number(d.rateLimitBurst) !== saved.rateLimitBurst) out.rateLimitBurst = Number(d.rateLimitBurst);
   if (d.logCaptureBodies !== saved.logCaptureBodies) out.logCaptureBodies = d.logCaptureBodies;
   if (Number(d.logRetentionDays) !== saved.logRetentionDays) out.logRetentionDays = Number(d.logRetentionDays);
   return Object.keys(out).length > 0 ? out : null;
 }
+
+/** Who may switch live mode: owners only; anyone else sees it read-only, with why. */
+export function liveModeEditable(role: string): boolean {
+  return role === 'OWNER';
+}
+
+export const LIVE_MODE_OWNER_ONLY =
+  'Only an owner can change this: live keys and webhook endpoints act on real data, so an owner confirms the entity is production-ready.';

@@ -3,12 +3,12 @@ import { act, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { MemoryRouter, useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { oneOf, text } from '../shared/url/searchState';
+import { text } from '../shared/url/searchState';
 import { useSearchState } from '../shared/url/useSearchState';
 import { usePageMode } from './pageMode';
 
-// A tab whose own spec has `mode` with default LIVE (as the Logs tab's): the page mode must survive it.
-const TAB = { mode: oneOf('mode', ['LIVE', 'TEST'], 'LIVE'), method: text('method') };
+// A tab's filters (the tabs do not own `mode`: the page does).
+const TAB = { method: text('method') };
 
 function setup(url: string) {
   const [pathname, search = ''] = url.split('?');
@@ -35,7 +35,8 @@ describe('usePageMode', () => {
     const { result } = setup('/logs?mode=test&method=POST');
     act(() => result.current.page.setMode('live'));
     expect(result.current.location.search).toBe('?mode=live&method=POST');
-    expect(result.current.filters.mode).toBe('LIVE');
+    expect(result.current.page.gqlMode).toBe('LIVE');
+    expect(result.current.filters.method).toBe('POST');
   });
 
   it('drops a sub-view and its parameters when asked to go to another path', () => {

@@ -13,7 +13,7 @@ import { roleLabel } from '../auth/viewer';
 import { Modal } from '../shared/ui/Modal';
 import { ErrorNotice } from '../shared/ui/ErrorNotice';
 import { RoleSelect } from './RoleSelect';
-import { keysCreatedBy, parseRoleValue, roleValue, type CustomRole, type Member } from './teamUtils';
+import { parseRoleValue, roleValue, type CustomRole, type Member } from './teamUtils';
 
 type MemberKey = NonNullable<TeamMemberKeysQuery['entity']>['apiKeys']['edges'][number]['node'];
 const KEYS_PAGE = 100;
@@ -145,11 +145,17 @@ export function ChangeRoleDialog({
 
 type KeysState = { status: 'loading' } | { status: 'ready'; keys: MemberKey[] } | { status: 'unavailable'; error: unknown };
 
-async function allActiveKeys(entityId: string): Promise<MemberKey[]> {
+/** Every active key `userId` created (the server filters by creator). */
+async function activeKeysCreatedBy(entityId: string, userId: string): Promise<MemberKey[]> {
   const keys: MemberKey[] = [];
   let after: string | null = null;
   for (let page = 0; page < KEYS_MAX_PAGES; page++) {
-    const data: TeamMemberKeysQuery = await gqlRequest(TeamMemberKeysDocument, { id: entityId, first: KEYS_PAGE, after });
+    const data: TeamMemberKeysQuery = await gqlRequest(TeamMemberKeysDocument, {
+      id: entityId,
+      createdById: userId,
+      first: KEYS_PAGE,
+      after,
+    });
     const conn = data.entity.apiKeys;
     keys.push(...conn.edges.map((e) => e.node));
     if (!conn.pageInfo.hasNextPage) break;
@@ -181,10 +187,9 @@ export function RemoveMemberDialog({
 
   useEffect(() => {
     let cancelled = false;
-    allActiveKeys(entityId).then(
-      (all) => {
+    activeKeysCreatedBy(entityId, member.user.id).then(
+      (mine) => {
         if (cancelled) return;
-        const mine = keysCreatedBy(all, member.user.id);
         setKeys({ status: 'ready', keys: mine });
         setRevoke(new Set(mine.map((k) => k.id)));
       },

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   createRoleInput,
   draftFromRole,
-  keysCreatedBy,
   parseRoleValue,
   roleOptions,
   roleValue,
@@ -19,17 +18,6 @@ describe('team', () => {
     expect(parseRoleValue('STAFF')).toEqual({ role: 'STAFF', customRoleId: null });
     const options = roleOptions([{ id: 'rol_1', name: 'Auditor', permissions: ['audit.read'], grantableScopes: null }]);
     expect(options.map((o) => o.value)).toEqual(['OWNER', 'ADMIN', 'MANAGER', 'STAFF', 'custom:rol_1']);
-  });
-
-  it('finds the keys a member created', () => {
-    const keys = [
-      { id: 'key_1', createdBy: { id: 'usr_a' } },
-      { id: 'key_2', createdBy: { id: 'usr_b' } },
-      { id: 'key_3', createdBy: null },
-      { id: 'key_4', createdBy: { id: 'usr_a' } },
-    ];
-    expect(keysCreatedBy(keys, 'usr_a').map((k) => k.id)).toEqual(['key_1', 'key_4']);
-    expect(keysCreatedBy(keys, 'usr_c')).toEqual([]);
   });
 
   it('validates the custom role form', () => {

@@ -38,15 +38,6 @@ export function roleOptions(customRoles: readonly CustomRole[]): { value: string
   ];
 }
 
-export interface KeyWithCreator {
-  id: string;
-  createdBy: { id: string } | null;
-}
-
-/** The keys `userId` created (the API has no filter for it yet, so the list is filtered here). */
-export function keysCreatedBy<K extends KeyWithCreator>(keys: readonly K[], userId: string): K[] {
-  return keys.filter((k) => k.createdBy?.id === userId);
-}
 
 export interface RoleDraft {
   name: string;

@@ -1,3 +1,4 @@
+import { LIVE_MODE_DISABLED } from '../shared/liveMode';
 import { useId, useState, type FormEvent } from 'react';
 import { gqlRequest } from '../shared/api/client';
 import { CreateWebhookEndpointDocument, UpdateWebhookEndpointDocument, type Mode } from '../gql/graphql';
@@ -31,6 +32,8 @@ const FIELD_MAP: Record<string, Field> = {
 interface Props {
   entityId: string;
   mode: Mode;
+  /** Live endpoints can be created (`Entity.liveModeEnabled`); an edit is never refused for it. */
+  liveModeEnabled?: boolean;
   catalog: CatalogState;
   onRetryCatalog: () => void;
   /** The endpoint edited; absent: a new one is created. */
@@ -41,7 +44,7 @@ interface Props {
 }
 
 /** Create or edit an endpoint: URL, description, events, optional rate limit and concurrency. */
-export function EndpointFormDialog({ entityId, mode, catalog, onRetryCatalog, endpoint, onCreated, onSaved, onClose }: Props) {
+export function EndpointFormDialog({ entityId, mode, liveModeEnabled = true, catalog, onRetryCatalog, endpoint, onCreated, onSaved, onClose }: Props) {
   const uid = useId();
   const families = catalog.status === 'ready' ? catalog.families : [];
   const [url, setUrl] = useState(endpoint?.url ?? '');
@@ -138,6 +141,7 @@ export function EndpointFormDialog({ entityId, mode, catalog, onRetryCatalog, en
   }
 
   const title = endpoint ? 'Edit webhook' : 'Create webhook';
+  const liveBlocked = !endpoint && mode === 'LIVE' && !liveModeEnabled;
   return (
     <Modal title={title} onClose={submitting ? undefined : onClose} className="modal-wide">
       <form onSubmit={handleSubmit} noValidate className="form">
@@ -146,6 +150,11 @@ export function EndpointFormDialog({ entityId, mode, catalog, onRetryCatalog, en
           {endpoint ? 'Mode' : 'Created in'} <span className={`pill mode-${mode.toLowerCase()}`}>{mode}</span> mode: it
           receives the {mode.toLowerCase()} events of this entity.
         </p>
+        {liveBlocked && (
+          <p className="warning-box" role="note" data-testid="live-mode-disabled">
+            {LIVE_MODE_DISABLED}
+          </p>
+        )}
         <div className="field">
           <label htmlFor={ids.url}>Endpoint URL</label>
           <input
@@ -263,7 +272,7 @@ export function EndpointFormDialog({ entityId, mode, catalog, onRetryCatalog, en
           <button type="button" className="button" onClick={onClose} disabled={submitting}>
             Cancel
           </button>
-          <button type="submit" className="button primary" disabled={submitting || catalog.status !== 'ready'}>
+          <button type="submit" className="button primary" disabled={submitting || catalog.status !== 'ready' || liveBlocked}>
             {submitting ? 'Saving…' : endpoint ? 'Save' : 'Create webhook'}
           </button>
         </div>

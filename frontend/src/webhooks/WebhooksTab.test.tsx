@@ -115,10 +115,11 @@ function delivery(overrides: Partial<WebhookDelivery> = {}): WebhookDelivery {
   };
 }
 
-function list(endpoints: WebhookEndpoint[], infra = INFRA) {
+function list(endpoints: WebhookEndpoint[], infra = INFRA, liveModeEnabled = true) {
   return {
     entity: {
       id: 'ent_1',
+      liveModeEnabled,
       webhookDelivery: infra,
       webhookEndpoints: {
         totalCount: endpoints.length,
@@ -244,6 +245,17 @@ describe('WebhooksTab list', () => {
     });
     fireEvent.click(screen.getByRole('button', { name: 'Done' }));
     await waitFor(() => expect(screen.queryByTestId('webhook-secret')).toBeNull());
+  });
+
+  it('explains that a live endpoint waits for live mode, and does not send it', async () => {
+    answer({ EntityWebhookEndpoints: () => list([], INFRA, false), WebhookEventTypes: () => CATALOG });
+    renderTab('/entities/ent_1/developers/webhooks?mode=live');
+    fireEvent.click(await screen.findByRole('button', { name: 'Create webhook' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Create webhook' });
+    expect(within(dialog).getByTestId('live-mode-disabled').textContent).toMatch(
+      /Live mode is not enabled for this entity: confirm the entity is production-ready/,
+    );
+    expect((within(dialog).getByRole('button', { name: 'Create webhook' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('focuses the first field, closes on Escape and gives the focus back', async () => {

@@ -80,6 +80,7 @@ type ListState =
       status: 'ready';
       endpoints: WebhookEndpoint[];
       infra: DeliveryInfrastructure;
+      liveModeEnabled: boolean;
       totalCount: number;
       endCursor: string | null;
       hasNextPage: boolean;
@@ -124,6 +125,7 @@ function EndpointList({
           status: 'ready',
           endpoints: entity.webhookEndpoints.edges.map((e) => e.node),
           infra: entity.webhookDelivery,
+          liveModeEnabled: entity.liveModeEnabled,
           totalCount: entity.webhookEndpoints.totalCount,
           endCursor: entity.webhookEndpoints.pageInfo.endCursor,
           hasNextPage: entity.webhookEndpoints.pageInfo.hasNextPage,
@@ -268,6 +270,7 @@ function EndpointList({
         <EndpointFormDialog
           entityId={entityId}
           mode={mode}
+          liveModeEnabled={state.status === 'ready' ? state.liveModeEnabled : true}
           catalog={catalog}
           onRetryCatalog={onRetryCatalog}
           onCreated={(secret, endpoint) => {
