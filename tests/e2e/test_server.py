@@ -117,6 +117,7 @@ SPECS = {
     "admin.spec.ts",
     "a11y.spec.ts",
     "analytics.spec.ts",
+    "custom-role.spec.ts",
 }
 
 
