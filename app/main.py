@@ -11,11 +11,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from app.api.app import AnyPathMount, build_internal, build_v1
+from app.api.app import AnyPathMount, build_internal, build_v1, openapi_for
 from app.api.downloads import download_route
 from app.api.ops import ops_routes
 from app.container import Container
-from app.frontend import frontend_route
+from app.frontend import frontend_route, reference_route
 from app.gql.view import PortalGraphQL
 from app.http_edge import BodyLimitMiddleware, BodyLimits, SecurityHeadersMiddleware
 from app.migrate import upgrade_to_head
@@ -51,12 +51,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             await container.close()
             logger.info("portal stopped")
 
-    graphql = PortalGraphQL(container)
+    graphql = PortalGraphQL(container, lambda: openapi_for(settings))
     routes: list[BaseRoute] = [
         *ops_routes(container),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         download_route(container),
+        reference_route(),
         AnyPathMount("/v1", app=build_v1(container)),
         *build_internal(container),
     ]

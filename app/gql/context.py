@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -23,6 +23,7 @@ from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.audit.service import AuditService
 from app.auth.service import AuthService, RequestInfo
+from app.docs.service import DocsService
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
 from app.request_log.exports import ExportService
@@ -51,6 +52,8 @@ class Services:
     exports: ExportService
     tail: TailBroker
     webhooks: WebhookService
+    docs: DocsService
+    openapi: Callable[[], dict[str, Any]]  # /v1/openapi.json as this server serves it
 
 
 def _loader(fetch: object) -> DataLoader[str, object]:
