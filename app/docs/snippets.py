@@ -171,7 +171,7 @@ def python(method: str, server: str, path: str, known: dict[str, str], op: dict[
     assignments = ['API_KEY = os.environ["API_KEY"]'] if not op["public"] else []
     for param, name, value in variables:
         source = json.dumps(value) if value is not None else f"os.environ[{json.dumps(name)}]"
-        assignments.append(f"{name} = {source}  # {param}")
+        assignments.append(f"{name} = {source}  # path parameter {json.dumps(param)}")
     if assignments:
         lines += ["", *assignments]
     url = literal(server) + "".join(
@@ -202,7 +202,7 @@ def javascript(
         lines.append("const API_KEY = process.env.API_KEY;")
     for param, name, value in _variables(path, known):
         source = json.dumps(value) if value is not None else f"process.env.{name}"
-        lines.append(f"const {name} = {source}; // {param}")
+        lines.append(f"const {name} = {source}; // path parameter {json.dumps(param)}")
     url = literal(server) + "".join(
         literal(text) if kind == "lit" else "${encodeURIComponent(" + env_name(text) + ")}"
         for kind, text in _parts(path)
