@@ -16,26 +16,28 @@ test('the API reference works offline and runs a request with a pasted key', asy
   });
 
   let key = '';
+  let keyId = '';
+  const post = async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await page.request.post('/graphql', {
+      data: { query, variables },
+      headers: { Origin: env.baseUrl },
+    });
+    const body = await response.json();
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return body.data;
+  };
   await test.step('create a read-only test key through GraphQL (as the portal does)', async () => {
     await openPortal(page);
-    const post = async (query: string, variables: Record<string, unknown> = {}) => {
-      const response = await page.request.post('/graphql', {
-        data: { query, variables },
-        headers: { Origin: env.baseUrl },
-      });
-      const body = await response.json();
-      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-      return body.data;
-    };
     const viewer = await post('{ viewer { memberships { entity { id name } } } }');
     const entity = viewer.viewer.memberships.map((m: { entity: { id: string; name: string } }) => m.entity)
       .find((e: { name: string }) => e.name === env.entity);
     expect(entity, `no membership in ${env.entity}`).toBeTruthy();
     const created = await post(
-      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
       { input: { entityId: entity.id, name: 'API reference e2e', mode: 'TEST', scopes: ['orders:read'] } },
     );
     key = created.createApiKey.secret;
+    keyId = created.createApiKey.apiKey.id;
     expect(key).toMatch(/_test_/);
   });
 
@@ -71,5 +73,11 @@ test('the API reference works offline and runs a request with a pasted key', asy
     expect(stored.includes(key)).toBe(false);
     expect(outside, 'requests to other hosts').toEqual([]);
     expect(csp, 'Content-Security-Policy violations').toEqual([]);
+  });
+
+  await test.step('revoke the key (the other specs see the key list they expect)', async () => {
+    await post('mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { apiKey { id } } }', {
+      input: { id: keyId },
+    });
   });
 });
