@@ -135,3 +135,14 @@ class TestOverrides:
         path = write(tmp_path, "sdks.json", {"sdks": [{"language": "x", "status": "NO"}]})
         with pytest.raises(SettingsError, match="PORTAL_SDKS_FILE"):
             Container(settings.model_copy(update={"sdks_file": path}))
+
+
+class TestSettings:
+    def test_files_are_named_by_portal_environment_variables(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.setenv("PORTAL_DOCS_LINKS_FILE", str(tmp_path / "links.json"))
+        monkeypatch.setenv("PORTAL_SDKS_FILE", str(tmp_path / "sdks.json"))
+        settings = Settings(env="test")
+        assert settings.docs_links_file == tmp_path / "links.json"
+        assert settings.sdks_file == tmp_path / "sdks.json"
