@@ -121,6 +121,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:g} h"
 
 
+def _about(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{round(seconds / 3600, 1):g} h"
+
+
 def _size(limit: int) -> str:
     mib = 1024 * 1024
     if limit >= mib and limit % mib == 0:
@@ -153,7 +161,8 @@ def scope_presets(facts: DocsFacts) -> str:
             if preset.suggested_expiry_days
             else ""
         )
-        lines.append(f"- **{preset.name}**: {preset.description}{expiry} Scopes: {scopes}.")
+        text = preset.description.rstrip(".")
+        lines.append(f"- **{preset.name}**: {text}.{expiry} Scopes: {scopes}.")
     return "\n".join(lines) or "No presets are configured."
 
 
@@ -217,7 +226,7 @@ def retry_schedule(facts: DocsFacts) -> str:
     for n, wait in enumerate(facts.retry_schedule_seconds, start=1):
         total += wait
         when = "at once" if n == 1 else f"{_duration(wait)} after attempt {n - 1} failed"
-        rows.append(f"  | {n} | {when} | {_duration(total) if total else '0 s'} |")
+        rows.append(f"  | {n} | {when} | {_about(total)} |")
     head = ["  | attempt | sent | after the event (about) |", "  |---|---|---|"]
     return "\n".join([*head, *rows])
 
