@@ -118,6 +118,8 @@ SPECS = {
     "a11y.spec.ts",
     "analytics.spec.ts",
     "reference.spec.ts",
+    "collections-docs.spec.ts",
+    "audit.spec.ts",
 }
 
 

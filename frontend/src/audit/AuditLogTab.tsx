@@ -94,11 +94,6 @@ function EventDetail({ event, onClose }: { event: AuditEvent; onClose: () => voi
       </dl>
       <p className="label">Details</p>
       <pre className="json-block">{JSON.stringify(event.details, null, 2)}</pre>
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Close
-        </button>
-      </div>
     </Modal>
   );
 }
