@@ -3,9 +3,18 @@
 // event, its details open, and an NDJSON export of the filtered events becomes COMPLETED; its signed
 // link downloads lines that carry the event and its chain digest.
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, selectEntity, test } from './support';
 
 const EXPORT_TIMEOUT_MS = 30_000;
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
 
 test('filters audit events, shows one, and exports them as NDJSON', async ({ page }) => {
   const { token, entityId } = await apiSession();
@@ -32,6 +41,7 @@ test('filters audit events, shows one, and exports them as NDJSON', async ({ pag
     await expect(page).toHaveURL(/[?&]action=collection\.\*/);
     await expect(events.getByText('collection.link_created').first()).toBeVisible();
     await expect(events.locator('tbody tr').filter({ hasNotText: 'collection.' })).toHaveCount(0);
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   await test.step('open an event', async () => {
@@ -39,6 +49,7 @@ test('filters audit events, shows one, and exports them as NDJSON', async ({ pag
     const dialog = page.getByRole('dialog', { name: 'Audit event' });
     await expect(dialog.getByTestId('audit-event-detail')).toContainText('collection.link_created');
     await expect(dialog.getByTestId('audit-event-detail')).toContainText('Chain digest');
+    expect(await seriousViolations(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 

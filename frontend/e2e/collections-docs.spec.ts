@@ -5,9 +5,18 @@
 // a key is reference.spec.ts); a guide renders in the portal and its URL reopens it. SDKs: a
 // snippet's copy button puts a snippet reading $API_KEY on the clipboard.
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { env, expect, expectInPanel, openPortal, selectEntity, test } from './support';
 
 const KEY_SHAPE = /[a-z]{2,8}_(live|test)_[a-z0-9]+_[A-Za-z0-9]{20,}/;
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
 
 test('downloads the Postman collection and an environment without a key', async ({ page }) => {
   await openPortal(page);
@@ -20,6 +29,7 @@ test('downloads the Postman collection and an environment without a key', async 
     await expectInPanel(panel, panel.getByTestId('key-advice'), 'the key advice');
     await expect(panel.getByTestId('key-advice')).toContainText('Paste the API key separately from a secure source');
     await expect(panel.getByText('--env-var api_key=$API_KEY').first()).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   let entityId = '';
@@ -82,6 +92,7 @@ test('the Docs tab opens the API reference and renders a guide; the SDKs tab cop
     await expect(guide).toContainText('rate_limited');
     await page.reload();
     await expect(panel.locator('article[data-guide="errors"]').getByRole('table').first()).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   await test.step('SDKs: the listing and a curl snippet copied with $API_KEY', async () => {
@@ -99,5 +110,6 @@ test('the Docs tab opens the API reference and renders a guide; the SDKs tab cop
     await panel.getByRole('radio', { name: 'Python (httpx)' }).click();
     await expect(page).toHaveURL(/[?&]lang=python/);
     await expect(whoami.locator('pre')).toContainText('httpx');
+    expect(await seriousViolations(page)).toEqual([]);
   });
 });

@@ -93,7 +93,7 @@ function EventDetail({ event, onClose }: { event: AuditEvent; onClose: () => voi
         ))}
       </dl>
       <p className="label">Details</p>
-      <pre className="json-block">{JSON.stringify(event.details, null, 2)}</pre>
+      <pre className="json-block" tabIndex={0}>{JSON.stringify(event.details, null, 2)}</pre>
     </Modal>
   );
 }

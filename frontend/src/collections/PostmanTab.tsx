@@ -22,7 +22,7 @@ function CommandLine({ tool, command }: { tool: string; command: string }) {
   return (
     <div className="command-line">
       <p className="label">{tool}</p>
-      <pre>
+      <pre tabIndex={0}>
         <code ref={ref}>{command}</code>
       </pre>
       <button type="button" className="button small" onClick={() => void copy()} aria-label={`Copy the ${tool} command`}>

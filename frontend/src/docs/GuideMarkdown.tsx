@@ -23,6 +23,8 @@ export function GuideMarkdown({ markdown, guideHref }: { markdown: string; guide
       );
     },
     img: ({ alt }) => <span>{alt}</span>,
+    // Code blocks scroll sideways: focusable, so the keyboard can scroll them too.
+    pre: ({ children }) => <pre tabIndex={0}>{children}</pre>,
   };
   return (
     <div className="markdown">

@@ -18,7 +18,7 @@ function CopyBlock({ value, label }: { value: string; label: string }) {
   const { status, copy, ref } = useCopyToClipboard<HTMLElement>(value);
   return (
     <div className="snippet">
-      <pre>
+      <pre tabIndex={0}>
         <code ref={ref}>{value}</code>
       </pre>
       <button type="button" className="button small" onClick={() => void copy()} aria-label={label}>
