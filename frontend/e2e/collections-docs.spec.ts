@@ -1,4 +1,5 @@
-// Settings › Developers › Postman, Docs and SDKs. Postman: the collection and its environment
+// Settings › Developers › Postman, Docs and SDKs. Postman: the collection and its environment (and
+// the Bruno zips and the Insomnia YAML)
 // download from the portal (signed link, the session's cookie) for the page's mode; the environment
 // holds base_url and entity_id and an EMPTY secret api_key, and no file holds anything shaped like a
 // key. Docs: the API reference opens in a new tab and renders /v1/openapi.json (the try-it run with
@@ -61,6 +62,28 @@ test('downloads the Postman collection and an environment without a key', async 
     entityId = byKey.entity_id?.value ?? '';
     expect(entityId).toBeTruthy();
     expect(page.url()).toContain(encodeURIComponent(entityId));
+  });
+
+  await test.step('Bruno (both layouts) and Insomnia download too, with no key in them', async () => {
+    for (const [title, name] of [
+      ['Bruno (OpenCollection)', /\.zip$/],
+      ['Bruno (classic .bru)', /\.zip$/],
+      ['Insomnia', /\.ya?ml$/],
+    ] as const) {
+      const downloading = page.waitForEvent('download');
+      await panel.getByRole('button', { name: `Download ${title}` }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toMatch(name);
+      const bytes = readFileSync((await download.path())!);
+      expect(bytes.length).toBeGreaterThan(100);
+      if (title === 'Insomnia') {
+        const text = bytes.toString('utf8');
+        expect(text).toContain('collection.insomnia.rest/5.0');
+        expect(text).not.toMatch(KEY_SHAPE);
+      } else {
+        expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+      }
+    }
   });
 });
 
