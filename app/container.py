@@ -27,6 +27,9 @@ from app.auth.throttle import (
 from app.clock import Clock, SystemClock
 from app.collection.service import CollectionService
 from app.db import Database
+from app.docs.config import DocsConfigError
+from app.docs.guides import DocsFacts, EventTypeFact, PresetFact, ScopeFact
+from app.docs.service import DocsService
 from app.net import IPNetwork, parse_networks
 from app.pubsub import PubSub, make_pubsub
 from app.request_log.exports import ExportService
@@ -40,6 +43,7 @@ from app.tenancy.service import TenancyService
 from app.uow import UnitOfWorkFactory
 from app.webhook.catalog import CatalogError, WebhookCatalog
 from app.webhook.outbox import WebhookOutbox
+from app.webhook.retry import SCHEDULE as WEBHOOK_RETRY_SCHEDULE
 from app.webhook.secrets import SecretBox
 from app.webhook.service import WebhookService
 from app.webhook.wake import DeliveryWake
@@ -125,6 +129,43 @@ class Container:
             SecretBox(self.secret),
             self.webhook_outbox,
             self.webhook_wake,
+        )
+        try:
+            self.docs = DocsService(
+                self.docs_facts(),
+                links_file=settings.docs_links_file,
+                sdks_file=settings.sdks_file,
+            )
+        except DocsConfigError as exc:
+            raise SettingsError(f"PORTAL_DOCS_LINKS_FILE / PORTAL_SDKS_FILE: {exc}") from None
+
+    def docs_facts(self) -> DocsFacts:
+        """What the concept guides state about this deployment."""
+        settings = self.settings
+        return DocsFacts(
+            public_url=settings.public_url,
+            key_prefix=settings.key_prefix,
+            scopes=tuple(
+                ScopeFact(s.name, s.resource, s.access, s.description)
+                for s in self.catalog.scopes.values()
+            ),
+            implies=dict(self.catalog.implies),
+            presets=tuple(
+                PresetFact(p.name, p.description, p.scopes, p.suggested_expiry_days)
+                for p in self.catalog.presets()
+            ),
+            event_types=tuple(
+                EventTypeFact(t.type, t.family, t.description)
+                for family in self.webhook_catalog.families
+                for t in family.event_types
+            ),
+            retry_schedule_seconds=WEBHOOK_RETRY_SCHEDULE,
+            rate_limit_per_second=settings.rate_limit_per_second,
+            rate_limit_burst=settings.rate_limit_burst,
+            anonymous_rate_limit_per_second=settings.anonymous_rate_limit_per_second,
+            anonymous_rate_limit_burst=settings.anonymous_rate_limit_burst,
+            api_max_body_bytes=settings.api_max_body_bytes,
+            webhook_timeout_seconds=settings.webhook_timeout_seconds,
         )
 
     async def start(self) -> None:

@@ -17,6 +17,34 @@ PLACEHOLDER_PAGE = """<!doctype html><title>Portico</title>
 GraphiQL is at <a href="/graphql">/graphql</a>.</p>"""
 
 
+REFERENCE_NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>API reference</title></head><body>
+<h1>The API reference is not built</h1>
+<p>It is bundled with the portal frontend. Build it with <code>make install</code>
+(or <code>npm ci &amp;&amp; npm run build</code> in <code>frontend/</code>), then reload.</p>
+<p>The OpenAPI document itself is at <a href="/v1/openapi.json">/v1/openapi.json</a>.</p>
+</body></html>
+"""
+REFERENCE_PATH = "/docs/reference"
+
+
+def reference_route(page: Path | None = None) -> Route:
+    """The interactive API reference (frontend/reference.html: Swagger UI, bundled) rendering
+    ``/v1/openapi.json``. Public like the document: it holds no data, and the key a developer
+    pastes into Authorize stays in the page's memory."""
+    built = page or FRONTEND_DIST / "reference.html"
+
+    async def reference(request: Request) -> Response:
+        headers = {"Cache-Control": "no-cache"}
+        try:
+            html = built.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return HTMLResponse(REFERENCE_NOT_BUILT, status_code=503, headers=headers)
+        return HTMLResponse(html, headers=headers)
+
+    return Route(REFERENCE_PATH, reference, methods=["GET"])
+
+
 def frontend_route() -> Route | Mount:
     index = FRONTEND_DIST / "index.html"
     if not index.exists():

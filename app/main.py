@@ -11,11 +11,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from app.api.app import AnyPathMount, build_internal, build_v1
+from app.api.app import AnyPathMount, build_internal, build_v1, openapi_for
 from app.api.downloads import audit_download_route, collection_download_route, download_route
 from app.api.ops import ops_routes
 from app.container import Container
-from app.frontend import frontend_route
+from app.frontend import frontend_route, reference_route
 from app.gql.view import PortalGraphQL
 from app.http_edge import BodyLimitMiddleware, BodyLimits, SecurityHeadersMiddleware
 from app.migrate import upgrade_to_head
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             await container.close()
             logger.info("portal stopped")
 
-    graphql = PortalGraphQL(container)
+    graphql = PortalGraphQL(container, lambda: openapi_for(settings))
     # /v1 first: the data plane's requests match at once (no other route starts with /v1)
     routes: list[BaseRoute] = [
         AnyPathMount("/v1", app=build_v1(container)),
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         download_route(container),
         collection_download_route(container),
         audit_download_route(container),
+        reference_route(),
         *build_internal(container),
     ]
     routes.append(frontend_route())

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     scope_catalog_file: Path | None = None
     webhook_event_catalog_file: Path | None = None  # JSON; default: app/webhook/catalog.py
+    # Docs tab links and SDK listing (JSON files; default: the built-in reference and guides,
+    # and the honest SDK listing of app/docs/config.py)
+    docs_links_file: Path | None = None
+    sdks_file: Path | None = None
     api_key_expiry_required: bool = False
     api_key_max_lifetime_days: int | None = Field(default=None, ge=1, le=3650)
     api_key_cache_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
 from app.api.errors import ApiError, error_response
 from app.api.middleware import ApiKeyMiddleware
+from app.api.openapi import openapi_document
 from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
 from app.container import Container
@@ -72,6 +73,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         exc.status_code, str(exc.detail)
     )
     return error_response(exc.status_code, code, message, _request_id(request))
+
+
+def openapi_for(settings: Settings) -> dict[str, Any]:
+    """``/v1/openapi.json`` as this server serves it (every route registered)."""
+    return openapi_document(api, f"{settings.public_url}/v1")
 
 
 def build_v1(container: Container) -> ASGIApp:

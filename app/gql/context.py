@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -25,6 +25,7 @@ from app.audit.exports import AuditExportService
 from app.audit.service import AuditService
 from app.auth.service import AuthService, RequestInfo
 from app.collection.service import CollectionService
+from app.docs.service import DocsService
 from app.errors import Unauthenticated
 from app.models import ApiKey, CustomRole, Entity, Organization, User
 from app.request_log.analytics import Totals
@@ -64,6 +65,8 @@ class Services:
     collections: CollectionService
     tail: TailBroker
     webhooks: WebhookService
+    docs: DocsService
+    openapi: Callable[[], dict[str, Any]]  # /v1/openapi.json as this server serves it
 
 
 def _loader(fetch: object) -> DataLoader[str, object]:

@@ -31,6 +31,7 @@ from app.gql.api_key.mutations import ApiKeyMutation
 from app.gql.audit import AuditEntity, AuditExportMutation, AuditQuery
 from app.gql.auth import AuthMutation, AuthQuery, AuthViewer
 from app.gql.collection import CollectionMutation
+from app.gql.docs import DocsQuery
 from app.gql.entity import EntityBase
 from app.gql.extensions import (
     CsrfGuard,
@@ -87,7 +88,9 @@ VIEWER_PARTS = (TenancyViewer, AuthViewer)
 Entity = extend("Entity", EntityBase, ENTITY_PARTS)
 Viewer = extend("Viewer", ViewerBase, VIEWER_PARTS)
 
-Query = merge_types("Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery, WebhookQuery))
+Query = merge_types(
+    "Query", (AuthQuery, TenancyQuery, ApiKeyQuery, AuditQuery, WebhookQuery, DocsQuery)
+)
 Mutation = merge_types(
     "Mutation",
     (

@@ -3,7 +3,9 @@ each WebSocket operation, see app/gql/websocket.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -32,7 +34,7 @@ GRAPHIQL_NOT_BUILT = """<!doctype html>
 """
 
 
-def services_of(container: Container) -> Services:
+def services_of(container: Container, openapi: Callable[[], dict[str, Any]]) -> Services:
     """The services resolvers may call, by name (never the container itself)."""
     return Services(
         settings=container.settings,
@@ -47,6 +49,8 @@ def services_of(container: Container) -> Services:
         collections=container.collections,
         tail=container.tail,
         webhooks=container.webhooks,
+        docs=container.docs,
+        openapi=openapi,
     )
 
 
@@ -55,10 +59,16 @@ class PortalGraphQL(SafeJsonGraphQL):  # GraphQL[Context, None] with safe JSON b
     graphql_transport_ws_handler_class = SessionCheckedTransportWSHandler
     graphql_ws_handler_class = SessionCheckedGraphQLWSHandler
 
-    def __init__(self, container: Container, graphiql_page: Path | None = None) -> None:
+    def __init__(
+        self,
+        container: Container,
+        openapi: Callable[[], dict[str, Any]],
+        graphiql_page: Path | None = None,
+    ) -> None:
+        """``openapi``: the /v1 document (the entry point passes it: adapters are independent)."""
         super().__init__(schema_for(container.settings))
         self.container = container  # for reading the session of a request
-        self.services = services_of(container)
+        self.services = services_of(container, openapi)
         self.graphiql_page = graphiql_page or GRAPHIQL_PAGE
 
     async def render_graphql_ide(self, request: Request) -> Response:

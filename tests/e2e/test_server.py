@@ -118,6 +118,9 @@ SPECS = {
     "a11y.spec.ts",
     "analytics.spec.ts",
     "custom-role.spec.ts",
+    "reference.spec.ts",
+    "collections-docs.spec.ts",
+    "audit.spec.ts",
 }
 
 
@@ -128,7 +131,7 @@ def run_playwright(server: Server, tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is required in CI (apt-get install -y chromium)")
         pytest.skip("chromium is not installed: apt-get install -y chromium")
-    for built in ("index.html", "graphiql.html"):
+    for built in ("index.html", "graphiql.html", "reference.html"):
         assert (FRONTEND / "dist" / built).exists(), "run `make install` first"
     assert PLAYWRIGHT.exists(), "run `make install` first (frontend/node_modules)"
     output = tmp_path / "playwright"

@@ -209,6 +209,11 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
     "Query.apiKeyPolicy": ("{ apiKeyPolicy { expiryRequired } }", lambda w: {}),
     "Query.scopeCatalog": ("{ scopeCatalog { resource scopes { name } } }", lambda w: {}),
     "Query.scopePresets": ("{ scopePresets { id scopes } }", lambda w: {}),
+    "Query.docGuides": ("{ docGuides { slug } }", lambda w: {}),
+    "Query.docGuide": ('{ docGuide(slug: "errors") { slug } }', lambda w: {}),
+    "Query.docLinks": ("{ docLinks { url } }", lambda w: {}),
+    "Query.sdks": ("{ sdks { language } }", lambda w: {}),
+    "Query.apiOperations": ("{ apiOperations { operationId } }", lambda w: {}),
     "Entity.apiKeys": (ENTITY_FIELD.format(field="apiKeys { edges { node { id } } }"), _entity),
     "Entity.apiKey": (
         "query($id: ID!, $k: ID!) { entity(id: $id) { apiKey(id: $k) { id } } }",

@@ -5,6 +5,10 @@ import { ApiKeysTab } from '../keys/ApiKeysTab';
 import { LogsTab } from '../logs/LogsTab';
 import { AnalyticsTab } from '../analytics/AnalyticsTab';
 import { WebhooksTab } from '../webhooks/WebhooksTab';
+import { PostmanTab } from '../collections/PostmanTab';
+import { AuditLogTab } from '../audit/AuditLogTab';
+import { DocsTab } from '../docs/DocsTab';
+import { SdksTab } from '../docs/SdksTab';
 import { gqlRequest } from '../shared/api/client';
 import { DevelopersAccessDocument, type Role } from '../gql/graphql';
 import { roleLabel, useViewer } from '../auth/viewer';
@@ -225,6 +229,14 @@ export function DevelopersSettings() {
           <LogsTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'analytics' ? (
           <AnalyticsTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'postman' ? (
+          <PostmanTab key={entity.id} entityId={entity.id} entityCode={entity.code} />
+        ) : active.id === 'audit-log' ? (
+          <AuditLogTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'docs' ? (
+          <DocsTab />
+        ) : active.id === 'sdks' ? (
+          <SdksTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'settings' ? (
           <EntitySettingsTab key={entity.id} entityId={entity.id} role={role} onChanged={reloadAccess} />
         ) : (

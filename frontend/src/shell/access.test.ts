@@ -17,11 +17,34 @@ describe('developer access', () => {
   it('offers admins every tab, API keys first', () => {
     const access = developersAccess({ role: 'ADMIN', permissions: ALL, apiAccessEnabled: true });
     expect(access.status).toBe('open');
-    expect(ids(access.tabs)).toEqual(['api-keys', 'webhooks', 'logs', 'analytics', 'audit-log', 'team', 'settings']);
+    expect(ids(access.tabs)).toEqual([
+      'api-keys',
+      'webhooks',
+      'postman',
+      'logs',
+      'analytics',
+      'docs',
+      'sdks',
+      'audit-log',
+      'team',
+      'settings',
+    ]);
   });
 
   it('offers a custom role only the tabs its permissions open', () => {
-    expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['logs.read', 'analytics.read'] }))).toEqual(['logs', 'analytics']);
+    expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['logs.read', 'analytics.read'] }))).toEqual([
+      'logs',
+      'analytics',
+      'docs',
+      'sdks',
+    ]);
+    expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['audit.read'] }))).toEqual(['docs', 'sdks', 'audit-log']);
+    expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['api_keys.manage'] }))).toEqual(['api-keys', 'postman', 'docs', 'sdks']);
+  });
+
+  it('offers the reading tabs (Docs, SDKs) to no one outside the Developers page', () => {
+    expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['members.manage'] }))).toEqual(['team']);
+    expect(ids(usableTabs({ role: 'STAFF', permissions: [] }))).toEqual([]);
   });
 
   it('hides the page from staff whatever the API access', () => {

@@ -36,7 +36,11 @@ export function hasDeveloperRole(access: Pick<ViewerAccess, 'role' | 'permission
 /** The tabs the viewer can use, in page order. */
 export function usableTabs(access: Pick<ViewerAccess, 'role' | 'permissions'>): TabDef[] {
   return TABS.filter((tab) =>
-    tab.requires === 'ADMIN_ONLY' ? isOwnerOrAdmin(access.role) : access.permissions.includes(tab.requires),
+    tab.requires === 'ADMIN_ONLY'
+      ? isOwnerOrAdmin(access.role)
+      : tab.requires === 'ANY_DEVELOPER'
+        ? hasDeveloperRole(access)
+        : access.permissions.includes(tab.requires),
   );
 }
 

@@ -3,8 +3,11 @@
 // The page's Test/Live mode (`mode=test|live`) is always in the URL and carries over when switching
 // tab or entity; `/admin/entities` is the site admins' entity search.
 
-/** A permission that opens a tab; `ADMIN_ONLY` tabs are for owners and admins. */
-export type TabRequirement = string | 'ADMIN_ONLY';
+/**
+ * A permission that opens a tab; `ADMIN_ONLY` tabs are for owners and admins; `ANY_DEVELOPER` tabs
+ * (reading material) for everyone who may open the Developers page.
+ */
+export type TabRequirement = string | 'ADMIN_ONLY' | 'ANY_DEVELOPER';
 
 export interface TabDef {
   id: string;
@@ -18,9 +21,12 @@ export interface TabDef {
 export const TABS: readonly TabDef[] = [
   { id: 'api-keys', label: 'API keys', placeholder: false, requires: 'api_keys.manage' },
   { id: 'webhooks', label: 'Webhooks', placeholder: false, requires: 'webhooks.manage' },
+  { id: 'postman', label: 'Postman', placeholder: false, requires: 'api_keys.manage' },
   { id: 'logs', label: 'Logs', placeholder: false, requires: 'logs.read' },
   { id: 'analytics', label: 'Analytics', placeholder: false, requires: 'analytics.read' },
-  { id: 'audit-log', label: 'Audit log', placeholder: true, requires: 'audit.read' },
+  { id: 'docs', label: 'Docs', placeholder: false, requires: 'ANY_DEVELOPER' },
+  { id: 'sdks', label: 'SDKs', placeholder: false, requires: 'ANY_DEVELOPER' },
+  { id: 'audit-log', label: 'Audit log', placeholder: false, requires: 'audit.read' },
   { id: 'team', label: 'Team', placeholder: false, requires: 'members.manage' },
   { id: 'settings', label: 'Entity settings', placeholder: false, requires: 'ADMIN_ONLY' },
 ];
