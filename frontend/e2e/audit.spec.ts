@@ -71,4 +71,11 @@ test('filters audit events, shows one, and exports them as NDJSON', async ({ pag
     expect(event.digest).toBeTruthy();
     expect(lines.every((l) => !l.action || l.action.startsWith('collection.'))).toBe(true);
   });
+
+  await test.step('390 px wide: the tab does not scroll sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(events).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, 'the Audit log tab scrolls sideways at 390 px').toBeLessThanOrEqual(1);
+  });
 });

@@ -135,4 +135,18 @@ test('the Docs tab opens the API reference and renders a guide; the SDKs tab cop
     await expect(whoami.locator('pre')).toContainText('httpx');
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  await test.step('390 px wide: the Postman, Docs and SDKs tabs do not scroll sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [tab, target] of [
+      ['Postman', panel.getByTestId('key-advice')],
+      ['Docs', panel.getByRole('navigation', { name: 'Docs' })],
+      ['SDKs', panel.locator('[data-sdk]').first()],
+    ] as const) {
+      await page.getByRole('tab', { name: tab, exact: true }).click();
+      await expectInPanel(panel, target, `the ${tab} tab`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `the ${tab} tab scrolls sideways at 390 px`).toBeLessThanOrEqual(1);
+    }
+  });
 });

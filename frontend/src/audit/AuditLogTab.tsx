@@ -1,35 +1,59 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type FormEvent,
+} from "react";
 import {
   CreateAuditExportDocument,
   EntityAuditEventsDocument,
   type AuditEventFieldsFragment,
   type ExportFormat,
-} from '../gql/graphql';
-import { errorMessage, gqlRequest } from '../shared/api/client';
-import { formatBytes, formatDateTime, formatNumber } from '../shared/format';
-import { Modal } from '../shared/ui/Modal';
-import { useSearchState } from '../shared/url/useSearchState';
-import { AUDIT_SPEC, PAGE_SIZE, actorKind, filterProblem, toEventFilter, toExportInput, type AuditFilterValues } from './filters';
-import { useAuditExports, type AuditExport } from './useAuditExports';
-import './audit.css';
+} from "../gql/graphql";
+import { errorMessage, gqlRequest } from "../shared/api/client";
+import { formatBytes, formatDateTime, formatNumber } from "../shared/format";
+import { Modal } from "../shared/ui/Modal";
+import { useSearchState } from "../shared/url/useSearchState";
+import {
+  AUDIT_SPEC,
+  PAGE_SIZE,
+  actorKind,
+  filterProblem,
+  toEventFilter,
+  toExportInput,
+  type AuditFilterValues,
+} from "./filters";
+import { useAuditExports, type AuditExport } from "./useAuditExports";
+import "./audit.css";
 
 type AuditEvent = AuditEventFieldsFragment;
 
 type EventsState =
-  | { status: 'loading' }
-  | { status: 'error'; message: string }
-  | { status: 'ready'; events: AuditEvent[]; endCursor: string | null; hasNextPage: boolean; loadingMore: boolean };
+  | { status: "loading" }
+  | { status: "error"; message: string }
+  | {
+      status: "ready";
+      events: AuditEvent[];
+      endCursor: string | null;
+      hasNextPage: boolean;
+      loadingMore: boolean;
+    };
 
 function useAuditEvents(entityId: string, values: AuditFilterValues) {
-  const [state, setState] = useState<EventsState>({ status: 'loading' });
+  const [state, setState] = useState<EventsState>({ status: "loading" });
   const seq = useRef(0);
   const problem = filterProblem(values);
 
   const load = useCallback(
     async (after: string | null) => {
       const mine = ++seq.current;
-      if (after === null) setState({ status: 'loading' });
-      else setState((s) => (s.status === 'ready' ? { ...s, loadingMore: true } : s));
+      if (after === null) setState({ status: "loading" });
+      else
+        setState((s) =>
+          s.status === "ready" ? { ...s, loadingMore: true } : s,
+        );
       try {
         const data = await gqlRequest(EntityAuditEventsDocument, {
           id: entityId,
@@ -41,14 +65,18 @@ function useAuditEvents(entityId: string, values: AuditFilterValues) {
         const conn = data.entity.auditEvents;
         const page = conn.edges.map((e) => e.node);
         setState((s) => ({
-          status: 'ready',
-          events: after !== null && s.status === 'ready' ? [...s.events, ...page] : page,
+          status: "ready",
+          events:
+            after !== null && s.status === "ready"
+              ? [...s.events, ...page]
+              : page,
           endCursor: conn.pageInfo.endCursor,
           hasNextPage: conn.pageInfo.hasNextPage,
           loadingMore: false,
         }));
       } catch (err) {
-        if (mine === seq.current) setState({ status: 'error', message: errorMessage(err) });
+        if (mine === seq.current)
+          setState({ status: "error", message: errorMessage(err) });
       }
     },
     [entityId, values],
@@ -66,21 +94,30 @@ function useAuditEvents(entityId: string, values: AuditFilterValues) {
 }
 
 function actorLabel(e: AuditEvent): string {
-  const who = e.actorEmail ?? e.actorId ?? 'system';
+  const who = e.actorEmail ?? e.actorId ?? "system";
   return e.impersonatorEmail ? `${who} (by ${e.impersonatorEmail})` : who;
 }
 
-function EventDetail({ event, onClose }: { event: AuditEvent; onClose: () => void }) {
+function EventDetail({
+  event,
+  onClose,
+}: {
+  event: AuditEvent;
+  onClose: () => void;
+}) {
   const rows: [string, string][] = [
-    ['Action', event.action],
-    ['Time', formatDateTime(event.createdAt)],
-    ['Actor', actorLabel(event)],
-    ['Actor id', event.actorId ?? '—'],
-    ['Target', event.targetType ? `${event.targetType} ${event.targetId ?? ''}` : '—'],
-    ['IP address', event.ip ?? '—'],
-    ['User agent', event.userAgent ?? '—'],
-    ['Sequence', String(event.seq)],
-    ['Chain digest', event.digest],
+    ["Action", event.action],
+    ["Time", formatDateTime(event.createdAt)],
+    ["Actor", actorLabel(event)],
+    ["Actor id", event.actorId ?? "—"],
+    [
+      "Target",
+      event.targetType ? `${event.targetType} ${event.targetId ?? ""}` : "—",
+    ],
+    ["IP address", event.ip ?? "—"],
+    ["User agent", event.userAgent ?? "—"],
+    ["Sequence", String(event.seq)],
+    ["Chain digest", event.digest],
   ];
   return (
     <Modal title="Audit event" onClose={onClose}>
@@ -88,17 +125,27 @@ function EventDetail({ event, onClose }: { event: AuditEvent; onClose: () => voi
         {rows.map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
-            <dd className={k === 'Chain digest' ? 'code wrap' : undefined}>{v}</dd>
+            <dd className={k === "Chain digest" ? "code wrap" : undefined}>
+              {v}
+            </dd>
           </div>
         ))}
       </dl>
       <p className="label">Details</p>
-      <pre className="json-block" tabIndex={0}>{JSON.stringify(event.details, null, 2)}</pre>
+      <pre className="json-block" tabIndex={0}>
+        {JSON.stringify(event.details, null, 2)}
+      </pre>
     </Modal>
   );
 }
 
-function FilterBar({ values, update }: { values: AuditFilterValues; update: (p: Partial<AuditFilterValues>) => void }) {
+function FilterBar({
+  values,
+  update,
+}: {
+  values: AuditFilterValues;
+  update: (p: Partial<AuditFilterValues>) => void;
+}) {
   const uid = useId();
   const [draft, setDraft] = useState(values);
   useEffect(() => setDraft(values), [values]);
@@ -106,7 +153,12 @@ function FilterBar({ values, update }: { values: AuditFilterValues; update: (p: 
     event.preventDefault();
     update(draft);
   }
-  const field = (key: keyof AuditFilterValues, label: string, type: string, placeholder?: string) => (
+  const field = (
+    key: keyof AuditFilterValues,
+    label: string,
+    type: string,
+    placeholder?: string,
+  ) => (
     <label className="field" htmlFor={`${uid}-${key}`}>
       <span className="label">{label}</span>
       <input
@@ -120,11 +172,16 @@ function FilterBar({ values, update }: { values: AuditFilterValues; update: (p: 
     </label>
   );
   return (
-    <form className="audit-filters" role="search" aria-label="Audit log filters" onSubmit={submit}>
-      {field('action', 'Action', 'text', 'api_key.created or member.*')}
-      {field('actor', 'Actor', 'text', 'email or user id')}
-      {field('from', 'From', 'datetime-local')}
-      {field('to', 'To', 'datetime-local')}
+    <form
+      className="audit-filters"
+      role="search"
+      aria-label="Audit log filters"
+      onSubmit={submit}
+    >
+      {field("action", "Action", "text", "api_key.created or member.*")}
+      {field("actor", "Actor", "text", "email or user id")}
+      {field("from", "From", "datetime-local")}
+      {field("to", "To", "datetime-local")}
       <div className="filter-actions">
         <button type="submit" className="button primary">
           Apply
@@ -132,7 +189,7 @@ function FilterBar({ values, update }: { values: AuditFilterValues; update: (p: 
         <button
           type="button"
           className="button"
-          onClick={() => update({ action: '', actor: '', from: '', to: '' })}
+          onClick={() => update({ action: "", actor: "", from: "", to: "" })}
         >
           Clear
         </button>
@@ -153,7 +210,7 @@ function ExportDialog({
   onClose: () => void;
 }) {
   const uid = useId();
-  const [format, setFormat] = useState<ExportFormat>('NDJSON');
+  const [format, setFormat] = useState<ExportFormat>("NDJSON");
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const input = toExportInput(entityId, values, format);
@@ -163,7 +220,9 @@ function ExportDialog({
     setSubmitting(true);
     setError(null);
     try {
-      const data = await gqlRequest(CreateAuditExportDocument, { input: toExportInput(entityId, values, format) });
+      const data = await gqlRequest(CreateAuditExportDocument, {
+        input: toExportInput(entityId, values, format),
+      });
       onCreated(data.createAuditExport.auditExport);
     } catch (err) {
       setError(errorMessage(err));
@@ -172,17 +231,28 @@ function ExportDialog({
   }
 
   const formats: { value: ExportFormat; desc: string }[] = [
-    { value: 'NDJSON', desc: 'One event per line with its chain digest: verifies offline.' },
-    { value: 'CSV', desc: 'For spreadsheets (formula-safe).' },
+    {
+      value: "NDJSON",
+      desc: "One event per line with its chain digest: verifies offline.",
+    },
+    { value: "CSV", desc: "For spreadsheets (formula-safe)." },
   ];
   return (
-    <Modal title="Export audit events" onClose={submitting ? undefined : onClose}>
+    <Modal
+      title="Export audit events"
+      onClose={submitting ? undefined : onClose}
+    >
       <form className="form" onSubmit={(e) => void submit(e)}>
         <fieldset className="fieldset">
           <legend>Format</legend>
           <div className="radio-row">
             {formats.map((f) => (
-              <label key={f.value} className={format === f.value ? 'radio-card selected' : 'radio-card'}>
+              <label
+                key={f.value}
+                className={
+                  format === f.value ? "radio-card selected" : "radio-card"
+                }
+              >
                 <input
                   type="radio"
                   name={`${uid}-format`}
@@ -200,9 +270,10 @@ function ExportDialog({
         </fieldset>
         <p className="hint">
           Events from {formatDateTime(input.from)} to {formatDateTime(input.to)}
-          {input.action ? `, action ${input.action}` : ''}
-          {input.actorId ? `, actor ${input.actorId}` : ''}.
-          {actorKind(values.actor) === 'email' && ' An export filters actors by user id only: this one has every actor.'}
+          {input.action ? `, action ${input.action}` : ""}
+          {input.actorId ? `, actor ${input.actorId}` : ""}.
+          {actorKind(values.actor) === "email" &&
+            " An export filters actors by user id only: this one has every actor."}
         </p>
         {error && (
           <p role="alert" className="alert">
@@ -210,11 +281,20 @@ function ExportDialog({
           </p>
         )}
         <div className="form-actions">
-          <button type="button" className="button" onClick={onClose} disabled={submitting}>
+          <button
+            type="button"
+            className="button"
+            onClick={onClose}
+            disabled={submitting}
+          >
             Cancel
           </button>
-          <button type="submit" className="button primary" disabled={submitting}>
-            {submitting ? 'Starting…' : 'Start export'}
+          <button
+            type="submit"
+            className="button primary"
+            disabled={submitting}
+          >
+            {submitting ? "Starting…" : "Start export"}
           </button>
         </div>
       </form>
@@ -222,7 +302,13 @@ function ExportDialog({
   );
 }
 
-function ExportsList({ exports, polling }: { exports: AuditExport[]; polling: boolean }) {
+function ExportsList({
+  exports,
+  polling,
+}: {
+  exports: AuditExport[];
+  polling: boolean;
+}) {
   if (exports.length === 0) return null;
   return (
     <section className="exports" aria-labelledby="audit-exports-title">
@@ -234,46 +320,62 @@ function ExportsList({ exports, polling }: { exports: AuditExport[]; polling: bo
           </span>
         )}
       </div>
-      <table className="table exports-table" aria-label="Audit exports">
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            <th scope="col">Format</th>
-            <th scope="col">Status</th>
-            <th scope="col">Events</th>
-            <th scope="col">Size</th>
-            <th scope="col">
-              <span className="visually-hidden">Download</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {exports.map((e) => (
-            <tr key={e.id} data-export-id={e.id}>
-              <td>
-                {formatDateTime(e.from)} – {formatDateTime(e.to)}
-                {e.action ? ` · ${e.action}` : ''}
-              </td>
-              <td>{e.format}</td>
-              <td>
-                <span className={`pill export-${e.status.toLowerCase()}`} data-testid="audit-export-status">
-                  {e.status}
-                </span>
-                {e.error && <div className="status-note field-error">{e.error}</div>}
-              </td>
-              <td>{e.status === 'COMPLETED' ? formatNumber(e.rowCount) : '—'}</td>
-              <td>{e.status === 'COMPLETED' ? formatBytes(e.sizeBytes) : '—'}</td>
-              <td className="actions-cell">
-                {e.status === 'COMPLETED' && e.downloadUrl ? (
-                  <a className="button small" href={e.downloadUrl} download data-testid="audit-export-download">
-                    Download {e.format}
-                  </a>
-                ) : null}
-              </td>
+      <div className="table-scroll">
+        <table className="table exports-table" aria-label="Audit exports">
+          <thead>
+            <tr>
+              <th scope="col">Period</th>
+              <th scope="col">Format</th>
+              <th scope="col">Status</th>
+              <th scope="col">Events</th>
+              <th scope="col">Size</th>
+              <th scope="col">
+                <span className="visually-hidden">Download</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {exports.map((e) => (
+              <tr key={e.id} data-export-id={e.id}>
+                <td>
+                  {formatDateTime(e.from)} – {formatDateTime(e.to)}
+                  {e.action ? ` · ${e.action}` : ""}
+                </td>
+                <td>{e.format}</td>
+                <td>
+                  <span
+                    className={`pill export-${e.status.toLowerCase()}`}
+                    data-testid="audit-export-status"
+                  >
+                    {e.status}
+                  </span>
+                  {e.error && (
+                    <div className="status-note field-error">{e.error}</div>
+                  )}
+                </td>
+                <td>
+                  {e.status === "COMPLETED" ? formatNumber(e.rowCount) : "—"}
+                </td>
+                <td>
+                  {e.status === "COMPLETED" ? formatBytes(e.sizeBytes) : "—"}
+                </td>
+                <td className="actions-cell">
+                  {e.status === "COMPLETED" && e.downloadUrl ? (
+                    <a
+                      className="button small"
+                      href={e.downloadUrl}
+                      download
+                      data-testid="audit-export-download"
+                    >
+                      Download {e.format}
+                    </a>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
@@ -291,9 +393,15 @@ export function AuditLogTab({ entityId }: { entityId: string }) {
       <div className="page-head">
         <div>
           <h2>Audit log</h2>
-          <p className="hint">Administrative activity in this entity (both modes), newest first.</p>
+          <p className="hint">
+            Administrative activity in this entity (both modes), newest first.
+          </p>
         </div>
-        <button type="button" className="button" onClick={() => setExporting(true)}>
+        <button
+          type="button"
+          className="button"
+          onClick={() => setExporting(true)}
+        >
           Export
         </button>
       </div>
@@ -303,36 +411,48 @@ export function AuditLogTab({ entityId }: { entityId: string }) {
           {problem}
         </p>
       )}
-      {exportsList.state.status === 'error' && (
+      {exportsList.state.status === "error" && (
         <p role="alert" className="alert">
           Could not load exports: {exportsList.state.message}
         </p>
       )}
-      {exportsList.state.status === 'ready' && (
-        <ExportsList exports={exportsList.state.exports} polling={exportsList.polling} />
+      {exportsList.state.status === "ready" && (
+        <ExportsList
+          exports={exportsList.state.exports}
+          polling={exportsList.polling}
+        />
       )}
       <p className="hint" data-testid="verify-note">
-        An NDJSON export carries each event's chain digest and a signed summary: check it offline with{' '}
-        <span className="code">python3 scripts/verify_audit_export.py EXPORT.ndjson --key-file FILE</span> (the audit
-        chain key from <span className="code">portal audit chain-key</span>, kept as secret as the server secret). It
-        names the first altered, missing or reordered line.
+        An NDJSON export carries each event's chain digest and a signed summary:
+        check it offline with{" "}
+        <span className="code">
+          python3 scripts/verify_audit_export.py EXPORT.ndjson --key-file FILE
+        </span>{" "}
+        (the audit chain key from{" "}
+        <span className="code">portal audit chain-key</span>, kept as secret as
+        the server secret). It names the first altered, missing or reordered
+        line.
       </p>
-      {!problem && state.status === 'loading' && (
+      {!problem && state.status === "loading" && (
         <p className="muted" role="status">
           Loading events…
         </p>
       )}
-      {state.status === 'error' && (
+      {state.status === "error" && (
         <div className="inline-error">
           <p role="alert" className="alert">
             Could not load audit events: {state.message}
           </p>
-          <button type="button" className="button small" onClick={() => void load(null)}>
+          <button
+            type="button"
+            className="button small"
+            onClick={() => void load(null)}
+          >
             Retry
           </button>
         </div>
       )}
-      {!problem && state.status === 'ready' && (
+      {!problem && state.status === "ready" && (
         <>
           {state.events.length === 0 ? (
             <p className="muted" role="status">
@@ -360,7 +480,11 @@ export function AuditLogTab({ entityId }: { entityId: string }) {
                         <span className="code">{e.action}</span>
                       </td>
                       <td>{actorLabel(e)}</td>
-                      <td>{e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}</td>
+                      <td>
+                        {e.targetType
+                          ? `${e.targetType} ${e.targetId ?? ""}`
+                          : "—"}
+                      </td>
                       <td className="actions-cell">
                         <button
                           type="button"
@@ -384,12 +508,14 @@ export function AuditLogTab({ entityId }: { entityId: string }) {
               disabled={state.loadingMore}
               onClick={() => void load(state.endCursor)}
             >
-              {state.loadingMore ? 'Loading…' : 'Load more'}
+              {state.loadingMore ? "Loading…" : "Load more"}
             </button>
           )}
         </>
       )}
-      {selected && <EventDetail event={selected} onClose={() => setSelected(null)} />}
+      {selected && (
+        <EventDetail event={selected} onClose={() => setSelected(null)} />
+      )}
       {exporting && (
         <ExportDialog
           entityId={entityId}
