@@ -116,6 +116,10 @@ test('the Docs tab opens the API reference and renders a guide; the SDKs tab cop
     await page.reload();
     await expect(panel.locator('article[data-guide="errors"]').getByRole('table').first()).toBeVisible();
     expect(await seriousViolations(page)).toEqual([]);
+    // The guide's public URL (docLinks: /docs/guides/<slug>) opens it in the Docs tab too.
+    await page.goto('/docs/guides/webhooks');
+    await expect(page).toHaveURL(/\/developers\/docs\?(.*&)?guide=webhooks/);
+    await expect(panel.locator('article[data-guide="webhooks"]').getByRole('heading', { level: 1 })).toBeVisible();
   });
 
   await test.step('SDKs: the listing and a curl snippet copied with $API_KEY', async () => {

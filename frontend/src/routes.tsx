@@ -4,7 +4,7 @@ import { chooseEntity, readStoredEntityId, storeEntityId, useViewer } from './au
 import { Shell } from './shell/Shell';
 import { DevelopersSettings } from './shell/DevelopersSettings';
 import { AdminEntities } from './shell/AdminEntities';
-import { ADMIN_ENTITIES_PATH, DEFAULT_TAB, isTab, tabPath } from './shell/paths';
+import { ADMIN_ENTITIES_PATH, DEFAULT_MODE, DEFAULT_TAB, isTab, tabPath } from './shell/paths';
 import { useEffect } from 'react';
 
 export const routes: RouteObject[] = [
@@ -25,6 +25,8 @@ export const routes: RouteObject[] = [
           { path: '*', element: <TabRedirect /> },
         ],
       },
+      // A built-in guide's public URL (docLinks): the Docs tab of the viewer's entity shows it.
+      { path: 'docs/guides/:slug', element: <GuideRedirect /> },
       { path: 'admin/entities', element: <AdminPage /> },
       { path: '*', element: <NotFound /> },
     ],
@@ -49,6 +51,16 @@ function Home() {
   }
   const legacyTab = hash.replace(/^#/, '');
   return <Navigate to={tabPath(entityId, isTab(legacyTab) ? legacyTab : DEFAULT_TAB)} replace />;
+}
+
+/** `/docs/guides/:slug`: the guide in the Docs tab of the remembered (or first) entity. */
+function GuideRedirect() {
+  const { viewer } = useViewer();
+  const { slug = '' } = useParams();
+  const entityId = chooseEntity(viewer, null, readStoredEntityId());
+  if (!entityId) return <Navigate to="/" replace />;
+  const search = new URLSearchParams({ mode: DEFAULT_MODE, guide: slug });
+  return <Navigate to={`${tabPath(entityId, 'docs')}?${search.toString()}`} replace />;
 }
 
 /** `/entities/:entityId/…`: the entity must be one the viewer can open, else another one is shown. */
