@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.actor import Actor
 from app.audit.chain import GENESIS, chain_for, event_digest
 from app.audit.filters import AuditFilter
+from app.export_files.repository import ExportChunks, ExportRows
 from app.models import AuditChainHead, AuditEvent, AuditExport, AuditExportChunk
 
 CHUNKS: sa.Table = SQLModel.metadata.tables["audit_export_chunks"]
@@ -185,67 +185,11 @@ class AuditRepository:
             last = rows[-1].seq
 
 
-class AuditExportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, export: AuditExport) -> None:
-        self.session.add(export)
-        await self.session.flush()
-
-    def save(self, export: AuditExport) -> None:
-        """A changed export, written when the transaction commits."""
-        self.session.add(export)
-
-    async def get(self, export_id: str) -> AuditExport | None:
-        return await self.session.get(AuditExport, export_id)
-
-    async def recent(self, entity_id: str, limit: int = 50) -> list[AuditExport]:
-        result = await self.session.exec(
-            select(AuditExport)
-            .where(AuditExport.entity_id == entity_id)
-            .order_by(col(AuditExport.created_at).desc())
-            .limit(limit)
-        )
-        return list(result.all())
-
-    async def claim_next(self, stale_before: datetime) -> AuditExport | None:
-        """The oldest pending export (or one left running since before ``stale_before``),
-        locked for this transaction; replicas skip each other's claims."""
-        query = (
-            select(AuditExport)
-            .where(
-                sa.or_(
-                    col(AuditExport.status) == "PENDING",
-                    sa.and_(
-                        col(AuditExport.status) == "RUNNING",
-                        col(AuditExport.created_at) < stale_before,
-                    ),
-                )
-            )
-            .order_by(col(AuditExport.created_at))
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        return (await self.session.exec(query)).first()
+class AuditExportRepository(ExportRows[AuditExport]):
+    model = AuditExport
 
 
-class AuditExportChunkRepository:
+class AuditExportChunkRepository(ExportChunks):
     """The file of an audit export, one row per chunk, written and read on the engine."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
-
-    async def read(self, export_id: str, seq: int) -> bytes | None:
-        data = await self.connection.scalar(
-            sa.select(CHUNKS.c.data).where(CHUNKS.c.export_id == export_id, CHUNKS.c.seq == seq)
-        )
-        return bytes(data) if data is not None else None
-
-    async def clear(self, export_id: str) -> None:
-        await self.connection.execute(sa.delete(CHUNKS).where(CHUNKS.c.export_id == export_id))
-
-    async def append(self, export_id: str, seq: int, data: bytes) -> None:
-        await self.connection.execute(
-            sa.insert(CHUNKS).values(export_id=export_id, seq=seq, data=data)
-        )
+    table = CHUNKS

@@ -1,0 +1,91 @@
+"""The SQL every kind of export shares (log exports, audit exports): its rows, listed and
+claimed by one runner (``SKIP LOCKED`` on PostgreSQL), and the chunks of the file it produces.
+A domain names its own table through a subclass (``app/request_log/repository/exports.py``,
+``app/audit/repository.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+E = TypeVar("E", bound=SQLModel)
+
+
+class ExportRows(Generic[E]):
+    """Export rows of one model (columns ``entity_id``, ``status``, ``created_at``)."""
+
+    model: type[E]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._table: sa.Table = self.model.__table__  # type: ignore[attr-defined]
+
+    async def add(self, export: E) -> None:
+        self.session.add(export)
+        await self.session.flush()
+
+    def save(self, export: E) -> None:
+        """A changed export, written when the transaction commits."""
+        self.session.add(export)
+
+    async def get(self, export_id: str) -> E | None:
+        return await self.session.get(self.model, export_id)
+
+    async def recent(self, entity_id: str, limit: int = 50) -> list[E]:
+        c = self._table.c
+        result = await self.session.exec(
+            select(self.model)
+            .where(c.entity_id == entity_id)
+            .order_by(c.created_at.desc())
+            .limit(limit)
+        )
+        return list(result.all())
+
+    async def claim_next(self, stale_before: datetime) -> E | None:
+        """The oldest pending export (or one left running since before ``stale_before``),
+        locked for this transaction; replicas skip each other's claims."""
+        c = self._table.c
+        query = (
+            select(self.model)
+            .where(
+                sa.or_(
+                    c.status == "PENDING",
+                    sa.and_(c.status == "RUNNING", c.created_at < stale_before),
+                )
+            )
+            .order_by(c.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.exec(query)).first()
+
+
+class ExportChunks:
+    """The file of an export, one row per chunk of ``table``, written and read on the engine."""
+
+    table: sa.Table
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def read(self, export_id: str, seq: int) -> bytes | None:
+        c = self.table.c
+        data: Any = await self.connection.scalar(
+            sa.select(c.data).where(c.export_id == export_id, c.seq == seq)
+        )
+        return bytes(data) if data is not None else None
+
+    async def clear(self, export_id: str) -> None:
+        await self.connection.execute(
+            sa.delete(self.table).where(self.table.c.export_id == export_id)
+        )
+
+    async def append(self, export_id: str, seq: int, data: bytes) -> None:
+        await self.connection.execute(
+            sa.insert(self.table).values(export_id=export_id, seq=seq, data=data)
+        )
