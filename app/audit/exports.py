@@ -162,19 +162,7 @@ class AuditExportService(ExportJob):
                 target_id=export.id,
                 details={"format": export.format},
             )
-        engine = self.uow.db.engine
-
-        async def chunks() -> AsyncIterator[bytes]:
-            seq = 0
-            while True:
-                async with engine.connect() as connection:
-                    data = await AuditExportChunkRepository(connection).read(export_id, seq)
-                if data is None:
-                    return
-                yield data
-                seq += 1
-
-        return export, chunks()
+        return export, AuditExportChunkRepository.stream(self.uow.db.engine, export_id)
 
     # The background runner (the loop: ExportJob) ------------------------------------------------
 
@@ -197,14 +185,8 @@ class AuditExportService(ExportJob):
 
     async def _write(self, export: AuditExport) -> tuple[int, int]:
         engine = self.uow.db.engine
-
-        async def store(seq: int, data: bytes) -> None:
-            async with engine.begin() as connection:
-                await AuditExportChunkRepository(connection).append(export.id, seq, data)
-
-        async with engine.begin() as connection:
-            await AuditExportChunkRepository(connection).clear(export.id)
-        out = ChunkedFile(store)
+        await AuditExportChunkRepository.reset(engine, export.id)
+        out = ChunkedFile(AuditExportChunkRepository.store(engine, export.id))
         buffer = io.StringIO()
         writer = csv.writer(buffer) if export.format == "CSV" else None
         if writer is not None:

@@ -5,11 +5,12 @@ A domain names its own table through a subclass (``app/request_log/repository/ex
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,3 +90,33 @@ class ExportChunks:
         await self.connection.execute(
             sa.insert(self.table).values(export_id=export_id, seq=seq, data=data)
         )
+
+    # On the engine: one short connection per chunk, so a long download holds no transaction.
+
+    @classmethod
+    async def stream(cls, engine: AsyncEngine, export_id: str) -> AsyncIterator[bytes]:
+        """The file's chunks in order."""
+        seq = 0
+        while True:
+            async with engine.connect() as connection:
+                data = await cls(connection).read(export_id, seq)
+            if data is None:
+                return
+            yield data
+            seq += 1
+
+    @classmethod
+    def store(cls, engine: AsyncEngine, export_id: str) -> Callable[[int, bytes], Awaitable[None]]:
+        """``store(seq, data)`` for ``ChunkedFile``: each chunk in its own transaction."""
+
+        async def append(seq: int, data: bytes) -> None:
+            async with engine.begin() as connection:
+                await cls(connection).append(export_id, seq, data)
+
+        return append
+
+    @classmethod
+    async def reset(cls, engine: AsyncEngine, export_id: str) -> None:
+        """Drop what an earlier (interrupted) run of this export wrote."""
+        async with engine.begin() as connection:
+            await cls(connection).clear(export_id)

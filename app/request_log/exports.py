@@ -172,17 +172,7 @@ class ExportService(ExportJob):
                 details={"format": export.format, "pii": has_pii(export)},
             )
 
-        async def chunks() -> AsyncIterator[bytes]:
-            seq = 0
-            while True:
-                async with self.db.engine.connect() as connection:
-                    data = await ExportChunkRepository(connection).read(export_id, seq)
-                if data is None:
-                    return
-                yield data
-                seq += 1
-
-        return export, chunks()
+        return export, ExportChunkRepository.stream(self.db.engine, export_id)
 
     # The background runner (the loop: ExportJob) ------------------------------------------------
 
@@ -208,19 +198,14 @@ class ExportService(ExportJob):
         pii = bool(spec.pop("pii", False))
         filters = LogFilter(**spec)
 
-        async def store(seq: int, data: bytes) -> None:
-            async with self.db.engine.begin() as connection:
-                await ExportChunkRepository(connection).append(export.id, seq, data)
-
-        out = ChunkedFile(store)
+        out = ChunkedFile(ExportChunkRepository.store(self.db.engine, export.id))
         buffer = io.StringIO()
         writer = csv.writer(buffer) if export.format == "CSV" else None
         if writer is not None:
             writer.writerow(COLUMNS)
         rows = 0
         before: tuple[int, str] | None = None
-        async with self.db.engine.begin() as connection:
-            await ExportChunkRepository(connection).clear(export.id)
+        await ExportChunkRepository.reset(self.db.engine, export.id)
         while True:
             async with self.db.engine.connect() as connection:
                 page = await LogRepository(connection).page(
