@@ -12,9 +12,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.actor import Actor
-from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
-from app.api.openapi import openapi_document
-from app.api.routes import api
+from app.api.app import openapi_for
 from app.collection.service import InvalidLink as CollectionLinkInvalid
 from app.container import Container
 from app.errors import Forbidden, NotFound
@@ -78,16 +76,10 @@ def audit_download_route(container: Container) -> Route:
 
 
 def collection_download_route(container: Container) -> Route:
-    server_url = f"{container.settings.public_url}/v1"
-
     async def download_collection(request: Request) -> Response:
         """A signed collection link (GraphQL ``createCollectionDownload``), for a signed-in
         member of the entity who may manage its keys. Generated from this server's OpenAPI
         document; audited."""
-
-        def _error(status: int, code: str, message: str) -> JSONResponse:
-            return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
         actor = (await authenticate_request(container, request)).actor
         if actor is None:
             return _error(401, "unauthenticated", "Sign in to the portal to download this file")
@@ -96,7 +88,7 @@ def collection_download_route(container: Container) -> Route:
                 actor,
                 request.path_params["entity_id"],
                 dict(request.query_params),
-                openapi_document(api, server_url),
+                openapi_for(container.settings),
             )
         except CollectionLinkInvalid:
             return _error(403, "invalid_link", "This link is invalid or expired")
