@@ -9,7 +9,9 @@ import hmac
 
 from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
+from app.api_key.leaks import LeakIntake
 from app.api_key.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from app.api_key.scanner_keys import ScannerKeyError, ScannerKeys
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.api_key.usage import UsageRecorder
@@ -97,6 +99,11 @@ class Container:
         )
         self.webhook_wake.connect(self.pubsub)  # wakes delivery jobs in other processes
         self.bus = InvalidationBus(self.key_cache, self.pubsub)
+        try:
+            self.scanner_keys = ScannerKeys.load(settings.secret_scanning_keys_file)
+        except ScannerKeyError as exc:
+            raise SettingsError(f"PORTAL_SECRET_SCANNING_KEYS_FILE: {exc}") from None
+        self.leaks = LeakIntake(self.uow, KeyFormat.of(settings), self.key_digest, self.bus)
         self.verifier = KeyVerifier(
             self.db,
             self.catalog,

@@ -68,7 +68,7 @@ class BodyLimits:
             return "graphql", self.graphql
         if path == "/v1" or path.startswith("/v1/"):
             return "api", self.api
-        if path.startswith("/internal/"):
+        if path.startswith("/internal/") or path.startswith("/secret-scanning/"):
             return "internal", self.internal
         return "other", self.other
 

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from app.api.app import AnyPathMount, build_internal, build_v1, openapi_for
 from app.api.downloads import audit_download_route, collection_download_route, download_route
 from app.api.ops import ops_routes
+from app.api.secret_scanning import secret_scanning_route
 from app.container import Container
 from app.frontend import frontend_route, reference_route
 from app.gql.view import PortalGraphQL
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         audit_download_route(container),
         reference_route(),
         *build_internal(container),
+        secret_scanning_route(container),
     ]
     routes.append(frontend_route())
     limits = BodyLimits(

@@ -89,6 +89,12 @@ class Entity(SQLModel, table=True):
     live_mode_enabled: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )
+    # What a secret-scanning report of one of the entity's keys does: "revoke" it or "flag" it.
+    leaked_key_action: str = Field(
+        default="revoke",
+        max_length=8,
+        sa_column=sa.Column(sa.String(8), nullable=False, server_default="revoke"),
+    )
     created_at: datetime = _created_at()
 
 
@@ -311,3 +317,7 @@ class ApiKey(SQLModel, table=True):
     justification: str | None = Field(default=None, max_length=200)  # why elevated scopes
     rate_limit_per_second: float | None = None  # None: the entity's limit (or the deployment's)
     rate_limit_burst: int | None = None
+    # Reported by a secret scanner (app/api_key/leaks.py): when, where it was found, from what.
+    leaked_at: datetime | None = _ts(nullable=True)
+    leak_report_url: str | None = Field(default=None, max_length=2048)
+    leak_source: str | None = Field(default=None, max_length=40)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # and the honest SDK listing of app/docs/config.py)
     docs_links_file: Path | None = None
     sdks_file: Path | None = None
+    # Leaked-key intake (POST /secret-scanning/reports, app/api_key/leaks.py): the scanning
+    # providers' ECDSA public keys, a JSON file in GitHub's format ({"public_keys": [{
+    # "key_identifier", "key" (PEM), "is_current"}]}); unset: the intake answers 404.
+    secret_scanning_keys_file: Path | None = None
     api_key_expiry_required: bool = False
     api_key_max_lifetime_days: int | None = Field(default=None, ge=1, le=3650)
     api_key_cache_ttl_seconds: float = Field(default=30.0, ge=0, le=3600)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.actor import Actor
 from app.api_key.invalidation import InvalidationBus
+from app.api_key.leaks import leak_action
 from app.api_key.limits import check_rate_limit
 from app.errors import BadUserInput, Forbidden
 from app.models import Entity, Role
@@ -36,6 +37,7 @@ class EffectiveEntitySettings:
     rate_limit_overridden: bool
     log_capture_bodies: bool
     log_retention_days: int
+    leaked_key_action: str
 
 
 def effective_rate_limit(
@@ -62,6 +64,7 @@ def effective_entity_settings(entity: Entity, settings: Settings) -> EffectiveEn
         or entity.rate_limit_burst is not None,
         log_capture_bodies=entity.log_capture_bodies,
         log_retention_days=effective_log_retention_days(entity.log_retention_days, settings),
+        leaked_key_action=entity.leaked_key_action,
     )
 
 
@@ -83,8 +86,11 @@ class EntityApiSettings:
         reset_rate_limit: bool = False,
         log_capture_bodies: bool | None = None,
         log_retention_days: int | None = None,
+        leaked_key_action: str | None = None,
     ) -> Entity:
         check_rate_limit(rate_limit_per_second, rate_limit_burst)
+        if leaked_key_action is not None:
+            leak_action(leaked_key_action)
         if log_retention_days is not None and not 1 <= log_retention_days <= 3650:
             raise BadUserInput("Must be between 1 and 3650", field="logRetentionDays")
         async with self.uow.writer(actor) as uow:
@@ -108,6 +114,8 @@ class EntityApiSettings:
                 entity.log_capture_bodies = log_capture_bodies
             if log_retention_days is not None:
                 entity.log_retention_days = log_retention_days
+            if leaked_key_action is not None:
+                entity.leaked_key_action = leaked_key_action
             await uow.tenancy.add(entity)
             await uow.audit(
                 "entity.api_settings_changed",
@@ -136,4 +144,5 @@ def entity_api_settings(entity: Entity) -> dict[str, object]:
         "rate_limit_burst": entity.rate_limit_burst,
         "log_capture_bodies": entity.log_capture_bodies,
         "log_retention_days": entity.log_retention_days,
+        "leaked_key_action": entity.leaked_key_action,
     }

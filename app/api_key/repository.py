@@ -58,6 +58,15 @@ class ApiKeyRepository:
     async def get(self, key_id: str) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
+    async def by_digests(self, digests: Sequence[str]) -> dict[str, ApiKey]:
+        """Keys by digest (a secret scanner's reported tokens), locked against a concurrent
+        change of the same keys on PostgreSQL."""
+        if not digests:
+            return {}
+        query = select(ApiKey).where(col(ApiKey.digest).in_(digests)).with_for_update()
+        result = await self.session.exec(query)
+        return {row.digest: row for row in result.all()}
+
     async def many(self, ids: Sequence[str]) -> dict[str, ApiKey]:
         if not ids:
             return {}

@@ -179,6 +179,24 @@ _ROTATED_EXAMPLE = {
     "old_key_expires_at": "2026-12-03T15:00:00+00:00",
 }
 _EXPIRING = {**_KEY, "required": [*_KEY["required"], "expires_at"]}
+_LEAKED = {
+    **_KEY,
+    "required": [*_KEY["required"], "action", "reported_at"],
+    "properties": {
+        **_KEY["properties"],
+        "action": {"enum": ["revoked", "flagged", "already_revoked"]},
+        "report_url": {"type": ["string", "null"]},
+        "source": {"type": ["string", "null"]},
+        "reported_at": _TIME,
+    },
+}
+_LEAKED_EXAMPLE = {
+    **_KEY_EXAMPLE,
+    "action": "revoked",
+    "report_url": "https://github.com/octocat/hello/blob/1a2b3c/config.env",
+    "source": "content",
+    "reported_at": "2026-12-03T15:00:00+00:00",
+}
 _DISABLED = _schema(
     {
         "id": _ID,
@@ -316,6 +334,13 @@ DEFAULT_CATALOG: dict[str, Any] = {
                 _t("api_key.rotated", "A key was rotated", _ROTATED, _ROTATED_EXAMPLE),
                 _t("api_key.revoked", "A key was revoked", _KEY, _KEY_EXAMPLE),
                 _t("api_key.expiring", "A key expires within 14 days", _EXPIRING, _KEY_EXAMPLE),
+                _t(
+                    "api_key.leaked",
+                    "A secret scanner found the key in public (revoked or flagged per the"
+                    " entity's setting)",
+                    _LEAKED,
+                    _LEAKED_EXAMPLE,
+                ),
             ],
         },
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,12 @@ from app.gql.relay import Connection, to_connection
 from app.models import Entity
 
 
+@strawberry.enum
+class LeakedKeyAction(enum.Enum):
+    REVOKE = "revoke"
+    FLAG = "flag"
+
+
 @strawberry.type(name="EntityApiSettings")
 class EntityApiSettings:
     api_access_enabled: bool
@@ -31,6 +38,10 @@ class EntityApiSettings:
     rate_limit_overridden: bool
     log_capture_bodies: bool
     log_retention_days: int
+    leaked_key_action: LeakedKeyAction = strawberry.field(
+        description="What a secret-scanning report of one of these keys does: revoke it at once"
+        " (the default) or flag it for the team to rotate."
+    )
 
     @classmethod
     def of(cls, entity: Entity, info: Info[Context, Any]) -> EntityApiSettings:
@@ -43,6 +54,7 @@ class EntityApiSettings:
             rate_limit_overridden=effective.rate_limit_overridden,
             log_capture_bodies=effective.log_capture_bodies,
             log_retention_days=effective.log_retention_days,
+            leaked_key_action=LeakedKeyAction(effective.leaked_key_action),
         )
 
 

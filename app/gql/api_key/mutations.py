@@ -12,7 +12,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from app.api_key.service import KeyChanges, NewKey
-from app.gql.api_key.entity import EntityApiSettings
+from app.gql.api_key.entity import EntityApiSettings, LeakedKeyAction
 from app.gql.api_key.types import ApiKeyType
 from app.gql.context import Context
 from app.gql.enums import Mode
@@ -106,6 +106,9 @@ class UpdateEntityApiSettingsInput:
         default=None, description="Keep redacted, truncated headers and bodies in request logs."
     )
     log_retention_days: int | None = None
+    leaked_key_action: LeakedKeyAction | None = strawberry.field(
+        default=None, description="Revoke (default) or flag keys a secret scanner reports."
+    )
 
 
 @strawberry.type
@@ -245,5 +248,6 @@ class ApiKeyMutation:
             reset_rate_limit=input.reset_rate_limit,
             log_capture_bodies=input.log_capture_bodies,
             log_retention_days=input.log_retention_days,
+            leaked_key_action=input.leaked_key_action.value if input.leaked_key_action else None,
         )
         return UpdateEntityApiSettingsPayload(settings=EntityApiSettings.of(entity, info))

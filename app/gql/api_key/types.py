@@ -70,6 +70,15 @@ class ApiKeyType:
     rate_limit_burst: int | None = strawberry.field(
         description="This key's own bucket size; null: the entity's limit applies."
     )
+    leaked_at: datetime | None = strawberry.field(
+        description="When a secret scanner reported this key as found in public (null: never)."
+    )
+    leak_report_url: str | None = strawberry.field(
+        description="Where the scanner found it (for example a GitHub file URL)."
+    )
+    leak_source: str | None = strawberry.field(
+        description="What the scanner found it in (content, commit, issue_comment...)."
+    )
     entity_id: strawberry.Private[str]
     last_used_ip_value: strawberry.Private[str | None]
     row: strawberry.Private[ApiKey]  # status and expiresSoon: the service's clock decides
@@ -97,6 +106,9 @@ class ApiKeyType:
             revoked_at=row.revoked_at,
             rate_limit_per_second=row.rate_limit_per_second,
             rate_limit_burst=row.rate_limit_burst,
+            leaked_at=row.leaked_at,
+            leak_report_url=row.leak_report_url,
+            leak_source=row.leak_source,
             entity_id=row.entity_id,
             created_by_id=row.created_by_user_id,
             revoked_by_id=row.revoked_by_user_id,
