@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, default=None, help="write to this file instead")
     export.set_defaults(handler=_export_schema)
 
+    pattern = sub.add_parser(
+        "scanner-pattern",
+        help="print the regular expression secret scanners register for this deployment's keys",
+    )
+    pattern.set_defaults(handler=_scanner_pattern)
+
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command")
     verify = audit_sub.add_parser(
@@ -86,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     chain_key.set_defaults(handler=_audit_chain_key)
     return parser
+
+
+def _scanner_pattern(args: argparse.Namespace) -> int:
+    from app.api_key.format import KeyFormat
+
+    key_format = KeyFormat.of(load_settings())
+    print(key_format.scanner_pattern())
+    print(f"# example: {key_format.generate('test', 'acme')}", file=sys.stderr)
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

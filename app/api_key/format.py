@@ -89,6 +89,12 @@ class KeyFormat:
         body = "_".join(values[t.text] if t.placeholder else t.text for t in self._tokens)
         return body + checksum(body)
 
+    def scanner_pattern(self) -> str:
+        """The regular expression a secret-scanning provider registers to find this deployment's
+        keys in text (``portal scanner-pattern``); the checksum is verified here, on report."""
+        body = re.sub(r"\(\?P<\w+>", "(?:", self._regex.pattern).replace(BASE62, "0-9A-Za-z")
+        return rf"(?<![0-9A-Za-z_]){body}(?![0-9A-Za-z])"
+
     def parse(self, text: str) -> ParsedKey | None:
         """The parts of a well-formed key with a valid checksum, else None."""
         if len(text) > self.max_length:

@@ -124,3 +124,14 @@ class TestDeploymentWithTemplate:
             assert response.status_code == 401
             assert response.json()["error"]["code"] == "invalid_api_key"
         assert live.key_cache.misses == misses  # never reached the cache or the database
+
+
+class TestScannerPattern:
+    def test_finds_keys_of_the_format_in_text_and_nothing_else(self) -> None:
+        for key_format in (KeyFormat(), KeyFormat("ark_{mode}_ent_{entity_code}_{random}", "ark")):
+            pattern = re.compile(key_format.scanner_pattern())
+            key = key_format.generate("live", "acme")
+            found = pattern.findall(f'API_KEY="{key}" # pasted by mistake\nother {key}x')
+            assert found == [key]  # the second is glued to more text: not a key
+            assert pattern.search(key.replace("live", "prod")) is None
+            assert pattern.search(key[:-1]) is None

@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.scanner import Scanner
 from tests.support.server import Server, portal_env, run_portal, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "demo password 123"
 METRICS_TOKEN = "metrics-" + "m" * 40
+SCANNER = Scanner()  # the leaked-keys spec signs reports with it
 
 
 @pytest.fixture
@@ -30,6 +32,7 @@ def server(fresh_database_url: str, tmp_path: Path) -> Iterator[Server]:
         PORTAL_METRICS_TOKEN=METRICS_TOKEN,
         # the webhooks spec's receiver listens on 127.0.0.1 (development only)
         PORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS="true",
+        PORTAL_SECRET_SCANNING_KEYS_FILE=str(SCANNER.write_keys_file(tmp_path / "scanner.json")),
     )
     demo = run_portal(env, "demo")
     assert demo.returncode == 0, demo.stderr
@@ -121,6 +124,7 @@ SPECS = {
     "reference.spec.ts",
     "collections-docs.spec.ts",
     "audit.spec.ts",
+    "leaked-keys.spec.ts",
 }
 
 
@@ -150,6 +154,8 @@ def run_playwright(server: Server, tmp_path: Path) -> None:
             "E2E_PASSWORD": DEMO_PASSWORD,
             "E2E_ENTITY": "Acme",
             "E2E_OUTPUT_DIR": str(output),
+            "E2E_SCANNER_KEY_ID": SCANNER.key_id,
+            "E2E_SCANNER_PRIVATE_KEY": SCANNER.private_pem(),
         },
     )
     transcript = f"{result.stdout[-12000:]}\n{result.stderr[-4000:]}\n(artifacts in {output})"

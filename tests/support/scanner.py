@@ -40,6 +40,13 @@ class Scanner:
         path.write_text(json.dumps(document))
         return path
 
+    def private_pem(self) -> str:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
     def sign(self, body: bytes) -> str:
         return base64.b64encode(self.private_key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
 

@@ -525,6 +525,43 @@ function LinkedKey({ label, linked, onGoTo }: { label: string; linked: NonNullab
   );
 }
 
+/** Only http(s) report links are rendered as links (never javascript: or data: URLs). */
+function reportLink(url: string | null | undefined): string | null {
+  return url && /^https?:\/\//i.test(url) ? url : null;
+}
+
+/** A secret scanner found the key in public: where, when, and what to do if it still works. */
+function LeakNotice({ apiKey: key, onRotate }: { apiKey: ApiKey; onRotate: () => void }) {
+  const link = reportLink(key.leakReportUrl);
+  return (
+    <div className="leak-notice" data-testid="key-leaked" role="note">
+      <span className="pill status-revoked">Leaked</span>{' '}
+      <span title={key.leakedAt ? formatDateTime(key.leakedAt) : undefined}>
+        Found in public {key.leakedAt ? formatRelative(key.leakedAt) : ''}
+        {key.leakSource ? ` (${key.leakSource.replace(/_/g, ' ')})` : ''}
+      </span>
+      {link && (
+        <>
+          {' · '}
+          <a href={link} target="_blank" rel="noopener noreferrer" data-testid="key-leak-url">
+            where it was found
+          </a>
+        </>
+      )}
+      {key.status === 'ACTIVE' && (
+        <div className="rotation-nudge">
+          <span>Still active: rotate it and update the integration.</span>
+          {!key.rotatedTo && (
+            <button type="button" className="button small" onClick={onRotate}>
+              Rotate now
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
 function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, onRotate, onRevoke }: RowProps) {
   const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }];
   if (key.status === 'ACTIVE' && !key.rotatedTo) actions.push({ label: 'Rotate', onSelect: onRotate });
@@ -581,6 +618,7 @@ function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, o
             {key.revokedBy ? ` by ${key.revokedBy.name || key.revokedBy.email}` : ''}
           </div>
         )}
+        {key.leakedAt && <LeakNotice apiKey={key} onRotate={onRotate} />}
         {nudge && (
           <div className="rotation-nudge" data-testid="rotation-nudge">
             <span>

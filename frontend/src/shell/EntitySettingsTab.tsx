@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { gqlRequest } from '../shared/api/client';
 import {
   EntitySettingsDocument,
+  type LeakedKeyAction,
   UpdateEntitySettingsDocument,
   ViewerDocument,
   type EntityApiSettingsFieldsFragment,
@@ -27,6 +28,7 @@ function draftOf(s: Settings): SettingsDraft {
     rateLimitBurst: String(s.rateLimitBurst),
     logCaptureBodies: s.logCaptureBodies,
     logRetentionDays: String(s.logRetentionDays),
+    leakedKeyAction: s.leakedKeyAction,
   };
 }
 
@@ -79,7 +81,7 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
   const current = state.settings;
   const errors = validateSettings(draft);
   const changes = settingsChanges(current, draft);
-  const ids = { access: `${uid}-access`, live: `${uid}-live`, rate: `${uid}-rate`, burst: `${uid}-burst`, capture: `${uid}-capture`, retention: `${uid}-retention` };
+  const ids = { access: `${uid}-access`, live: `${uid}-live`, rate: `${uid}-rate`, burst: `${uid}-burst`, capture: `${uid}-capture`, retention: `${uid}-retention`, leak: `${uid}-leak` };
 
   async function save(input: Omit<UpdateEntityApiSettingsInput, 'entityId'>) {
     setSaving(true);
@@ -241,6 +243,25 @@ export function EntitySettingsTab({ entityId, role, onChanged }: { entityId: str
             />
             <FieldHint id={ids.retention}>Older request logs are deleted.</FieldHint>
             <FieldError id={ids.retention} error={errors.logRetentionDays} />
+          </div>
+        </fieldset>
+
+        <fieldset className="fieldset" data-testid="leaked-key-setting">
+          <legend>Leaked keys</legend>
+          <div className="field">
+            <label htmlFor={ids.leak}>When a secret scanner reports one of these keys in public</label>
+            <select
+              value={draft.leakedKeyAction}
+              onChange={(e) => set({ leakedKeyAction: e.target.value as LeakedKeyAction })}
+              {...fieldAria(ids.leak, true, undefined)}
+            >
+              <option value={'REVOKE'}>Revoke the key at once (recommended)</option>
+              <option value={'FLAG'}>Flag the key for the team to rotate</option>
+            </select>
+            <FieldHint id={ids.leak}>
+              Either way the key is marked leaked, the audit log records where it was found, and an{' '}
+              <span className="mono">api_key.leaked</span> event goes to your webhooks.
+            </FieldHint>
           </div>
         </fieldset>
 

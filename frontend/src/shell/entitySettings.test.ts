@@ -9,6 +9,7 @@ const saved = {
   rateLimitOverridden: false,
   logCaptureBodies: false,
   logRetentionDays: 30,
+  leakedKeyAction: 'REVOKE' as const,
 };
 const draft = (patch: Partial<SettingsDraft> = {}): SettingsDraft => ({
   apiAccessEnabled: true,
@@ -17,6 +18,7 @@ const draft = (patch: Partial<SettingsDraft> = {}): SettingsDraft => ({
   rateLimitBurst: '20',
   logCaptureBodies: false,
   logRetentionDays: '30',
+  leakedKeyAction: 'REVOKE',
   ...patch,
 });
 
@@ -29,6 +31,9 @@ describe('entity settings form', () => {
     });
     expect(settingsChanges(saved, draft({ rateLimitPerSecond: '2.5' }))).toEqual({ rateLimitPerSecond: 2.5 });
     expect(settingsChanges(saved, draft({ liveModeEnabled: true }))).toEqual({ liveModeEnabled: true });
+    expect(settingsChanges(saved, draft({ leakedKeyAction: 'FLAG' }))).toEqual({
+      leakedKeyAction: 'FLAG',
+    });
   });
 
   it('lets owners only switch live mode', () => {

@@ -1,6 +1,6 @@
 // The entity settings form: its draft (text fields as typed), validation, and the changed fields.
 
-import type { EntityApiSettingsFieldsFragment, UpdateEntityApiSettingsInput } from '../gql/graphql';
+import type { EntityApiSettingsFieldsFragment, LeakedKeyAction, UpdateEntityApiSettingsInput } from '../gql/graphql';
 
 export interface SettingsDraft {
   apiAccessEnabled: boolean;
@@ -10,6 +10,8 @@ export interface SettingsDraft {
   rateLimitBurst: string;
   logCaptureBodies: boolean;
   logRetentionDays: string;
+  /** What a secret-scanning report of one of the entity's keys does. */
+  leakedKeyAction: LeakedKeyAction;
 }
 
 export type SettingsErrors = Partial<Record<'rateLimitPerSecond' | 'rateLimitBurst' | 'logRetentionDays', string>>;
@@ -43,6 +45,7 @@ export function settingsChanges(
   if (Number(d.rateLimitBurst) !== saved.rateLimitBurst) out.rateLimitBurst = Number(d.rateLimitBurst);
   if (d.logCaptureBodies !== saved.logCaptureBodies) out.logCaptureBodies = d.logCaptureBodies;
   if (Number(d.logRetentionDays) !== saved.logRetentionDays) out.logRetentionDays = Number(d.logRetentionDays);
+  if (d.leakedKeyAction !== saved.leakedKeyAction) out.leakedKeyAction = d.leakedKeyAction;
   return Object.keys(out).length > 0 ? out : null;
 }
 
