@@ -122,6 +122,7 @@ SPECS = {
     "collections-docs.spec.ts",
     "audit.spec.ts",
     "key-upkeep.spec.ts",
+    "webhooks-live-mode.spec.ts",
 }
 
 
