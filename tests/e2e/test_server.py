@@ -123,6 +123,7 @@ SPECS = {
     "audit.spec.ts",
     "key-upkeep.spec.ts",
     "webhooks-live-mode.spec.ts",
+    "entity-switcher.spec.ts",
 }
 
 
