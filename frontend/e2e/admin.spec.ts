@@ -2,6 +2,7 @@
 // visible while impersonating, and stopping returns to the search. "Act as…" chooses the member to
 // act as: their role applies (a STAFF member has no Developers page), the audit log records both
 // identities, and switching to another member while impersonating keeps the admin behind it.
+import AxeBuilder from '@axe-core/playwright';
 import { apiSession, endSession, env, expect, gql, screenshot, signIn, test } from './support';
 
 const SITE_ADMIN = 'root@portal.example';
@@ -65,6 +66,10 @@ test('a site admin chooses the member to act as: their role applies, both identi
     await expect(member('staff@acme.example')).toHaveAccessibleDescription(/Staff$/);
     await expect(member('admin@globex.example'), "another entity's member is offered").toHaveCount(0);
     await member('staff@acme.example').check();
+    await expect(member('staff@acme.example')).toBeFocused();
+    const axe = await new AxeBuilder({ page }).include('dialog').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+    expect(serious, 'serious accessibility violations in the dialog').toEqual([]);
     await screenshot(page, testInfo, 'admin-act-as-member');
   });
 
