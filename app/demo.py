@@ -1,12 +1,17 @@
-"""Idempotent demo data: two organizations, their members, and a site admin."""
+"""Idempotent demo data: two organizations, their members, a site admin, and one old live key
+of Acme's owner (so the portal's rotation advice has something to show)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from app.actor import Actor
+from app.api_key.filters import KeyFilter
+from app.api_key.service import NewKey
+from app.clock import OffsetClock
 from app.container import Container
 from app.models import Role
 from app.settings import Settings, ensure_private_dir
@@ -21,6 +26,10 @@ DEMO_MEMBERS = (
     ("admin@globex.example", "Gina Globex", "globex", Role.ADMIN),
 )
 SITE_ADMIN = ("root@portal.example", "Root Admin")
+# A live key of Acme's owner made LEGACY_KEY_AGE ago (older than the 90 days after which rotation
+# is advised), through the key service on a clock set back by that much: no row is edited.
+LEGACY_KEY = "Legacy ERP sync"
+LEGACY_KEY_AGE = timedelta(days=120)
 
 
 @dataclass
@@ -86,6 +95,39 @@ async def seed_demo(settings: Settings, password: str | None = None) -> DemoResu
             result.logins.append((email, f"{role.value.lower()} of {entities[code].name}"))
         await ensure_user(*SITE_ADMIN, site_admin=True)
         result.logins.append((SITE_ADMIN[0], "site admin (can impersonate any entity)"))
+        owner = await tenancy.find_user(DEMO_MEMBERS[0][0])
+        assert owner is not None
+        await _legacy_key(settings, Actor(user_id=owner.id, email=owner.email), entities["acme"].id)
     finally:
         await container.close()
     return result
+
+
+async def _legacy_key(settings: Settings, owner: Actor, entity_id: str) -> None:
+    """Acme's old live key, created once (a later run finds it, whatever its status)."""
+    clock = OffsetClock()
+    clock.advance(-LEGACY_KEY_AGE)
+    past = Container(settings, clock=clock)
+    try:
+        keys = past.api_keys
+        found = await keys.list_keys(
+            owner, entity_id, KeyFilter(search=LEGACY_KEY), first=100, after=None
+        )
+        if any(key.name == LEGACY_KEY for _, key in found.items):
+            return
+        policy = keys.policy_summary()
+        # A deployment that requires an expiry gets the longest it allows.
+        lifetime = (policy.max_lifetime_days or 365) if policy.expiry_required else None
+        await keys.create_key(
+            owner,
+            NewKey(
+                entity_id=entity_id,
+                name=LEGACY_KEY,
+                mode="live",
+                description="Nightly order export to the old ERP (demo: created 120 days ago)",
+                preset="read_only",
+                expires_in_days=lifetime,
+            ),
+        )
+    finally:
+        await past.close()

@@ -10,7 +10,8 @@ from datetime import timedelta
 from app.actor import Actor
 from app.auth.throttle import LoginThrottle, SqlThrottleStore
 from app.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
-from app.models import LoginAttempt, PortalSession, User
+from app.models import LoginAttempt, Membership, PortalSession, User
+from app.pagination import Page, decode_cursor, page_size
 from app.security import Digester, PasswordHasher, new_session_token
 from app.settings import Settings
 from app.uow import UnitOfWork, UnitOfWorkFactory
@@ -166,7 +167,22 @@ class AuthService:
             )
             return True
 
+    async def impersonation_members(
+        self, actor: Actor, entity_id: str, *, first: int | None, after: str | None
+    ) -> Page[Membership]:
+        """The members of any entity, for a site admin choosing whom to act as there."""
+        if not actor.is_site_admin:
+            raise Forbidden("Only site admins can impersonate an entity")
+        limit = page_size(first)
+        async with self.uow.reader(actor) as uow:
+            if await uow.tenancy.entity(entity_id) is None:
+                raise NotFound("Entity not found", field="entityId")
+            rows = await uow.tenancy.members(entity_id, limit=limit + 1, after=decode_cursor(after))
+        return Page.from_rows(list(rows), limit, "id")
+
     async def impersonate(self, actor: Actor, entity_id: str, user_id: str | None) -> Actor:
+        """Act inside ``entity_id`` as ``user_id`` (one of its members; default: its first owner),
+        with that member's role; audited with both identities."""
         if not actor.is_site_admin or actor.session_id is None:
             raise Forbidden("Only site admins can impersonate an entity")
         admin_id = actor.impersonator_user_id or actor.user_id

@@ -1,7 +1,8 @@
 // Shared set-up of the end-to-end specs: the server and demo account from the environment, a
 // diagnostics log attached to failing tests, and the steps several specs take (sign in, pick the
 // entity, wait for a tab).
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test as base, expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 
 function required(name: string): string {
@@ -139,11 +140,21 @@ export async function selectEntity(page: Page, name: string, id?: string): Promi
   await expect(switcher).toHaveValue(match!.value);
 }
 
-/** A full-page screenshot in the test's output folder; fails if it is (nearly) empty. */
+/**
+ * A full-page screenshot, `<name>.png`, in E2E_SCREENSHOT_DIR (tests/e2e/test_server.py points it at
+ * artifacts/e2e/ of the repository, which CI keeps) or else the test's output folder; attached to
+ * the report too. Fails if it is (nearly) empty.
+ */
 export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<string> {
-  const path = testInfo.outputPath(`${name}.png`);
+  const dir = process.env.E2E_SCREENSHOT_DIR;
+  let path = testInfo.outputPath(`${name}.png`);
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    path = join(dir, `${name}.png`);
+  }
   await page.screenshot({ path, fullPage: true });
   expect(statSync(path).size, `screenshot ${path} is nearly empty`).toBeGreaterThan(1000);
+  await testInfo.attach(name, { path, contentType: 'image/png' });
   return path;
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import backend
 from tests.support.scanner import Scanner
 from tests.support.server import Server, portal_env, run_portal, start_server
 
@@ -100,8 +102,14 @@ class TestServer:
         logs = server.logs()
         assert "portal stopped" in logs and "Application shutdown complete" in logs
 
-    def test_portal_frontend_in_chromium(self, server: Server, tmp_path: Path) -> None:
-        run_playwright(server, tmp_path)
+    def test_portal_frontend_in_chromium(
+        self, server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        shots = screenshot_dir()
+        run_playwright(server, tmp_path, shots)
+        check_screenshots(shots)
+        with capsys.disabled():
+            print(f"\ne2e screenshots ({len(expected_screenshots())}) in {shots}")
 
 
 FRONTEND = ROOT / "frontend"
@@ -125,10 +133,47 @@ SPECS = {
     "collections-docs.spec.ts",
     "audit.spec.ts",
     "leaked-keys.spec.ts",
+    "key-upkeep.spec.ts",
+    "webhooks-live-mode.spec.ts",
+    "entity-switcher.spec.ts",
 }
 
 
-def run_playwright(server: Server, tmp_path: Path) -> None:
+# The PNGs the specs' screenshot() calls leave (frontend/e2e/support.ts) are kept where a CI run
+# collects its artifacts: artifacts/e2e/<database>/ at the repository root (git-ignored), emptied
+# first so every file there comes from this run.
+ARTIFACTS = Path(os.environ.get("PORTAL_E2E_ARTIFACTS_DIR") or ROOT / "artifacts" / "e2e")
+SCREENSHOT_CALL = re.compile(r"""screenshot\(\s*\w+,\s*testInfo,\s*'([\w-]+)'\s*\)""")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def screenshot_dir() -> Path:
+    path = ARTIFACTS / backend()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def expected_screenshots() -> set[str]:
+    """The names every screenshot() call of the specs gives."""
+    names: set[str] = set()
+    for spec in SPECS:
+        names.update(SCREENSHOT_CALL.findall((FRONTEND / "e2e" / spec).read_text()))
+    return names
+
+
+def check_screenshots(path: Path) -> None:
+    expected = expected_screenshots()
+    assert len(expected) >= 6, sorted(expected)
+    found = {p.stem for p in path.glob("*.png")}
+    assert found == expected, f"screenshots in {path}: {sorted(found)}, expected {sorted(expected)}"
+    for name in sorted(expected):
+        content = (path / f"{name}.png").read_bytes()
+        assert content.startswith(PNG_SIGNATURE), f"{name}.png is not a PNG"
+        assert len(content) > 1000, f"{name}.png is nearly empty ({len(content)} bytes)"
+
+
+def run_playwright(server: Server, tmp_path: Path, screenshots: Path) -> None:
     """Run the Playwright suite (frontend/e2e) in headless Chromium against the running server."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -156,9 +201,13 @@ def run_playwright(server: Server, tmp_path: Path) -> None:
             "E2E_OUTPUT_DIR": str(output),
             "E2E_SCANNER_KEY_ID": SCANNER.key_id,
             "E2E_SCANNER_PRIVATE_KEY": SCANNER.private_pem(),
+            "E2E_SCREENSHOT_DIR": str(screenshots),
         },
     )
-    transcript = f"{result.stdout[-12000:]}\n{result.stderr[-4000:]}\n(artifacts in {output})"
+    transcript = (
+        f"{result.stdout[-12000:]}\n{result.stderr[-4000:]}\n"
+        f"(artifacts in {output}, screenshots in {screenshots})"
+    )
     assert result.returncode == 0, transcript
     report = json.loads((output / "report.json").read_text())
     stats = report["stats"]

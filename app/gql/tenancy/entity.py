@@ -125,6 +125,24 @@ class TenancyQuery:
         return to_connection(page, EntityBase.from_row)
 
     @strawberry.field(
+        description="Site admins: the members of any entity, to choose whom to act as there "
+        "(`impersonateEntity(input: {entityId, userId})`).",
+        extensions=[PermissionExtension([IsSiteAdmin()])],
+    )
+    async def impersonation_members(
+        self,
+        info: Info[Context, Any],
+        entity_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[MembershipType]:
+        ctx = info.context
+        page = await ctx.services.auth.impersonation_members(
+            ctx.require_actor(), str(entity_id), first=first, after=after
+        )
+        return to_connection(page, MembershipType.from_row)
+
+    @strawberry.field(
         description="Permissions a custom role can grant.",
         extensions=[PermissionExtension([IsAuthenticated()])],
     )

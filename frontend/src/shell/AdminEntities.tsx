@@ -9,6 +9,7 @@ import { useDebouncedField } from '../shared/url/useDebouncedField';
 import { ErrorNotice } from '../shared/ui/ErrorNotice';
 import { LoadMore } from '../shared/ui/LoadMore';
 import { DEFAULT_MODE, DEFAULT_TAB, tabPath } from './paths';
+import { ImpersonateMemberDialog } from './ImpersonateMemberDialog';
 
 type AdminEntity = AdminEntitiesQuery['entities']['edges'][number]['node'];
 const PAGE_SIZE = 25;
@@ -29,6 +30,7 @@ export function AdminEntities() {
   const [state, setState] = useState<State>({ status: 'loading' });
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
+  const [choosing, setChoosing] = useState<AdminEntity | null>(null);
 
   useEffect(() => {
     if (!viewer.isSiteAdmin) return;
@@ -80,13 +82,18 @@ export function AdminEntities() {
     }
   }
 
+  /** Starts impersonating: as `userId` when given (a member of the entity), else its first owner. */
+  async function start(entity: AdminEntity, userId: string | null) {
+    const data = await gqlRequest(ImpersonateEntityDocument, { input: { entityId: entity.id, userId } });
+    setViewer(data.impersonateEntity);
+    navigate(tabPath(entity.id, DEFAULT_TAB, DEFAULT_MODE));
+  }
+
   async function impersonate(entity: AdminEntity) {
     setBusy(entity.id);
     setActionError(null);
     try {
-      const data = await gqlRequest(ImpersonateEntityDocument, { input: { entityId: entity.id } });
-      setViewer(data.impersonateEntity);
-      navigate(tabPath(entity.id, DEFAULT_TAB, DEFAULT_MODE));
+      await start(entity, null);
     } catch (error) {
       setActionError(error);
       setBusy(null);
@@ -99,7 +106,8 @@ export function AdminEntities() {
         <div>
           <h1 id="admin-title">Entities</h1>
           <p className="muted">
-            Site admin: act inside an entity as its first owner. Every action while impersonating is audited with both identities.
+            Site admin: act inside an entity as its first owner, or choose the member to act as (their role applies). Every
+            action while impersonating is audited with both identities.
           </p>
         </div>
       </div>
@@ -153,6 +161,15 @@ export function AdminEntities() {
                           aria-label={`Impersonate ${e.name}`}
                         >
                           {current ? 'Impersonating' : busy === e.id ? 'Starting…' : 'Impersonate'}
+                        </button>{' '}
+                        <button
+                          type="button"
+                          className="button small"
+                          disabled={busy !== null}
+                          onClick={() => setChoosing(e)}
+                          aria-label={`Act as a member of ${e.name}`}
+                        >
+                          Act as…
                         </button>
                       </td>
                     </tr>
@@ -164,6 +181,9 @@ export function AdminEntities() {
         ))}
       {state.status === 'ready' && (
         <LoadMore hasNextPage={state.hasNextPage} loading={state.loadingMore} what="entities" onLoad={() => void loadMore()} />
+      )}
+      {choosing && (
+        <ImpersonateMemberDialog entity={choosing} onImpersonate={(userId) => start(choosing, userId)} onClose={() => setChoosing(null)} />
       )}
     </section>
   );
