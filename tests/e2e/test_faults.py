@@ -11,11 +11,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from app.api_key.invalidation import FALLBACK_TTL_SECONDS
+from app.api_key.ratelimit import RedisRateLimiter
 from tests.conftest import backend
+from tests.e2e.test_replicas import (
+    CREATE_KEY,
+    REVOKE_KEY,
+    acme_id,
+    create_key,
+    graphql,
+    login_owner,
+    orders,
+)
 from tests.support.faults import (
     Answer,
     Load,
@@ -27,6 +40,7 @@ from tests.support.faults import (
     wait_drained,
 )
 from tests.support.pg_instance import available as pg_available
+from tests.support.server import Server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -155,3 +169,140 @@ class TestPostgresOutage:
             logs = server.logs()
             assert "Exception in ASGI application" not in logs, logs[-3000:]
             assert logs.count("request log flush failed: database unavailable") == 1, logs[-3000:]
+
+
+def _limited_key(server: Server, token: str, entity_id: str, name: str) -> str:
+    created = graphql(
+        server,
+        CREATE_KEY,
+        {
+            "input": {
+                "entityId": entity_id,
+                "name": name,
+                "mode": "LIVE",
+                "scopes": ["orders:read"],
+                "rateLimitPerSecond": RATE,
+                "rateLimitBurst": BURST,
+            }
+        },
+        token,
+    )["createApiKey"]
+    return str(created["secret"])
+
+
+def _alternate(a: Server, b: Server, entity_id: str, secret: str, n: int = 30) -> Rates:
+    """``n`` requests alternating between the replicas as fast as they answer."""
+    answered: list[tuple[str, int]] = []
+    with httpx.Client(timeout=10) as http:
+        started = time.monotonic()
+        for i in range(n):
+            server = a if i % 2 == 0 else b
+            answered.append((server.url, orders(http, server, entity_id, secret).status_code))
+        elapsed = time.monotonic() - started
+    return Rates(answered, elapsed)
+
+
+@dataclass
+class Rates:
+    answered: list[tuple[str, int]]
+    elapsed: float
+
+    @property
+    def allowed(self) -> int:
+        return sum(1 for _, status in self.answered if status == 200)
+
+    @property
+    def shared_ceiling(self) -> float:
+        return BURST + RATE * self.elapsed + 1
+
+    def refused_by(self) -> set[str]:
+        return {url for url, status in self.answered if status == 429}
+
+
+def _first_refusal_after_revoke(
+    a: Server, b: Server, token: str, key_id: str, entity_id: str, secret: str
+) -> list[tuple[float, int]]:
+    polls: list[tuple[float, int]] = []
+    with httpx.Client(timeout=10) as http:
+        assert orders(http, b, entity_id, secret).status_code == 200  # cached on B
+        revoked = graphql(a, REVOKE_KEY, {"id": key_id}, token)
+        assert revoked["revokeApiKey"]["apiKey"]["status"] == "REVOKED"
+        returned = time.monotonic()
+        while True:
+            status = orders(http, b, entity_id, secret).status_code
+            polls.append((time.monotonic() - returned, status))
+            if status != 200 or polls[-1][0] > 10:
+                return polls
+            time.sleep(0.02)
+
+
+RATE = 5
+BURST = 5
+
+
+class TestRedisOutage:
+    def test_limits_fall_back_per_process_invalidation_to_a_short_ttl_and_recover(
+        self, tmp_path: Path
+    ) -> None:
+        with deployment(tmp_path) as d:
+            a, b = d.serve("a"), d.serve("b")
+            token = login_owner(a)
+            entity_id = acme_id(a, token)
+            before = _alternate(a, b, entity_id, _limited_key(a, token, entity_id, "before"))
+            assert before.allowed <= before.shared_ceiling, before
+            assert before.refused_by() == {a.url, b.url}, before
+
+            during_key = _limited_key(a, token, entity_id, "during")
+            revoked_id, revoked_secret = create_key(a, token, entity_id, "revoked in outage")
+            with httpx.Client(timeout=10) as http:  # cached on both replicas
+                for server in (a, b):
+                    assert orders(http, server, entity_id, revoked_secret).status_code == 200
+
+            d.redis.stop()
+            time.sleep(1)  # both listeners notice the closed connection
+            during = _alternate(a, b, entity_id, during_key)
+            statuses = Counter(status for _, status in during.answered)
+            print(
+                f"\nRedis down: {during.allowed} of {len(during.answered)} allowed in "
+                f"{during.elapsed:.2f} s (shared ceiling {during.shared_ceiling:.1f}), {statuses}"
+            )
+            assert set(statuses) <= {200, 429}, during
+            # Each replica has its own bucket now: together they allow more than one bucket.
+            assert during.shared_ceiling < during.allowed, during
+            assert during.allowed <= 2 * during.shared_ceiling, during
+            polls = _first_refusal_after_revoke(a, b, token, revoked_id, entity_id, revoked_secret)
+            print(f"revocation reached B {polls[-1][0]:.2f} s after it returned (short TTL)")
+            assert polls[-1][1] == 401, polls
+            assert polls[-1][0] < FALLBACK_TTL_SECONDS + 1.5, polls
+
+            d.redis.start()  # same port, empty
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if all(ready(s)[1]["pubsub"]["connected"] for s in (a, b)):  # type: ignore[index]
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError("the pub/sub did not reconnect to Redis")
+            time.sleep(RedisRateLimiter.RETRY_SECONDS + 0.2)
+            with httpx.Client(timeout=10) as http:  # the limiter tries Redis again
+                for server in (a, b):
+                    orders(http, server, entity_id, during_key)
+            after = _alternate(a, b, entity_id, _limited_key(a, token, entity_id, "after"))
+            print(f"Redis back: {after.allowed} of {len(after.answered)} allowed (shared again)")
+            assert after.allowed <= after.shared_ceiling, after
+            assert after.refused_by() == {a.url, b.url}, after
+            # Invalidation through Redis again: the first request to B is already refused.
+            key_id, secret = create_key(a, token, entity_id, "revoked after")
+            polls = _first_refusal_after_revoke(a, b, token, key_id, entity_id, secret)
+            assert polls[0][1] == 401, polls
+
+            for server in (a, b):
+                logs = server.logs()
+                for line in (
+                    "rate limits: Redis unavailable",
+                    "key cache: invalidation messages unavailable",
+                    "pub/sub listener lost",
+                ):
+                    assert logs.count(line) == 1, (server.url, line, logs[-3000:])
+                assert "rate limits: Redis is back" in logs
+                assert "Exception in ASGI application" not in logs
