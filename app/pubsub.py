@@ -13,11 +13,10 @@ connection is down messages are lost, so after each reconnect ``on_gap`` is call
 subscriber that keeps state derived from messages (a cache) starts afresh there; ``watch``
 tells a component when the connection is lost and back (the key cache shortens its TTL while
 it is down). Publishing while the transport is away drops the message (logged once per
-outage, counted in ``publish_dropped``), since the receivers' listeners are down too and start afresh
-after their own gap. ``on_message``
-and ``on_gap`` are plain callables run on the event loop: they must not block (schedule a task
-for anything slow). Messages are short strings (PostgreSQL caps a payload at 8000 bytes); never
-a secret.
+outage, counted in ``publish_dropped``), since the receivers' listeners are down too and start
+afresh after their own gap. ``on_message`` and ``on_gap`` are plain callables run on the event
+loop: they must not block (schedule a task for anything slow). Messages are short strings
+(PostgreSQL caps a payload at 8000 bytes); never a secret.
 """
 
 from __future__ import annotations
