@@ -32,8 +32,10 @@ class Deployment:
     root: Path
     servers: list[Server] = field(default_factory=list)
 
-    def serve(self, name: str, *args: str) -> Server:
-        server = start_server(self.env, self.root / f"{name}.log", *args)
+    def serve(self, name: str, *args: str, **env: str) -> Server:
+        """A ``portal serve`` (``args`` on its command line, ``env`` added to its settings)."""
+        log = self.root / f"{name}-{len(self.servers)}.log"
+        server = start_server({**self.env, **env}, log, *args)
         self.servers.append(server)
         return server
 
@@ -43,6 +45,7 @@ class Deployment:
     def stop_all(self) -> None:
         for server in self.servers:
             server.stop()
+        self.servers.clear()
 
 
 @contextmanager
@@ -125,6 +128,7 @@ class Answer:
     request_id: str | None
     retry_after: str | None
     body: str
+    server: str = ""
     error: str | None = None
 
 
@@ -186,6 +190,7 @@ class Load:
                         None,
                         None,
                         "",
+                        server.url,
                         repr(exc),
                     )
                     time.sleep(0.05)
@@ -199,6 +204,7 @@ class Load:
                         response.headers.get("x-request-id"),
                         response.headers.get("retry-after"),
                         response.text[:500],
+                        server.url,
                     )
                 with self._lock:
                     self.answers.append(answer)
