@@ -113,7 +113,9 @@ class TestPostgresOutage:
             time.sleep(2)
             down = time.monotonic()
             d.pg.stop("fast")
-            time.sleep(OUTAGE_SECONDS)
+            time.sleep(OUTAGE_SECONDS / 2)
+            queued_mid_outage = metric(server, "portal_request_log_queued")  # /metrics still up
+            time.sleep(max(0.0, down + OUTAGE_SECONDS - time.monotonic()))
             up = time.monotonic()
             d.pg.start()
             time.sleep(8)
@@ -182,6 +184,8 @@ class TestPostgresOutage:
         in_outage = [a.request_id for a in during]
         held = len(stored_ids(d, [i for i in in_outage if i]))
         assert held >= min(len(in_outage), LOG_QUEUE_SIZE), (held, len(in_outage))
+        print(f"log queue depth in /metrics mid-outage: {queued_mid_outage:.0f}")
+        assert queued_mid_outage > 0
         assert int(figures["failed_flushes"]) >= 1  # type: ignore[call-overload]
         _, body = ready(server)
         jobs = body["jobs"]
