@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, exc, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,6 +22,45 @@ from app.settings import Settings, ensure_private_dir
 READ_ONLY = "portal_read_only"
 SINGLE_STATEMENT = "portal_single_statement"  # one read statement: no transaction around it
 
+# Bounded waits on PostgreSQL, so an unreachable database fails a request quickly (503) instead
+# of holding it: opening a connection, and waiting for a free one in the pool.
+CONNECT_TIMEOUT_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 5.0
+
+
+# SQLSTATE classes of a database that is away rather than refusing a statement: connection
+# exceptions (08), operator intervention (57P01 admin shutdown, 57P02 crash, 57P03 cannot connect
+# now: starting or shutting down) and too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, connections dropped, pool exhausted),
+    as opposed to a statement it refused: worth a 503 and a retry, not a 500. Looks through
+    SQLAlchemy's wrapper and the driver's chain of causes."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen or len(seen) > 10:
+            continue
+        seen.add(id(current))
+        if isinstance(current, exc.DBAPIError):
+            if current.connection_invalidated or isinstance(current, exc.InterfaceError):
+                return True
+            pending.append(current.orig)
+        if isinstance(current, exc.TimeoutError | OSError | TimeoutError):
+            return True  # pool timeout, connection refused / reset, connect timeout
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if type(current).__module__.startswith("asyncpg") and (
+            type(current).__name__ in ("InterfaceError", "ConnectionDoesNotExistError")
+        ):
+            return True
+        pending += [current.__cause__, current.__context__]
+    return False
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
@@ -31,7 +70,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,  # a connection the server dropped (restart) is replaced, not used
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _private_database_file(url: str) -> None:
@@ -107,6 +153,8 @@ class Database:
                 pool_size=5,
                 max_overflow=10,
                 isolation_level="AUTOCOMMIT",
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
             )
 
     @property

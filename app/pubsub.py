@@ -10,10 +10,13 @@ every channel (key-cache invalidation, the live log tail, later webhooks).
 A message reaches every subscriber of its channel, in this process and in every other one
 (including the publisher's own subscribers). Delivery is at most once: while the listening
 connection is down messages are lost, so after each reconnect ``on_gap`` is called and a
-subscriber that keeps state derived from messages (a cache) starts afresh there. ``on_message``
-and ``on_gap`` are plain callables run on the event loop: they must not block (schedule a task
-for anything slow). Messages are short strings (PostgreSQL caps a payload at 8000 bytes); never
-a secret.
+subscriber that keeps state derived from messages (a cache) starts afresh there; ``watch``
+tells a component when the connection is lost and back (the key cache shortens its TTL while
+it is down). Publishing while the transport is away drops the message (logged once per
+outage, counted in ``publish_dropped``), since the receivers' listeners are down too and start
+afresh after their own gap. ``on_message`` and ``on_gap`` are plain callables run on the event
+loop: they must not block (schedule a task for anything slow). Messages are short strings
+(PostgreSQL caps a payload at 8000 bytes); never a secret.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -34,11 +38,13 @@ logger = logging.getLogger("portal.pubsub")
 
 MessageHandler = Callable[[str], None]
 GapHandler = Callable[[], None]
+StateWatcher = Callable[[bool], None]  # False: the listening connection is lost; True: back
 Notify = Callable[[str, str], Awaitable[None]]
 CONTROL = "portal_pubsub"  # always listened to, so a Redis connection exists with no subscriber
 START_TIMEOUT = 10.0
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 5.0
+PUBLISH_RETRY_SECONDS = 1.0  # after a failed publish, how long to drop messages before trying
 
 
 class Subscription:
@@ -70,6 +76,20 @@ class PubSub:
         self.reconnects = 0
         self._ever_connected = False
         self._ready = asyncio.Event()
+        self._watchers: list[StateWatcher] = []
+        self.publish_dropped = 0  # messages not sent while the transport was away
+
+    def watch(self, callback: StateWatcher) -> None:
+        """``callback(False)`` when the listening connection is lost, ``callback(True)`` when
+        it is back (after the ``on_gap`` handlers ran). Must not block."""
+        self._watchers.append(callback)
+
+    def _tell_watchers(self, up: bool) -> None:
+        for callback in list(self._watchers):
+            try:
+                callback(up)
+            except Exception:
+                logger.exception("pub/sub state watcher failed")
 
     async def start(self) -> None:
         raise NotImplementedError
@@ -129,7 +149,10 @@ class PubSub:
             self._ever_connected = True
             return
         self.reconnects += 1
-        logger.info("pub/sub reconnected", extra={"fields": {"reconnects": self.reconnects}})
+        logger.warning(
+            "pub/sub reconnected",
+            extra={"fields": {"backend": self.backend, "reconnects": self.reconnects}},
+        )
         for handlers in list(self._subscriptions.values()):
             for subscription in list(handlers):
                 if subscription.on_gap is None:
@@ -138,6 +161,7 @@ class PubSub:
                     subscription.on_gap()
                 except Exception:
                     logger.exception("pub/sub gap handler failed")
+        self._tell_watchers(True)
 
 
 class InProcessPubSub(PubSub):
@@ -188,17 +212,22 @@ class _ListeningPubSub(PubSub):
                 await self._listen()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning(
-                    "pub/sub listener lost; reconnecting",
-                    extra={"fields": {"backend": self.backend}},
-                    exc_info=True,
-                )
+            except Exception as exc:
+                if self.connected or not self._ever_connected:  # once per outage
+                    logger.warning(
+                        "pub/sub listener lost; reconnecting (messages meanwhile are missed)",
+                        extra={"fields": {"backend": self.backend, "error": repr(exc)[:300]}},
+                    )
+                else:
+                    logger.debug("pub/sub reconnect failed", exc_info=True)
             else:
                 delay = RECONNECT_FIRST
-            if self.connected:
+            was_up = self.connected
+            if was_up:
                 delay = RECONNECT_FIRST  # it was up: the first retry comes soon
             self.connected = False
+            if was_up:
+                self._tell_watchers(False)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX)
 
@@ -220,14 +249,47 @@ class RedisPubSub(_ListeningPubSub):
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        self.client = redis.from_url(url, client_name=self.name)  # publishing (a pool)
+        # Publishing (a pool): bounded waits and one immediate retry (a pooled connection that
+        # a restarted server dropped), so a Redis outage never holds a request for long.
+        self.client = redis.from_url(
+            url,
+            client_name=self.name,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            retry=Retry(NoBackoff(), 1),
+        )
         # Listening: no silent reconnect inside redis-py, so every lost connection reaches
         # ``_listen_forever`` and counts as a gap (messages sent meanwhile are gone).
-        self._listener = redis.from_url(url, client_name=self.name, retry=Retry(NoBackoff(), 0))
+        self._listener = redis.from_url(
+            url, client_name=self.name, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2
+        )
         self._pubsub: Any = None
+        self._publish_down_until: float | None = None
 
     async def publish(self, channel: str, message: str) -> None:
-        await self.client.publish(channel, message)
+        """While Redis is away the message is dropped (see the module docstring): logged once
+        per outage, then one attempt per ``PUBLISH_RETRY_SECONDS``."""
+        from redis.exceptions import RedisError
+
+        down = self._publish_down_until
+        if down is not None and time.monotonic() < down:
+            self.publish_dropped += 1
+            return
+        try:
+            await self.client.publish(channel, message)
+        except (RedisError, OSError) as exc:
+            self.publish_dropped += 1
+            if down is None:
+                logger.warning(
+                    "pub/sub: Redis unavailable; messages to other processes are dropped until "
+                    "it returns (key caches fall back to a short TTL)",
+                    extra={"fields": {"error": repr(exc)[:300]}},
+                )
+            self._publish_down_until = time.monotonic() + PUBLISH_RETRY_SECONDS
+            return
+        if down is not None:
+            self._publish_down_until = None
+            logger.warning("pub/sub: publishing to Redis again")
 
     async def stop(self) -> None:
         await super().stop()

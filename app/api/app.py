@@ -14,7 +14,13 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
-from app.api.errors import ApiError, error_response
+from app.api.errors import (
+    UNAVAILABLE_ERRORS,
+    ApiError,
+    UnavailableMiddleware,
+    error_response,
+    unavailable_handler,
+)
 from app.api.middleware import ApiKeyMiddleware
 from app.api.openapi import openapi_document
 from app.api.request_logging import RequestLogMiddleware
@@ -90,12 +96,13 @@ def build_v1(container: Container) -> ASGIApp:
             BodyError: _body_error,
             DomainError: _domain_error,
             HTTPException: _http_error,
+            **dict.fromkeys(UNAVAILABLE_ERRORS, unavailable_handler),
         },
     )
     v1.state.sample = SampleService(container.uow)
     v1.state.webhooks = container.webhooks
     v1.state.server_url = f"{settings.public_url}/v1"
-    keys = ApiKeyMiddleware(
+    keys: ASGIApp = ApiKeyMiddleware(
         v1,
         router=api,
         verifier=container.verifier,
@@ -104,6 +111,7 @@ def build_v1(container: Container) -> ASGIApp:
         settings=settings,
         trusted_proxies=container.trusted_proxies,
     )
+    keys = UnavailableMiddleware(keys)  # the database away: 503, never a 500
     if not settings.request_logging_enabled:
         return keys
     return RequestLogMiddleware(keys, container.log_writer)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import is_unavailable
+from app.observability import new_request_id
+
+logger = logging.getLogger("portal.api")
 
 
 class ApiError(Exception):
@@ -47,3 +56,92 @@ def error_response(
         status_code=status,
         headers=headers,
     )
+
+
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE_LOG_INTERVAL = 10.0
+_MIDDLEWARE_STATE = "unavailable_middleware"
+
+
+def _request_id(scope: Scope) -> str:
+    return str(scope.setdefault("state", {}).get("request_id") or new_request_id())
+
+
+def unavailable_response(request_id: str) -> JSONResponse:
+    return error_response(
+        503,
+        "service_unavailable",
+        "The service is temporarily unavailable; retry shortly",
+        request_id,
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+    )
+
+
+class UnavailableMiddleware:
+    """Around the ``/v1`` key middleware and handlers: a request that fails because the
+    database cannot be reached is answered 503 ``service_unavailable`` with ``Retry-After``
+    (in the envelope, logged like any refusal), never a 500 with a stack trace. Logged as one
+    warning line per ``_UNAVAILABLE_LOG_INTERVAL`` seconds, not per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.unavailable = 0  # requests answered 503 since start
+        self._last_log = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_MIDDLEWARE_STATE] = self
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started or not is_unavailable(error):
+                raise
+            self.note(error)
+            await unavailable_response(_request_id(scope))(scope, receive, send)
+
+    def note(self, error: BaseException) -> None:
+        self.unavailable += 1
+        now = time.monotonic()
+        if now - self._last_log > _UNAVAILABLE_LOG_INTERVAL:
+            self._last_log = now
+            logger.warning(
+                "database unavailable: answering 503",
+                extra={"fields": {"error": repr(error)[:300], "answered": self.unavailable}},
+            )
+
+
+def _unavailable_types() -> tuple[type[BaseException], ...]:
+    from sqlalchemy import exc
+
+    types: list[type[BaseException]] = [exc.DBAPIError, exc.TimeoutError, OSError]
+    try:
+        import asyncpg
+
+        types += [asyncpg.PostgresConnectionError, asyncpg.InterfaceError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(types)
+
+
+UNAVAILABLE_ERRORS = _unavailable_types()
+
+
+async def unavailable_handler(request: Request, error: Exception) -> Response:
+    """The Starlette exception handler for ``UNAVAILABLE_ERRORS`` inside the ``/v1`` app (where
+    Starlette would otherwise answer 500 itself); any other error of those types is re-raised."""
+    if not is_unavailable(error):
+        raise error
+    middleware = request.scope.get("state", {}).get(_MIDDLEWARE_STATE)
+    if isinstance(middleware, UnavailableMiddleware):
+        middleware.note(error)
+    return unavailable_response(_request_id(request.scope))

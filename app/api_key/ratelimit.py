@@ -1,13 +1,18 @@
 """Token-bucket rate limits (per key, and per client IP for requests without a valid key):
-in-process by default, shared through Redis when set."""
+in-process by default, shared through Redis when set. While Redis is unreachable each process
+limits on its own (the same rates, so N replicas allow up to N times the limit together),
+logged once per outage; the shared buckets are used again as soon as Redis answers."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
+
+logger = logging.getLogger("portal.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +106,50 @@ return tostring(result)
 
 
 class RedisRateLimiter:
+    """Shared buckets in Redis; a ``LocalRateLimiter`` while Redis fails (tried again every
+    ``RETRY_SECONDS``)."""
+
+    RETRY_SECONDS = 1.0
+
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self.client = redis.from_url(url)
+        # Bounded waits and one immediate retry (a pooled connection a restarted server dropped).
+        self.client = redis.from_url(
+            url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 1)
+        )
         self.script = self.client.register_script(_LUA)
+        self.fallback = LocalRateLimiter()
+        self._down_until: float | None = None
+        self.fallback_hits = 0  # decisions made in this process while Redis was away
+
+    @property
+    def degraded(self) -> bool:
+        return self._down_until is not None
 
     async def hit(self, bucket: str, rate: float, burst: int) -> RateDecision:
-        raw = await self.script(keys=[f"portal:rl:{bucket}"], args=[rate, burst])
-        return decide(float(raw), rate, burst)
+        from redis.exceptions import RedisError
+
+        down = self._down_until
+        if down is None or time.monotonic() >= down:
+            try:
+                raw = await self.script(keys=[f"portal:rl:{bucket}"], args=[rate, burst])
+            except (RedisError, OSError) as exc:
+                if down is None:
+                    logger.warning(
+                        "rate limits: Redis unavailable; limiting per process until it returns",
+                        extra={"fields": {"error": repr(exc)[:300]}},
+                    )
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+            else:
+                if down is not None:
+                    self._down_until = None
+                    logger.warning("rate limits: Redis is back; limits are shared again")
+                return decide(float(raw), rate, burst)
+        self.fallback_hits += 1
+        return await self.fallback.hit(bucket, rate, burst)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
-from app.db import Database
+from app.db import Database, is_unavailable
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
@@ -68,6 +68,7 @@ class LogWriter:
         self._flushing: asyncio.Future[None] | None = None
         self._batch: list[LogRecord | None] = []
         self._last_drop_log = 0.0
+        self._failing = 0  # consecutive failed flushes (the database away): logged once
         self.anonymous: dict[str, int] = {}  # reason -> requests since start
         self.anonymous_rate_limited = 0
         self.anonymous_unrolled = 0  # counted in memory only (more groups than a flush takes)
@@ -246,6 +247,12 @@ class LogWriter:
             anonymous = self._take_anonymous()
             try:
                 await self._write(records, anonymous)
+                if self._failing:
+                    logger.warning(
+                        "request log flush recovered",
+                        extra={"fields": {"failed_attempts": self._failing}},
+                    )
+                    self._failing = 0
                 return
             except DBAPIError as exc:
                 if _refused(exc):
@@ -255,10 +262,10 @@ class LogWriter:
                     await self._isolate(records)
                     return
                 self._restore(anonymous)
-                self._note_failure(len(records))
-            except Exception:
+                self._note_failure(len(records), exc)
+            except Exception as exc:
                 self._restore(anonymous)
-                self._note_failure(len(records))
+                self._note_failure(len(records), exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -274,9 +281,20 @@ class LogWriter:
         await self._flush_with_retry(batch[:half])
         await self._flush_with_retry(batch[half:])
 
-    def _note_failure(self, size: int) -> None:
+    def _note_failure(self, size: int, error: Exception) -> None:
+        """One line when the database goes away (not one per retry); any other failure with its
+        traceback, every time."""
         self.failed_flushes += 1
-        logger.exception("request log flush failed; retrying", extra={"fields": {"batch": size}})
+        self._failing += 1
+        if not is_unavailable(error):
+            logger.exception(
+                "request log flush failed; retrying", extra={"fields": {"batch": size}}
+            )
+        elif self._failing == 1:
+            logger.warning(
+                "request log flush failed: database unavailable; records stay queued, retrying",
+                extra={"fields": {"batch": size, "error": repr(error)[:300]}},
+            )
 
     async def flush(self, batch: Sequence[LogRecord | None]) -> None:
         """Raw rows, minute rollups and histograms in one transaction, with the anonymous counts
