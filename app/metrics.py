@@ -19,9 +19,10 @@ one of them; see README "Metrics").
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
@@ -35,10 +36,15 @@ __all__ = [
     "observe_log_flush",
     "observe_request",
     "render",
+    "route_label",
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, CPU, open fds
+# which process answered this scrape (`portal serve --workers N`: each answers for itself)
+Gauge(
+    "portal_process_id", "The operating-system ID of the process that answered", registry=REGISTRY
+).set_function(os.getpid)
 
 # Request latency: 1 ms .. 10 s (the data plane answers in a few ms; GraphQL takes longer).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -86,18 +92,25 @@ UNMATCHED = "(unmatched)"
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
-def observe_request(scope: Mapping[str, object], status: int, seconds: float) -> None:
-    """Count one answered HTTP request (only ``/v1`` and ``/graphql``; others are ignored)."""
+def route_label(scope: Mapping[str, object]) -> str | None:
+    """``/v1`` + the matched route template (``/v1/(unmatched)`` when none matched), or
+    ``/graphql``; None for any other path."""
     path = scope.get("path")
     if not isinstance(path, str):
-        return
+        return None
     if path.startswith("/v1/") or path == "/v1":
         state = scope.get("state")
         template = state.get("route") if isinstance(state, dict) else None
-        route = "/v1" + (template if isinstance(template, str) and template else "/" + UNMATCHED)
-    elif path == "/graphql":
-        route = "/graphql"
-    else:
+        return "/v1" + (template if isinstance(template, str) and template else "/" + UNMATCHED)
+    if path == "/graphql":
+        return "/graphql"
+    return None
+
+
+def observe_request(scope: Mapping[str, object], status: int, seconds: float) -> None:
+    """Count one answered HTTP request (only ``/v1`` and ``/graphql``; others are ignored)."""
+    route = route_label(scope)
+    if route is None:
         return
     method = scope.get("method")
     label = method if method in METHODS else "OTHER"
