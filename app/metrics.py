@@ -22,7 +22,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    start_http_server,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
@@ -37,6 +44,7 @@ __all__ = [
     "observe_request",
     "render",
     "route_label",
+    "serve_metrics",
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -172,6 +180,11 @@ class _Families(Collector):
 
     def collect(self) -> Iterator[Metric]:
         return iter(self.families)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    """``portal worker``'s own ``/metrics`` (this registry) on a background thread."""
+    start_http_server(port, addr=host, registry=REGISTRY)
 
 
 def render(snapshot: Iterable[Metric]) -> bytes:

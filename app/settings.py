@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     # OpenTelemetry tracing (app/tracing.py), off by default; the exporter follows the standard
     # OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME...).
     otel_enabled: bool = False
+    # `portal worker` has no HTTP; with a port it serves its own /metrics (delivery attempts,
+    # process figures) there, without a token: keep it on loopback or a private address.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     tls_terminated_by_proxy: bool = False
 
     # /v1 requests that resolve to no entity (no key, malformed or unknown key, the public

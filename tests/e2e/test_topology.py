@@ -326,10 +326,13 @@ def systemd_topology(
         return local(from_unit(name, instance, env_file), fresh_database_url, local_redis, data)
 
     ports = [free_port(), free_port()]
+    workers = [unit("portal-worker@.service", str(i)) for i in (1, 2)]
+    for worker in workers:  # each worker's own /metrics, on a free local port
+        worker.env["PORTAL_WORKER_METRICS_PORT"] = str(free_port())
     yield from run_topology(
         unit("portal-migrate.service"),
         [(unit("portal-web@.service", str(port)), port) for port in ports],
-        [unit("portal-worker@.service", str(i)) for i in (1, 2)],
+        workers,
         tmp_path,
     )
 
@@ -525,6 +528,17 @@ class TestWebhooksAcrossWorkers:
         assert delivered == sorted(orders)
         logs = "".join(w.logs() for w in systemd_topology.workers)
         assert "Traceback" not in logs, logs[-3000:]
+        # the workers made the attempts (the replicas run no delivery job), one each
+        succeeded = 0.0
+        async with httpx.AsyncClient(timeout=10) as http:
+            for worker in systemd_topology.workers:
+                port = worker.process.env["PORTAL_WORKER_METRICS_PORT"]
+                scraped = Samples((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
+                succeeded += scraped.value(
+                    "portal_webhook_delivery_attempts_total", outcome="succeeded"
+                )
+                assert scraped.value("portal_webhook_delivery_attempts_total", outcome="retry") == 0
+        assert succeeded == self.EVENTS
 
 
 class TestTailAcrossReplicas:
