@@ -160,6 +160,10 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level)
     _run_migrations(settings)
+    if settings.worker_metrics_port is not None:
+        from app.metrics import serve_metrics
+
+        serve_metrics(settings.worker_metrics_host, settings.worker_metrics_port)
 
     async def run() -> None:
         container = Container(settings)

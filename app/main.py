@@ -22,6 +22,7 @@ from app.http_edge import BodyLimitMiddleware, BodyLimits, SecurityHeadersMiddle
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
 from app.settings import Settings, load_settings
+from app.tracing import middleware as tracing_middleware
 from app.worker.jobs import jobs_for
 from app.worker.runner import TaskRunner
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     # Outermost first. The body limit sits inside the request ID so a 413/408 carries the ID
     # and gets its access log line, and before every route, so it fires before any body read.
     middleware = [
+        *tracing_middleware(settings, container.db.engine),  # PORTAL_OTEL_ENABLED (app/tracing.py)
         Middleware(SecurityHeadersMiddleware, public_url=settings.public_url, hsts=hsts),
         Middleware(RequestIdMiddleware),
         Middleware(BodyLimitMiddleware, limits=limits),

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import observe_request
 from app.request_log.redact import scrub, storable
 from app.security import random_base62
 
@@ -92,6 +93,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            observe_request(scope, status, seconds)  # Prometheus (app/metrics.py)
             access_logger.info(
                 "request",
                 extra={
@@ -100,7 +103,7 @@ class RequestIdMiddleware:
                         "method": storable(str(scope.get("method") or ""), 16),
                         "path": storable(str(scope.get("path") or ""), ACCESS_LOG_PATH_LIMIT),
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(seconds * 1000, 2),
                     }
                 },
             )

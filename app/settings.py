@@ -124,6 +124,16 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
     max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
     metrics_token: SecretStr | None = None
+    # /metrics without the token for peers in these networks (CIDRs; the TCP peer address, never
+    # a forwarded header): a scraper on a private network. Either this or the token in production.
+    metrics_allowed_networks: Annotated[list[str], NoDecode] = []
+    # OpenTelemetry tracing (app/tracing.py), off by default; the exporter follows the standard
+    # OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME...).
+    otel_enabled: bool = False
+    # `portal worker` has no HTTP; with a port it serves its own /metrics (delivery attempts,
+    # process figures) there, without a token: keep it on loopback or a private address.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     tls_terminated_by_proxy: bool = False
 
     # /v1 requests that resolve to no entity (no key, malformed or unknown key, the public
@@ -160,7 +170,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("allowed_origins", "trusted_proxies", mode="before")
+    @field_validator(
+        "allowed_origins", "trusted_proxies", "metrics_allowed_networks", mode="before"
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -171,7 +183,7 @@ class Settings(BaseSettings):
         parse_template(value)
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allowed_networks")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         for item in value:

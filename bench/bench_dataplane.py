@@ -227,7 +227,9 @@ def writer_counters(server: Server) -> tuple[int | None, int | None]:
         _, body = server.get("/metrics")
     except OSError:
         return None, None
-    values = dict(re.findall(r"^(portal_request_log_\w+_total) (\d+)$", body.decode(), re.M))
+    values = dict(
+        re.findall(r"^(portal_request_log_\w+_total) (\d+)(?:\.0)?$", body.decode(), re.M)
+    )
     dropped = values.get("portal_request_log_dropped_total")
     rejected = values.get("portal_request_log_rejected_total")
     return (int(dropped) if dropped else None), (int(rejected) if rejected else None)

@@ -15,6 +15,7 @@ from app.container import Container
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import make_settings
+from tests.support.metrics import Samples
 
 METRICS_TOKEN = "metrics-" + "m" * 40
 OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
@@ -113,15 +114,15 @@ class TestMetrics:
             assert response.headers["www-authenticate"].startswith("Bearer")
         scraped = await client.get("/metrics", headers=OPERATOR)
         assert scraped.status_code == 200
-        assert "portal_request_log_dropped_total 0" in scraped.text
-        lines = scraped.text.splitlines()
+        samples = Samples(scraped.text)
+        assert samples.value("portal_request_log_dropped_total") == 0
         for job in ("log_writer", "usage_recorder", "exports", "webhook_delivery"):
-            assert f'portal_job_up{{job="{job}"}} 1' in lines
-            assert f'portal_job_restarts_total{{job="{job}"}} 0' in lines
-        assert "portal_pubsub_connected 1" in lines
-        assert "portal_pubsub_reconnects_total 0" in lines
-        assert "portal_webhook_deliveries_due 0" in lines
-        assert "portal_webhook_oldest_due_age_seconds 0.000" in lines
+            assert samples.value("portal_job_up", job=job) == 1
+            assert samples.value("portal_job_restarts_total", job=job) == 0
+        assert samples.value("portal_pubsub_connected") == 1
+        assert samples.value("portal_pubsub_reconnects_total") == 0
+        assert samples.value("portal_webhook_deliveries_due") == 0
+        assert samples.value("portal_webhook_oldest_due_age_seconds") == 0
 
     @pytest.mark.parametrize(
         ("env", "status"), [("production", 404), ("development", 200), ("test", 200)]

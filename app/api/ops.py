@@ -8,12 +8,16 @@ import hmac
 import logging
 from typing import Any
 
+from prometheus_client.core import Metric
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.api.errors import error_response
 from app.container import Container
+from app.metrics import CONTENT_TYPE_LATEST, counter, gauge
+from app.metrics import render as metrics_text
+from app.net import in_networks, parse_address, parse_networks
 
 logger = logging.getLogger("portal")
 
@@ -31,6 +35,18 @@ def ops_routes(container: Container) -> list[Route]:
         expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
         given = request.headers.get("authorization", "").encode("latin-1")
         return hmac.compare_digest(given, expected)
+
+    metrics_networks = parse_networks(settings.metrics_allowed_networks)
+
+    def scraper_network(request: Request) -> bool:
+        """The TCP peer (never a forwarded header) is in PORTAL_METRICS_ALLOWED_NETWORKS."""
+        if not metrics_networks or request.client is None:
+            return False
+        try:
+            peer = parse_address(request.client.host)
+        except ValueError:
+            return False
+        return in_networks(peer, metrics_networks)
 
     async def webhook_queue() -> tuple[int, int, float | None] | None:
         """The webhook queue's figures, bounded like the database ping (None: unavailable)."""
@@ -86,12 +102,15 @@ def ops_routes(container: Container) -> list[Route]:
         )
 
     async def metrics(request: Request) -> Response:
-        """Prometheus text format. With PORTAL_METRICS_TOKEN set, only for that bearer token;
-        without one, open in development and test, not served in production."""
+        """Prometheus text format (app/metrics.py), this process's figures. Served to peers in
+        PORTAL_METRICS_ALLOWED_NETWORKS, and with PORTAL_METRICS_TOKEN set to that bearer token;
+        with neither, open in development and test, not served in production."""
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
-        if settings.metrics_token is None and settings.env == "production":
+        if scraper_network(request):
+            pass  # PORTAL_METRICS_ALLOWED_NETWORKS: the TCP peer may scrape without the token
+        elif settings.metrics_token is None and (settings.env == "production" or metrics_networks):
             return error_response(404, "not_found", "No such endpoint", request_id)
-        if settings.metrics_token is not None and not operator(request):
+        elif settings.metrics_token is not None and not operator(request):
             return error_response(
                 401,
                 "invalid_metrics_token",
@@ -99,45 +118,10 @@ def ops_routes(container: Container) -> list[Route]:
                 request_id,
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-        writer = container.log_writer
-        cache = container.key_cache
         queue = await webhook_queue()
         alive = await delivery_alive()
-        lines = [
-            *_webhook_metrics(queue),
-            *(
-                []
-                if alive is None
-                else [
-                    "# TYPE portal_webhook_delivery_alive gauge",
-                    f"portal_webhook_delivery_alive {int(alive)}",
-                ]
-            ),
-            "# TYPE portal_request_log_queued gauge",
-            f"portal_request_log_queued {writer.pending}",
-            "# TYPE portal_request_log_written_total counter",
-            f"portal_request_log_written_total {writer.written}",
-            "# TYPE portal_request_log_dropped_total counter",
-            f"portal_request_log_dropped_total {writer.dropped}",
-            "# TYPE portal_request_log_failed_flushes_total counter",
-            f"portal_request_log_failed_flushes_total {writer.failed_flushes}",
-            "# TYPE portal_request_log_rejected_total counter",
-            f"portal_request_log_rejected_total {writer.rejected}",
-            "# TYPE portal_api_key_cache_hits_total counter",
-            f"portal_api_key_cache_hits_total {cache.hits}",
-            "# TYPE portal_api_key_cache_misses_total counter",
-            f"portal_api_key_cache_misses_total {cache.misses}",
-            "# TYPE portal_anonymous_requests_total counter",
-            *(
-                f'portal_anonymous_requests_total{{reason="{reason}"}} {count}'
-                for reason, count in sorted(writer.anonymous.items())
-            ),
-            "# TYPE portal_anonymous_rate_limited_total counter",
-            f"portal_anonymous_rate_limited_total {writer.anonymous_rate_limited}",
-            *_job_metrics(_runner_health(request)),
-            *_pubsub_metrics(container.pubsub.health()),
-        ]
-        return PlainTextResponse("\n".join(lines) + "\n")
+        snapshot = _snapshot(container, queue, alive, _runner_health(request))
+        return Response(metrics_text(snapshot), media_type=CONTENT_TYPE_LATEST)
 
     return [
         Route("/healthz", healthz, methods=["GET"]),
@@ -152,34 +136,93 @@ def _runner_health(request: Request) -> dict[str, Any]:
     return runner.health() if runner is not None else {}
 
 
-def _job_metrics(jobs: dict[str, Any]) -> list[str]:
-    lines = ["# TYPE portal_job_up gauge"]
-    lines += [f'portal_job_up{{job="{name}"}} {int(bool(j["up"]))}' for name, j in jobs.items()]
-    lines.append("# TYPE portal_job_restarts_total counter")
-    lines += [
-        f'portal_job_restarts_total{{job="{name}"}} {j["restarts"]}' for name, j in jobs.items()
+def _snapshot(
+    container: Container,
+    queue: tuple[int, int, float | None] | None,
+    alive: bool | None,
+    jobs: dict[str, Any],
+) -> list[Metric]:
+    """The figures read at scrape time (this process's, and the shared webhook queue's)."""
+    writer = container.log_writer
+    cache = container.key_cache
+    pubsub = container.pubsub.health()
+    families: list[Metric] = []
+    if queue is not None:
+        due, held, oldest_age = queue
+        families += [
+            gauge("portal_webhook_deliveries_due", "Deliveries due now (every entity)", due),
+            gauge("portal_webhook_deliveries_held", "Deliveries held (paused endpoints)", held),
+            gauge(
+                "portal_webhook_oldest_due_age_seconds",
+                "Age of the oldest due delivery (0: none due)",
+                oldest_age or 0.0,
+            ),
+        ]
+    if alive is not None:
+        families.append(
+            gauge(
+                "portal_webhook_delivery_alive",
+                "A delivery job runs here or has a fresh heartbeat elsewhere",
+                int(alive),
+            )
+        )
+    anonymous: dict[tuple[str, ...], float] = {
+        (reason,): count for reason, count in sorted(writer.anonymous.items())
+    }
+    up: dict[tuple[str, ...], float] = {(n,): int(bool(j["up"])) for n, j in jobs.items()}
+    restarts: dict[tuple[str, ...], float] = {(n,): j["restarts"] for n, j in jobs.items()}
+    families += [
+        gauge(
+            "portal_request_log_queued", "Request-log records waiting to be written", writer.pending
+        ),
+        counter("portal_request_log_written", "Request-log records written", writer.written),
+        counter(
+            "portal_request_log_dropped", "Request-log records dropped (queue full)", writer.dropped
+        ),
+        counter(
+            "portal_request_log_failed_flushes",
+            "Request-log flushes that failed (retried)",
+            writer.failed_flushes,
+        ),
+        counter(
+            "portal_request_log_rejected",
+            "Request-log records the database refused",
+            writer.rejected,
+        ),
+        counter(
+            "portal_api_key_cache_hits", "API key verifications served by the cache", cache.hits
+        ),
+        counter(
+            "portal_api_key_cache_misses",
+            "API key verifications that queried the database",
+            cache.misses,
+        ),
+        counter(
+            "portal_anonymous_requests",
+            "/v1 requests that identified no key, by reason",
+            anonymous,
+            "reason",
+        ),
+        counter(
+            "portal_anonymous_rate_limited",
+            "Anonymous /v1 requests refused by the per-IP limit",
+            writer.anonymous_rate_limited,
+        ),
+        gauge(
+            "portal_job_up",
+            "A background job of this process is running",
+            up,
+            "job",
+        ),
+        counter(
+            "portal_job_restarts",
+            "Restarts of a background job of this process",
+            restarts,
+            "job",
+        ),
+        gauge(
+            "portal_pubsub_connected", "Connected to the pub/sub", int(bool(pubsub["connected"]))
+        ),
+        counter("portal_pubsub_reconnects", "Pub/sub reconnections", int(pubsub["reconnects"])),
     ]
-    return lines
-
-
-def _pubsub_metrics(health: dict[str, Any]) -> list[str]:
-    return [
-        "# TYPE portal_pubsub_connected gauge",
-        f"portal_pubsub_connected {int(bool(health['connected']))}",
-        "# TYPE portal_pubsub_reconnects_total counter",
-        f"portal_pubsub_reconnects_total {health['reconnects']}",
-    ]
-
-
-def _webhook_metrics(queue: tuple[int, int, float | None] | None) -> list[str]:
-    if queue is None:
-        return []
-    due, held, oldest_age = queue
-    return [
-        "# TYPE portal_webhook_deliveries_due gauge",
-        f"portal_webhook_deliveries_due {due}",
-        "# TYPE portal_webhook_deliveries_held gauge",
-        f"portal_webhook_deliveries_held {held}",
-        "# TYPE portal_webhook_oldest_due_age_seconds gauge",
-        f"portal_webhook_oldest_due_age_seconds {oldest_age or 0:.3f}",
-    ]
+    return families

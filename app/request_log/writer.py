@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from app.db import Database, is_unavailable
+from app.metrics import observe_log_flush
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
@@ -246,7 +247,9 @@ class LogWriter:
         while True:
             anonymous = self._take_anonymous()
             try:
+                started = time.perf_counter()
                 await self._write(records, anonymous)
+                observe_log_flush(time.perf_counter() - started, len(records))  # app/metrics.py
                 if self._failing:
                     logger.warning(
                         "request log flush recovered",

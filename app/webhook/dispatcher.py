@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from app.actor import Actor
 from app.clock import Clock
+from app.metrics import count_delivery_attempt
 from app.settings import Settings
 from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 from app.webhook import retry
@@ -202,6 +203,9 @@ class Dispatcher:
             )
             status = DeliveryStatus.PENDING if next_at is not None else DeliveryStatus.FAILED
             exhausted = next_at is None
+        count_delivery_attempt(  # app/metrics.py
+            "succeeded" if result.succeeded else "failed" if exhausted else "retry"
+        )
         return AttemptRow(
             delivery_id=claim.id,
             endpoint_id=claim.endpoint_id,

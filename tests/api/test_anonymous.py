@@ -21,6 +21,7 @@ from tests.api.test_data_plane import assert_error, orders
 from tests.conftest import make_settings
 from tests.request_log.test_logs import settle
 from tests.support.keys import make_key, owner
+from tests.support.metrics import Samples
 from tests.support.world import World
 
 CLIENT_IP = "203.0.113.7"  # the in-process client's address (tests/conftest.py)
@@ -274,11 +275,12 @@ class TestOperatorVisibility:
         await client.get(orders(world), headers={"X-API-Key": "nope"})
         for _ in range(3):
             await client.get(orders(world))
-        metrics = (await client.get("/metrics", headers=OPERATOR)).text.splitlines()
-        assert 'portal_anonymous_requests_total{reason="missing_api_key"} 1' in metrics
-        assert 'portal_anonymous_requests_total{reason="invalid_api_key"} 1' in metrics
-        assert 'portal_anonymous_requests_total{reason="rate_limited"} 3' in metrics
-        assert "portal_anonymous_rate_limited_total 3" in metrics
+        metrics = Samples((await client.get("/metrics", headers=OPERATOR)).text)
+        total = "portal_anonymous_requests_total"
+        assert metrics.value(total, reason="missing_api_key") == 1
+        assert metrics.value(total, reason="invalid_api_key") == 1
+        assert metrics.value(total, reason="rate_limited") == 3
+        assert metrics.value("portal_anonymous_rate_limited_total") == 3
         ready = (await client.get("/readyz", headers=OPERATOR)).json()
         assert ready["anonymous_requests"] == {
             "total": 5,
