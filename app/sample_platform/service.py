@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,9 @@ from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
+# Printable ASCII, no space at either end (HTTP would strip it): the OpenAPI header schema.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -188,9 +192,10 @@ class SampleService:
         """
         if idempotency is not None:
             key, _ = idempotency
-            if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+            if len(key) > MAX_IDEMPOTENCY_KEY or not IDEMPOTENCY_KEY.match(key):
                 raise BadUserInput(
-                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
+                    "characters",
                     field="Idempotency-Key",
                 )
             replay = await self._replay(tenant, idempotency)
