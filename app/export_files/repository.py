@@ -80,7 +80,7 @@ class ExportRows(Generic[E]):
         """The run ``attempt`` is alive; False when another run took the export over."""
         c = self._table.c
         result: Any = await self.session.exec(
-            sa.update(self._table)  # type: ignore[call-overload]
+            sa.update(self._table)
             .where(c.id == export_id, c.attempt == attempt, c.status == "RUNNING")
             .values(heartbeat_at=now)
         )

@@ -216,7 +216,11 @@ class SampleService:
                             response_body=json.dumps(stored(result) if stored else result.body),
                         )
                     )
-        except IntegrityError:
+        except (IntegrityError, Conflict):
+            # A concurrent request with the same key won (its record now exists): answer its
+            # result. That shows as our record's unique constraint or, when the winner committed
+            # between our replay check and our create, as the resource's own conflict (a
+            # product's SKU): both replay rather than refuse.
             if idempotency is None:
                 raise
             replay = await self._replay(tenant, idempotency)

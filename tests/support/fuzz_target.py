@@ -9,15 +9,22 @@ tests/api/test_key_rate_limits.py cover rate limiting; a 429 is still documented
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.conftest import ADMIN_URL, backend
+from tests.conftest import _admin_execute as admin_execute
+from tests.conftest import _asyncpg_url as asyncpg_url
 from tests.support.server import Server, portal_env, run_portal, start_server
 
 DEMO_PASSWORD = "demo password 123"
@@ -55,7 +62,7 @@ def graphql(
     return result
 
 
-def start_fuzz_target(database_url: str, tmp_path: Path) -> FuzzTarget:
+def start_fuzz_target(database_url: str, tmp_path: Path, **extra_env: str) -> FuzzTarget:
     env = portal_env(
         tmp_path / "data",
         database_url,
@@ -63,6 +70,7 @@ def start_fuzz_target(database_url: str, tmp_path: Path) -> FuzzTarget:
         PORTAL_ANONYMOUS_RATE_LIMIT_PER_SECOND="100000",
         PORTAL_ANONYMOUS_RATE_LIMIT_BURST="1000000",
         PORTAL_LOG_LEVEL="WARNING",
+        **extra_env,
     )
     demo = run_portal(env, "demo")
     assert demo.returncode == 0, demo.stderr
@@ -119,6 +127,21 @@ def start_fuzz_target(database_url: str, tmp_path: Path) -> FuzzTarget:
         server.stop()
         raise
     return FuzzTarget(server, token, entity_id, created["createApiKey"]["secret"])
+
+
+@contextmanager
+def module_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test for a module's real servers (migrated by
+    ``portal demo``), dropped afterwards: one server start serves a whole test module."""
+    if backend() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'portal.db'}"
+        return
+    name = f"portico_mod_{secrets.token_hex(4)}"
+    asyncio.run(admin_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield asyncpg_url(ADMIN_URL, name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "st")
