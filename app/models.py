@@ -270,6 +270,11 @@ class AuditExport(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_by_user_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = _created_at()
+    # The current run (app/export_files/repository.py): stale from its last heartbeat, not from
+    # its creation; ``attempt`` counts claims, so a run taken over cannot finish or write.
+    started_at: datetime | None = _ts(nullable=True)
+    heartbeat_at: datetime | None = _ts(nullable=True)
+    attempt: int = 0
     finished_at: datetime | None = _ts(nullable=True)
 
 

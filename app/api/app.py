@@ -78,7 +78,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = {404: "No such endpoint", 405: "Method not allowed"}.get(
         exc.status_code, str(exc.detail)
     )
-    return error_response(exc.status_code, code, message, _request_id(request))
+    headers = None
+    if exc.status_code == 405:  # RFC 9110: a 405 lists the methods the resource answers
+        headers = {"Allow": ", ".join(api.allowed_methods(request.scope))}
+    return error_response(exc.status_code, code, message, _request_id(request), headers=headers)
 
 
 def openapi_for(settings: Settings) -> dict[str, Any]:

@@ -33,6 +33,13 @@ class Operation:
     query: tuple[tuple[str, str], ...] = ()  # (name, description)
     idempotent_post: bool = False
     tags: tuple[str, ...] = field(default=())
+    status: int | None = None  # the success status; None: 201 for POST, else 200
+
+    @property
+    def success_status(self) -> int:
+        if self.status is not None:
+            return self.status
+        return 201 if self.method == "POST" else 200
 
 
 class ApiRouter:
@@ -54,6 +61,7 @@ class ApiRouter:
         query: tuple[tuple[str, str], ...] = (),
         idempotent_post: bool = False,
         tags: tuple[str, ...] = (),
+        status: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             op = Operation(
@@ -68,6 +76,7 @@ class ApiRouter:
                 query=query,
                 idempotent_post=idempotent_post,
                 tags=tags,
+                status=status,
             )
             route = Route(path, handler, methods=[method], name=handler.__name__)
             self.operations.append(op)
@@ -84,3 +93,12 @@ class ApiRouter:
             if matched is Match.FULL:
                 return self._by_route[id(route)], dict(child.get("path_params", {}))
         return None, {}
+
+    def allowed_methods(self, scope: Scope) -> list[str]:
+        """The methods the request's path answers (for the ``Allow`` header of a 405)."""
+        methods: set[str] = set()
+        for route in self.routes:
+            matched, _ = route.matches(scope)
+            if matched is not Match.NONE and route.methods:
+                methods |= route.methods
+        return sorted(methods)

@@ -174,6 +174,7 @@ async def get_order(request: Request) -> Response:
     scope="orders:write",
     summary="Cancel an order",
     response_schema=OBJECT,
+    status=200,
     tags=("orders",),
 )
 async def cancel_order(request: Request) -> Response:

@@ -72,7 +72,7 @@ ENDPOINT_LIST = {
     },
 }
 _EDITABLE: dict[str, Any] = {
-    "url": {"type": "string", "maxLength": 2048},
+    "url": {"type": "string", "minLength": 1, "maxLength": 2048},
     "description": {"type": "string", "maxLength": 500},
     "event_types": {"type": "array", "minItems": 1, "items": STRING},
     "rate_limit_per_second": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000},
@@ -150,6 +150,8 @@ def _body(payload: Any, allowed: set[str]) -> dict[str, Any]:
         )
     for name in ("rate_limit_per_second", "max_concurrency"):
         value = payload.get(name)
+        if isinstance(value, float) and value.is_integer():  # JSON Schema: 3.0 is an integer
+            payload[name] = value = int(value)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ApiError(400, "invalid_request", f"'{name}' must be an integer", field=name)
     return payload

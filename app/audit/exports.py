@@ -29,7 +29,7 @@ from app.actor import Actor
 from app.audit.chain import event_content, sign
 from app.audit.repository import AuditExportChunkRepository
 from app.errors import BadUserInput, NotFound
-from app.export_files import ChunkedFile, ExportJob, ExportLinks, InvalidLink, csv_safe
+from app.export_files import ChunkedFile, ClaimLost, ExportJob, ExportLinks, InvalidLink, csv_safe
 from app.models import AuditEvent, AuditExport
 from app.uow import UnitOfWorkFactory
 
@@ -168,20 +168,38 @@ class AuditExportService(ExportJob):
 
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""
+        export = await self.claim_one()
+        if export is None:
+            return False
+        await self.process(export)
+        return True
+
+    async def claim_one(self) -> AuditExport | None:
+        """Claim the next export to write (its ``attempt`` is this run's token)."""
         async with self.uow.writer() as uow:
-            export = await uow.audit_exports.claim_next(uow.now() - STALE_RUN)
-            if export is None:
-                return False
-            export.status = "RUNNING"
-            uow.audit_exports.save(export)
+            return await uow.audit_exports.claim_next(uow.now(), STALE_RUN)
+
+    async def heartbeat(self, export: AuditExport) -> None:
+        """Tell other runners this run is alive; ``ClaimLost`` if one took the export over."""
+        async with self.uow.writer() as uow:
+            alive = await uow.audit_exports.beat(export.id, export.attempt, uow.now())
+        if not alive:
+            raise ClaimLost(export.id)
+
+    async def process(self, export: AuditExport) -> None:
+        """Write a claimed export and finish it (unless another run took it over)."""
         try:
             rows, size = await self._write(export)
+        except ClaimLost:
+            logger.warning(
+                "audit export %s was taken over by another run; this one stops", export.id
+            )
+            return
         except Exception as exc:
             logger.exception("audit export %s failed", export.id)
-            await self._finish(export.id, "FAILED", 0, 0, str(exc)[:500])
-            return True
-        await self._finish(export.id, "COMPLETED", rows, size, None)
-        return True
+            await self._finish(export, "FAILED", 0, 0, str(exc)[:500])
+            return
+        await self._finish(export, "COMPLETED", rows, size, None)
 
     async def _write(self, export: AuditExport) -> tuple[int, int]:
         engine = self.uow.db.engine
@@ -199,6 +217,7 @@ class AuditExportService(ExportJob):
         digests = hashlib.sha256()
         after, last_seq = (bounds[0] - 1, bounds[1]) if bounds else (0, 0)
         while bounds:
+            await self.heartbeat(export)  # per page: a long export is never stale while it runs
             async with self.uow.reader() as uow:
                 page = await uow.audit_log.seq_page(
                     export.entity_id,
@@ -258,10 +277,10 @@ class AuditExportService(ExportJob):
         return json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
     async def _finish(
-        self, export_id: str, status: str, rows: int, size: int, error: str | None
+        self, claimed: AuditExport, status: str, rows: int, size: int, error: str | None
     ) -> None:
         async with self.uow.writer() as uow:
-            export = await uow.audit_exports.get(export_id)
+            export = await uow.audit_exports.claimed(claimed.id, claimed.attempt)
             if export is None:
                 return
             export.status = status

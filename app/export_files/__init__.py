@@ -27,6 +27,10 @@ CHUNK_BYTES = 256 * 1024
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+class ClaimLost(Exception):
+    """Another run took the export over (this one was silent too long): stop writing."""
+
+
 def csv_safe(value: object) -> str:
     """A leading ``'`` keeps =, +, -, @, tab and CR cells from running as formulas."""
     text = "" if value is None else str(value)

@@ -6,7 +6,7 @@ A domain names its own table through a subclass (``app/request_log/repository/ex
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -47,21 +47,52 @@ class ExportRows(Generic[E]):
         )
         return list(result.all())
 
-    async def claim_next(self, stale_before: datetime) -> E | None:
-        """The oldest pending export (or one left running since before ``stale_before``),
-        locked for this transaction; replicas skip each other's claims."""
+    async def claim_next(self, now: datetime, stale_after: timedelta) -> E | None:
+        """Claim the oldest pending export, or a running one whose run has been silent for
+        ``stale_after`` (its worker died): staleness counts from the run's start and heartbeat,
+        never from the export's creation, so a long run that beats is never taken twice. The
+        row is locked for this transaction (replicas skip each other's claims) and its
+        ``attempt`` is bumped: the claim's token for ``beat`` and ``claimed``."""
         c = self._table.c
+        last_sign = sa.func.coalesce(c.heartbeat_at, c.started_at, c.created_at)
         query = (
             select(self.model)
             .where(
                 sa.or_(
                     c.status == "PENDING",
-                    sa.and_(c.status == "RUNNING", c.created_at < stale_before),
+                    sa.and_(c.status == "RUNNING", last_sign < now - stale_after),
                 )
             )
             .order_by(c.created_at)
             .limit(1)
             .with_for_update(skip_locked=True)
+        )
+        export: Any = (await self.session.exec(query)).first()
+        if export is None:
+            return None
+        export.status = "RUNNING"
+        export.started_at = export.heartbeat_at = now
+        export.attempt += 1
+        self.session.add(export)
+        return export  # type: ignore[no-any-return]
+
+    async def beat(self, export_id: str, attempt: int, now: datetime) -> bool:
+        """The run ``attempt`` is alive; False when another run took the export over."""
+        c = self._table.c
+        result: Any = await self.session.exec(
+            sa.update(self._table)
+            .where(c.id == export_id, c.attempt == attempt, c.status == "RUNNING")
+            .values(heartbeat_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def claimed(self, export_id: str, attempt: int) -> E | None:
+        """The export, locked, if run ``attempt`` still holds it (to finish it)."""
+        c = self._table.c
+        query = (
+            select(self.model)
+            .where(c.id == export_id, c.attempt == attempt, c.status == "RUNNING")
+            .with_for_update()
         )
         return (await self.session.exec(query)).first()
 

@@ -22,7 +22,7 @@ from typing import Any
 from app.actor import Actor
 from app.db import Database
 from app.errors import BadUserInput, NotFound
-from app.export_files import ChunkedFile, ExportJob, ExportLinks, InvalidLink, csv_safe
+from app.export_files import ChunkedFile, ClaimLost, ExportJob, ExportLinks, InvalidLink, csv_safe
 from app.request_log.filters import LogFilter
 from app.request_log.models import LogExport
 from app.request_log.repository import ExportChunkRepository, LogRepository
@@ -178,20 +178,36 @@ class ExportService(ExportJob):
 
     async def run_one(self) -> bool:
         """Claim one pending (or stale running) export and write it. False when none waits."""
+        export = await self.claim_one()
+        if export is None:
+            return False
+        await self.process(export)
+        return True
+
+    async def claim_one(self) -> LogExport | None:
+        """Claim the next export to write (its ``attempt`` is this run's token)."""
         async with self.uow.writer() as uow:
-            export = await uow.log_exports.claim_next(uow.now() - STALE_RUN)
-            if export is None:
-                return False
-            export.status = "RUNNING"
-            uow.log_exports.save(export)
+            return await uow.log_exports.claim_next(uow.now(), STALE_RUN)
+
+    async def heartbeat(self, export: LogExport) -> None:
+        """Tell other runners this run is alive; ``ClaimLost`` if one took the export over."""
+        async with self.uow.writer() as uow:
+            alive = await uow.log_exports.beat(export.id, export.attempt, uow.now())
+        if not alive:
+            raise ClaimLost(export.id)
+
+    async def process(self, export: LogExport) -> None:
+        """Write a claimed export and finish it (unless another run took it over)."""
         try:
             rows, size = await self._write(export)
+        except ClaimLost:
+            logger.warning("export %s was taken over by another run; this one stops", export.id)
+            return
         except Exception as exc:
             logger.exception("export %s failed", export.id)
-            await self._finish(export.id, "FAILED", 0, 0, str(exc)[:500])
-            return True
-        await self._finish(export.id, "COMPLETED", rows, size, None)
-        return True
+            await self._finish(export, "FAILED", 0, 0, str(exc)[:500])
+            return
+        await self._finish(export, "COMPLETED", rows, size, None)
 
     async def _write(self, export: LogExport) -> tuple[int, int]:
         spec = dict(export.filter)
@@ -207,6 +223,7 @@ class ExportService(ExportJob):
         before: tuple[int, str] | None = None
         await ExportChunkRepository.reset(self.db.engine, export.id)
         while True:
+            await self.heartbeat(export)  # per page: a long export is never stale while it runs
             async with self.db.engine.connect() as connection:
                 page = await LogRepository(connection).page(
                     export.entity_id, filters, limit=1000, before=before
@@ -229,10 +246,10 @@ class ExportService(ExportJob):
                 return rows, out.size
 
     async def _finish(
-        self, export_id: str, status: str, rows: int, size: int, error: str | None
+        self, claimed: LogExport, status: str, rows: int, size: int, error: str | None
     ) -> None:
         async with self.uow.writer() as uow:
-            export = await uow.log_exports.get(export_id)
+            export = await uow.log_exports.claimed(claimed.id, claimed.attempt)
             if export is None:
                 return
             export.status = status

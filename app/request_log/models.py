@@ -115,6 +115,11 @@ class LogExport(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
     )
+    # The current run (app/export_files/repository.py): stale from its last heartbeat, not from
+    # its creation; ``attempt`` counts claims, so a run taken over cannot finish or write.
+    started_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    heartbeat_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    attempt: int = 0
     finished_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
 
 

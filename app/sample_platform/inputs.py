@@ -10,6 +10,9 @@ from typing import Any, Protocol
 from app.errors import BadUserInput
 
 MAX_INTEGER = 2**53  # what every JSON parser still reads exactly
+# What ``Text.validate`` accepts, for the published schema: no C0 control character or DEL, and
+# at least one character that is not white space (``str.strip`` would leave nothing).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
 
 
 class Shape(Protocol):
@@ -26,7 +29,12 @@ class Text:
     max_length: int
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "maxLength": self.max_length}
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_length,
+            "pattern": TEXT_PATTERN,
+        }
 
     def validate(self, value: Any, field: str) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -46,6 +54,9 @@ class Integer:
         return {"type": "integer", "minimum": self.minimum, "maximum": MAX_INTEGER}
 
     def validate(self, value: Any, field: str) -> int:
+        # JSON Schema counts 3.0 as an integer (a number with no fractional part): so do we.
+        if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER:
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < self.minimum:
             raise BadUserInput(f"'{field}' must be an integer >= {self.minimum}", field=field)
         if value > MAX_INTEGER:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,9 @@ from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
+# Printable ASCII, no space at either end (HTTP would strip it): the OpenAPI header schema.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -188,9 +192,10 @@ class SampleService:
         """
         if idempotency is not None:
             key, _ = idempotency
-            if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+            if len(key) > MAX_IDEMPOTENCY_KEY or not IDEMPOTENCY_KEY.match(key):
                 raise BadUserInput(
-                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
+                    "characters",
                     field="Idempotency-Key",
                 )
             replay = await self._replay(tenant, idempotency)
@@ -211,7 +216,11 @@ class SampleService:
                             response_body=json.dumps(stored(result) if stored else result.body),
                         )
                     )
-        except IntegrityError:
+        except (IntegrityError, Conflict):
+            # A concurrent request with the same key won (its record now exists): answer its
+            # result. That shows as our record's unique constraint or, when the winner committed
+            # between our replay check and our create, as the resource's own conflict (a
+            # product's SKU): both replay rather than refuse.
             if idempotency is None:
                 raise
             replay = await self._replay(tenant, idempotency)
