@@ -1,7 +1,7 @@
 """export claims: an export run is stale from its start and heartbeat, not its creation
 
-Revision ID: 0012_export_claims
-Revises: 0011_audit_exports
+Revision ID: 0013_export_claims
+Revises: 0012_leaked_keys
 Create Date: 2026-12-03 12:40:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from app.models import UTCDateTime
 
-revision: str = "0012_export_claims"
-down_revision: str | None = "0011_audit_exports"
+revision: str = "0013_export_claims"
+down_revision: str | None = "0012_leaked_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
