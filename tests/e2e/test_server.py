@@ -121,6 +121,7 @@ SPECS = {
     "reference.spec.ts",
     "collections-docs.spec.ts",
     "audit.spec.ts",
+    "advice.spec.ts",
 }
 
 
