@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from app.advice.service import AdviceService
 from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.leaks import LeakIntake
@@ -129,6 +130,7 @@ class Container:
         self.collections = CollectionService(self.uow, self.secret, settings.public_url)
         self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
         self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
+        self.advice = AdviceService(self.uow, self.catalog, self.api_keys)
         self.webhooks = WebhookService(
             self.uow,
             settings,

@@ -259,7 +259,16 @@ class ApiKeyService(EntityApiSettings):
             self._invalidate_after_commit(uow, key)
         return key
 
-    async def rotate_key(self, actor: Actor, key_id: str, grace_seconds: int | None) -> RotatedKey:
+    async def rotate_key(
+        self,
+        actor: Actor,
+        key_id: str,
+        grace_seconds: int | None,
+        *,
+        narrow_to: Sequence[str] | None = None,
+    ) -> RotatedKey:
+        """The successor keeps the scopes, allowlist and settings; ``narrow_to`` (a non-empty
+        subset of the key's scopes) gives it only those (least-privilege advice)."""
         grace = grace_period(grace_seconds)
         now = self.uow.clock.now()
         async with self.uow.writer(actor) as uow:
@@ -269,13 +278,23 @@ class ApiKeyService(EntityApiSettings):
             if old.rotated_to_id is not None:
                 raise BadUserInput("This key was already rotated", field="id")
             access.require_grantable(old.scopes)
+            scopes = list(old.scopes)
+            if narrow_to is not None:
+                extra = sorted(set(narrow_to) - set(old.scopes))
+                if not narrow_to or extra:
+                    raise BadUserInput(
+                        "A narrower key needs some of the key's own scopes"
+                        + (f" (not held: {', '.join(extra)})" if extra else ""),
+                        field="scopes",
+                    )
+                scopes = sorted(set(narrow_to))
             successor, secret = self._new_key(
                 uow,
                 access,
                 mode=old.mode,
                 name=old.name,
                 description=old.description,
-                scopes=list(old.scopes),
+                scopes=scopes,
                 ip_allowlist=list(old.ip_allowlist),
                 expires_at=self.policy.successor_expiry(old, now),
                 now=now,
@@ -294,7 +313,11 @@ class ApiKeyService(EntityApiSettings):
                 uow,
                 "api_key.rotated",
                 old,
-                {"successor_id": successor.id, "old_key_expires_at": deadline.isoformat()},
+                {
+                    "successor_id": successor.id,
+                    "old_key_expires_at": deadline.isoformat(),
+                    **({"narrowed_to": scopes} if narrow_to is not None else {}),
+                },
             )
             publish_key_event(
                 uow,

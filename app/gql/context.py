@@ -19,6 +19,7 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from app.actor import Actor
+from app.advice.service import AdviceService
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService
 from app.audit.exports import AuditExportService
@@ -66,6 +67,7 @@ class Services:
     tail: TailBroker
     webhooks: WebhookService
     docs: DocsService
+    advice: AdviceService  # key advice (least privilege, allowlist suggestions)
     openapi: Callable[[], dict[str, Any]]  # /v1/openapi.json as this server serves it
 
 

@@ -25,6 +25,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
 from app.errors import DomainError
+from app.gql.api_key.advice import AdviceEntity, AdviceMutation
 from app.gql.api_key.catalog import ApiKeyQuery
 from app.gql.api_key.entity import ApiKeyEntity
 from app.gql.api_key.mutations import ApiKeyMutation
@@ -77,6 +78,7 @@ def extend(name: str, base: type, parts: tuple[type, ...]) -> type:
 ENTITY_PARTS = (
     TenancyEntity,
     ApiKeyEntity,
+    AdviceEntity,
     RequestLogEntity,
     AnalyticsEntity,
     LogExportEntity,
@@ -99,6 +101,7 @@ Mutation = merge_types(
         InvitationMutation,
         MemberMutation,
         ApiKeyMutation,
+        AdviceMutation,
         LogExportMutation,
         AuditExportMutation,
         WebhookMutation,

@@ -50,6 +50,7 @@ def services_of(container: Container, openapi: Callable[[], dict[str, Any]]) -> 
         tail=container.tail,
         webhooks=container.webhooks,
         docs=container.docs,
+        advice=container.advice,
         openapi=openapi,
     )
 

@@ -137,7 +137,48 @@ class LogExportChunk(SQLModel, table=True):
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
+class KeyIpRollup(SQLModel, table=True):
+    """Requests per key and source address per hour (allowlist suggestions): written by the log
+    writer in the same transaction as the other rollups; ``ip`` is ``''`` when unknown."""
+
+    __tablename__ = "key_ip_rollups"
+    __table_args__ = (sa.Index("ix_key_ip_rollups_scan", "entity_id", "mode", "tier", "bucket_ms"),)
+
+    tier: int = Field(primary_key=True, sa_type=sa.SmallInteger)
+    entity_id: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(primary_key=True, max_length=4)
+    bucket_ms: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    api_key_id: str = Field(primary_key=True, max_length=40)
+    ip: str = Field(primary_key=True, max_length=64)
+    count: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    first_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    last_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class KeyRouteRollup(SQLModel, table=True):
+    """Requests per key, method and route per hour (least-privilege advice). ``usage_rollups``
+    has no method, and one path may need ``:read`` for GET and ``:write`` for POST."""
+
+    __tablename__ = "key_route_rollups"
+    __table_args__ = (
+        sa.Index("ix_key_route_rollups_scan", "entity_id", "mode", "tier", "bucket_ms"),
+    )
+
+    tier: int = Field(primary_key=True, sa_type=sa.SmallInteger)
+    entity_id: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(primary_key=True, max_length=4)
+    bucket_ms: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    api_key_id: str = Field(primary_key=True, max_length=40)
+    method: str = Field(primary_key=True, max_length=10)
+    route: str = Field(primary_key=True, max_length=200)
+    count: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    first_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    last_ms: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
 REQUEST_LOGS: sa.Table = SQLModel.metadata.tables["request_logs"]
 ROLLUPS: sa.Table = SQLModel.metadata.tables["usage_rollups"]
 HISTOGRAMS: sa.Table = SQLModel.metadata.tables["latency_histograms"]
 WATERMARKS: sa.Table = SQLModel.metadata.tables["rollup_watermarks"]
+KEY_IPS: sa.Table = SQLModel.metadata.tables["key_ip_rollups"]
+KEY_ROUTES: sa.Table = SQLModel.metadata.tables["key_route_rollups"]

@@ -136,6 +136,7 @@ SPECS = {
     "key-upkeep.spec.ts",
     "webhooks-live-mode.spec.ts",
     "entity-switcher.spec.ts",
+    "advice.spec.ts",
 }
 
 

@@ -10,6 +10,12 @@ import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
+from app.gql.api_key.advice_types import (
+    ScopeUsageType,
+    SourcesType,
+    resolve_scope_usage,
+    resolve_source_suggestions,
+)
 from app.gql.context import Context, KeyUsage
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission
@@ -146,6 +152,17 @@ class ApiKeyType:
     ) -> AnalyticsTotals:
         usage = KeyUsage(self.entity_id, self.mode.value, from_, to, str(self.id))
         return totals_type(await info.context.key_usage(usage))
+
+    scope_usage: ScopeUsageType = strawberry.field(
+        resolver=resolve_scope_usage,
+        description="Least-privilege advice: held against needed scopes over 1 to 90 days.",
+        extensions=[PermissionExtension([HasPermission("api_keys.manage")])],
+    )
+    source_suggestions: SourcesType = strawberry.field(
+        resolver=resolve_source_suggestions,
+        description="Allowlist suggestions: source CIDRs over 1 to 90 days (needs pii.read too).",
+        extensions=[PermissionExtension([HasPermission("api_keys.manage")])],
+    )
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.request_log.models import HISTOGRAMS, ROLLUPS, TIER_MS, WATERMARKS
+from app.request_log.models import HISTOGRAMS, KEY_IPS, KEY_ROUTES, ROLLUPS, TIER_MS, WATERMARKS
 from app.request_log.rollups import Increments
 
 
@@ -50,6 +50,30 @@ async def upsert_histograms(connection: AsyncConnection, rows: list[dict[str, An
     await connection.execute(statement, rows)
 
 
+async def upsert_key_counts(
+    connection: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]
+) -> None:
+    """Per-key hour counts with first and last seen (key_ip_rollups, key_route_rollups)."""
+    if not rows:
+        return
+    insert = _insert(connection.dialect.name)(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={
+            "count": table.c.count + insert.excluded.count,
+            "first_ms": sa.case(
+                (insert.excluded.first_ms < table.c.first_ms, insert.excluded.first_ms),
+                else_=table.c.first_ms,
+            ),
+            "last_ms": sa.case(
+                (insert.excluded.last_ms > table.c.last_ms, insert.excluded.last_ms),
+                else_=table.c.last_ms,
+            ),
+        },
+    )
+    await connection.execute(statement, rows)
+
+
 class RollupRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
@@ -58,6 +82,8 @@ class RollupRepository:
         """A flush's rollup and histogram increments, in the caller's transaction."""
         await upsert_rollups(self.connection, increments.rollup_rows())
         await upsert_histograms(self.connection, increments.histogram_rows())
+        await upsert_key_counts(self.connection, KEY_IPS, increments.key_ip_rows())
+        await upsert_key_counts(self.connection, KEY_ROUTES, increments.key_route_rows())
 
     # Watermarks and compaction ------------------------------------------------------------------
 
@@ -167,7 +193,7 @@ class RollupRepository:
     # Retention ----------------------------------------------------------------------------------
 
     async def delete_rollups_before(self, tier: int, cutoff_ms: int) -> None:
-        for table in (ROLLUPS, HISTOGRAMS):
+        for table in (ROLLUPS, HISTOGRAMS, KEY_IPS, KEY_ROUTES):
             await self.connection.execute(
                 sa.delete(table).where(table.c.tier == tier, table.c.bucket_ms < cutoff_ms)
             )

@@ -32,6 +32,9 @@ import { KEY_FILTERS, isFiltered, keysVariables, type KeyFilters } from './filte
 import { CreateApiKeyDialog, type CatalogState } from './CreateApiKeyDialog';
 import { EditApiKeyDialog, ModeBadge, RevokeDialog, RotateDialog, SecretDialog } from './ApiKeyDialogs';
 import { CleanupDialog } from './CleanupDialog';
+import { KeyAdvicePanel, type AdviceWindow } from './KeyAdvicePanel';
+import { AdviceView } from './AdviceView';
+import { Segmented } from '../shared/ui/Segmented';
 import './keys.css';
 
 const SEARCH_DEBOUNCE_MS = 300;
@@ -312,6 +315,47 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
 
       <Flash message={flash} onDismiss={() => setFlash(null)} />
 
+      <Segmented
+        label="View"
+        options={[
+          { value: 'KEYS', label: 'Keys' },
+          { value: 'ADVICE', label: 'Advice' },
+        ]}
+        value={filters.view}
+        onChange={(view) => setFilters({ view })}
+      />
+
+      {filters.key && (
+        <KeyAdvicePanel
+          key={filters.key}
+          entityId={entityId}
+          keyId={filters.key}
+          days={Number(filters.days) as AdviceWindow}
+          onDays={(days) => setFilters({ days: String(days) as KeyFilters['days'] })}
+          onIssued={(secret, key, note) => {
+            setIssued({ secret, key, note });
+            setFilters({ key: key.id });
+            reload();
+          }}
+          onSaved={(key) => {
+            replaceKeys(key);
+            setFlash(`Saved the allowlist of “${key.name}”.`);
+          }}
+          onClose={() => setFilters({ key: '' })}
+        />
+      )}
+
+      {filters.view === 'ADVICE' ? (
+        <AdviceView
+          entityId={entityId}
+          mode={mode}
+          days={Number(filters.days) as AdviceWindow}
+          onDays={(days) => setFilters({ days: String(days) as KeyFilters['days'] })}
+          onOpenKey={(id) => setFilters({ key: id })}
+        />
+      ) : (
+      <>
+
       {due.length > 0 && (
         <div className="warning-box keys-banner" role="status" data-testid="rotation-banner">
           <span>
@@ -434,6 +478,7 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
                   onEdit={() => setDialog({ kind: 'edit', key })}
                   onRotate={() => setDialog({ kind: 'rotate', key })}
                   onRevoke={() => setDialog({ kind: 'revoke', key })}
+                  onAdvice={() => setFilters({ key: key.id })}
                 />
               ))}
             </tbody>
@@ -457,6 +502,8 @@ export function ApiKeysTab({ entityId }: { entityId: string }) {
         what="keys"
         onLoad={() => void loadMore()}
       />
+      </>
+      )}
 
       {dialog.kind === 'create' && (
         <CreateApiKeyDialog
@@ -501,6 +548,7 @@ interface RowProps {
   onEdit: () => void;
   onRotate: () => void;
   onRevoke: () => void;
+  onAdvice: () => void;
 }
 
 /** The Logs tab, filtered to this key (in its mode, over the last 7 days). */
@@ -562,8 +610,8 @@ function LeakNotice({ apiKey: key, onRotate }: { apiKey: ApiKey; onRotate: () =>
   );
 }
 
-function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, onRotate, onRevoke }: RowProps) {
-  const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }];
+function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, onRotate, onRevoke, onAdvice }: RowProps) {
+  const actions: MenuAction[] = [{ label: 'Edit', onSelect: onEdit }, { label: 'Advice', onSelect: onAdvice }];
   if (key.status === 'ACTIVE' && !key.rotatedTo) actions.push({ label: 'Rotate', onSelect: onRotate });
   if (key.status !== 'REVOKED') actions.push({ label: 'Revoke', onSelect: onRevoke, danger: true });
   const nudge = key.rotationDue && !key.rotatedTo;

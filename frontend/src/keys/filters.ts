@@ -3,6 +3,8 @@
 //   &status=all|expiring|expired|revoked   (default: active keys only)
 //   &q=…                       name, description or key start
 //   &creator=<user id>         keys created by that user (`createdById`)
+//   &view=advice               the entity-wide advice (excess privilege, allowlist candidates)
+//   &key=<key id>              the key's detail (its advice panel), over &days=7|30|90
 
 import type { ApiKeyStatus, EntityApiKeysQueryVariables, Mode } from '../gql/graphql';
 import { oneOf, text, type Values } from '../shared/url/searchState';
@@ -21,6 +23,9 @@ export const KEY_FILTERS = {
   status: oneOf('status', STATUSES, 'ACTIVE'),
   search: text('q'),
   creator: text('creator', 100),
+  view: oneOf('view', ['KEYS', 'ADVICE'] as const, 'KEYS'),
+  key: text('key', 64),
+  days: oneOf('days', ['7', '30', '90'] as const, '30'),
 };
 
 export type KeyFilters = Values<typeof KEY_FILTERS>;
