@@ -6,7 +6,7 @@
 // keys and the logs listed; the tab and the mode carry over; a key created after switching belongs
 // to the selected entity (its secret carries that entity's code) and mode. The membership is
 // removed at the end.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, pageModeRadio, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, selectEntity, switchMode, test } from './support';
 import type { Page } from '@playwright/test';
 
 const OTHER_ADMIN = 'admin@globex.example';
@@ -118,7 +118,7 @@ test('switching entity changes the URL, the context line, the keys and logs show
     await test.step(`${env.entity}: its key is listed, not ${OTHER}'s`, async () => {
       await selectEntity(page, env.entity, acmeId);
       await page.getByRole('tab', { name: 'API keys', exact: true }).click();
-      await pageModeRadio(page, 'Test').check();
+      await switchMode(page, 'Test');
       await expectEntity(page, acmeId, env.entity, 'api-keys', 'test');
       await expectInPanel(panel, keyRows(acmeKey), `the key "${acmeKey}"`);
       await expect(keyRows(globexKey)).toHaveCount(0);
@@ -166,7 +166,7 @@ test('switching entity changes the URL, the context line, the keys and logs show
     });
 
     await test.step('the mode carries over a switch too, and a reload keeps the selected entity', async () => {
-      await pageModeRadio(page, 'Live').check();
+      await switchMode(page, 'Live');
       await expectEntity(page, acmeId, env.entity, 'api-keys', 'live');
       await selectEntity(page, OTHER, globexId);
       await expectEntity(page, globexId, OTHER, 'api-keys', 'live');

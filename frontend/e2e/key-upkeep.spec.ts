@@ -6,7 +6,7 @@
 // - editing an existing key's rate limit and expiry: the row shows the new values, they persist
 //   after a reload, the data plane applies the new burst (RateLimit-Limit), and clearing the limit
 //   returns the key to the entity's.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, pageModeRadio, screenshot, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, screenshot, selectEntity, switchMode, test } from './support';
 import type { Page } from '@playwright/test';
 
 const LEGACY_KEY = 'Legacy ERP sync';
@@ -14,7 +14,7 @@ const LEGACY_KEY = 'Legacy ERP sync';
 async function openKeys(page: Page, mode: 'Test' | 'Live') {
   const panel = page.getByRole('tabpanel');
   await page.getByRole('tab', { name: 'API keys', exact: true }).click();
-  await pageModeRadio(page, mode).check();
+  await switchMode(page, mode);
   await expect(page).toHaveURL(new RegExp(`/developers/api-keys\\?mode=${mode.toLowerCase()}`));
   await expectInPanel(panel, panel.getByRole('table', { name: 'API keys' }), 'the keys table');
 }

@@ -105,6 +105,14 @@ export function pageModeRadio(page: Page, name: 'Test' | 'Live'): Locator {
   return page.getByTestId('mode-switch').getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name, exact: true });
 }
 
+/** Switches the page's mode (a click on an already checked radio changes nothing) and waits for it. */
+export async function switchMode(page: Page, name: 'Test' | 'Live'): Promise<void> {
+  const radio = pageModeRadio(page, name);
+  if ((await radio.getAttribute('aria-checked')) !== 'true') await radio.click();
+  await expect(radio).toHaveAttribute('aria-checked', 'true');
+  await expect(page).toHaveURL(new RegExp(`[?&]mode=${name.toLowerCase()}(&|$)`));
+}
+
 /** Fills the sign-in form (at the current URL) and waits for the portal, failing fast on an alert. */
 export async function signIn(page: Page, email = env.email, password = env.password): Promise<void> {
   await page.getByLabel('Email', { exact: true }).fill(email);

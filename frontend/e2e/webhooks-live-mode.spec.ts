@@ -3,7 +3,7 @@
 // production-ready") and offers no way to submit, and the server refuses it too; once an owner
 // enables live mode in Entity settings, the same dialog creates the live endpoint.
 // The endpoint made here is deleted at the end, and live mode is left on as the demo has it.
-import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, pageModeRadio, selectEntity, test } from './support';
+import { apiSession, endSession, env, expect, expectInPanel, gql, openPortal, selectEntity, switchMode, test } from './support';
 
 const SEED_REASON = 'confirm the entity is production-ready';
 
@@ -46,7 +46,7 @@ test('a live webhook endpoint is refused until an owner enables live mode, then 
       await openPortal(page);
       await selectEntity(page, env.entity, entityId);
       await openWebhooks();
-      await pageModeRadio(page, 'Live').check();
+      await switchMode(page, 'Live');
       await expect(page).toHaveURL(/\/developers\/webhooks\?mode=live/);
       await expect(page.getByTestId('page-mode')).toHaveText('Live mode');
       await expectInPanel(panel, createButton, 'the "Create webhook" button');
