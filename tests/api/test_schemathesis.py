@@ -25,6 +25,7 @@ Where a schema-valid request is rightly refused, the expected statuses of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,8 @@ pytestmark = [
     pytest.mark.skipif(backend() != "sqlite", reason="the HTTP contract is fuzzed once, on SQLite"),
 ]
 
-MAX_EXAMPLES = 25
-MAX_STEPS = 12
+MAX_EXAMPLES = 20
+MAX_STEPS = 10
 POSITIVE = ["2XX", "401", "403", "404", "409", "429"]
 # operation IDs -> statuses positive_data_acceptance also accepts there (see the module doc)
 WIDENED: list[tuple[list[str], list[str]]] = [
@@ -72,7 +73,7 @@ def fuzz_config(target: FuzzTarget) -> str:
 
 
 @pytest.fixture
-def fuzz_target(tmp_path: Path) -> FuzzTarget:
+def fuzz_target(tmp_path: Path) -> Iterator[FuzzTarget]:
     target = start_fuzz_target(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path)
     yield target
     target.server.stop()

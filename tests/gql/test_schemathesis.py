@@ -42,7 +42,7 @@ pytestmark = [
     ),
 ]
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 8
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 EXCLUDED = ["logout", "removeMember", "login"]
 
