@@ -49,7 +49,7 @@ from tests.e2e.test_replicas import (
 )
 from tests.request_log.test_tail import subscribe
 from tests.support.metrics import Samples
-from tests.support.server import PORTAL, Server, free_port, portal_env, run_portal, start_server
+from tests.support.server import PORTAL, Server, free_port, portal_env, run_portal
 from tests.support.webhooks import Receiver
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -631,7 +631,10 @@ class TestServeWorkers:
             PORTAL_REDIS_URL=local_redis,
             PORTAL_METRICS_TOKEN=token,
         )
-        server = start_server(env, tmp_path / "serve.log", "--workers", "2")
+        port = free_port()
+        env.update(PORTAL_PORT=str(port), PORTAL_BASE_URL=f"http://127.0.0.1:{port}")
+        process = Process("serve-workers-2", [PORTAL, "serve", "--workers", "2"], env)
+        server = serving(launch(process, tmp_path), f"http://127.0.0.1:{port}")
         try:
             pids: set[int] = set()
             deadline = time.monotonic() + 30
