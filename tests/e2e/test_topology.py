@@ -1,10 +1,11 @@
 """The scale-out deployment as deploy/ defines it: the systemd units (portal-migrate, 2 x
 portal-web@, 2 x portal-worker@ with the env file) and the compose file are parsed, and their
 command lines run as real local processes with their environment, on one PostgreSQL database and
-one Redis. Only what is specific to this machine is replaced (see ``LOCAL``): the database and
-Redis URLs, the data directory, free local ports, development mode (production refuses the
-loopback webhook receiver) and cheap password hashing. The compose file is not run by a container
-engine (there is none here); its commands and environment are.
+one Redis. Only what is specific to this machine is replaced (``LOCAL`` in
+tests/support/topology.py): the database and Redis URLs, the data directory, free local ports,
+development mode (production refuses the loopback webhook receiver) and cheap password hashing.
+The compose file is not run by a container engine (there is none here); its commands and
+environment are.
 
 Across 2 replicas and 2 workers: a key made through A works through B; revocation and rate limits
 (the cases of test_replicas.py, run again on this topology); every log row lands once; every
@@ -18,22 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
-import shlex
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 import redis
-import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -41,7 +35,6 @@ import tests.e2e.test_replicas as replicas
 from tests.conftest import backend
 from tests.e2e.test_replicas import (
     CREATE_KEY,
-    DEMO_PASSWORD,
     Cluster,
     acme_id,
     graphql,
@@ -49,13 +42,25 @@ from tests.e2e.test_replicas import (
 )
 from tests.request_log.test_tail import subscribe
 from tests.support.metrics import Samples
-from tests.support.server import PORTAL, Server, free_port, portal_env, run_portal, start_server
+from tests.support.server import PORTAL, Server, free_port, portal_env
+from tests.support.topology import (
+    DEPLOY,
+    SYSTEMD,
+    Process,
+    Topology,
+    compose_file,
+    from_compose,
+    from_unit,
+    launch,
+    local,
+    parse_env_file,
+    parse_unit,
+    redis_url,
+    run_topology,
+    serving,
+)
 from tests.support.webhooks import Receiver
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SYSTEMD = DEPLOY / "systemd"
-REDIS_DB = 7  # this file's Redis database, flushed at the start of each test
-INSTALLED_PORTAL = "/opt/portico/.venv/bin/portal"  # ExecStart's binary in the units
 SHARED = (
     "PORTAL_DATABASE_URL",
     "PORTAL_REDIS_URL",
@@ -74,97 +79,6 @@ pytestmark = [
 ]
 
 
-# Reading deploy/ -------------------------------------------------------------------------------
-
-
-def parse_unit(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """A systemd unit: section -> (key, value) in order (keys repeat: Environment=...)."""
-    sections: dict[str, list[tuple[str, str]]] = {}
-    current: list[tuple[str, str]] | None = None
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], [])
-            continue
-        assert current is not None, f"{path}: {line!r} outside a section"
-        key, sep, value = line.partition("=")
-        assert sep, f"{path}: {line!r} is not Key=Value"
-        current.append((key.strip(), value.strip()))
-    return sections
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        assert sep and re.fullmatch(r"[A-Z_][A-Z0-9_]*", key), f"{path}: {line!r}"
-        values[key] = value
-    return values
-
-
-@dataclass
-class Process:
-    """One process as a definition in deploy/ describes it."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-
-
-def from_unit(name: str, instance: str, env_file: Path) -> Process:
-    """ExecStart with ``%i`` = ``instance``; Environment= lines, then the EnvironmentFile (which
-    systemd lets override Environment=)."""
-    entries = parse_unit(SYSTEMD / name)["Service"]
-    service = dict(entries)  # the single-valued keys
-    env: dict[str, str] = {}
-    for key, value in entries:
-        if key == "Environment":
-            var, _, val = value.partition("=")
-            env[var] = val.replace("%i", instance)
-    assert service["EnvironmentFile"] == "/etc/portico/portal.env", service
-    env.update(parse_env_file(env_file))
-    argv = shlex.split(service["ExecStart"].replace("%i", instance))
-    assert argv[0] == INSTALLED_PORTAL, argv
-    return Process(f"{name.removesuffix('.service')}{instance}", [PORTAL, *argv[1:]], env)
-
-
-def compose_file(variables: dict[str, str]) -> dict[str, Any]:
-    """compose.yaml with ``${VAR:?message}`` / ``${VAR:-default}`` / ``${VAR}`` interpolated."""
-
-    def interpolate(match: re.Match[str]) -> str:
-        name, op, arg = match["name"], match["op"], match["arg"] or ""
-        if name in variables:
-            return variables[name]
-        assert op == ":-", f"compose.yaml needs ${{{name}}}: {arg}"
-        return arg
-
-    raw = (DEPLOY / "compose.yaml").read_text()
-    pattern = r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?:(?P<op>:\?|:-)(?P<arg>[^}]*))?\}"
-    loaded: dict[str, Any] = yaml.safe_load(re.sub(pattern, interpolate, raw))
-    return loaded
-
-
-def from_compose(compose: dict[str, Any], service: str) -> Process:
-    definition = compose["services"][service]
-    argv = list(definition["command"])
-    assert argv[0] == "portal", argv
-    env = {k: str(v) for k, v in definition["environment"].items()}
-    return Process(service, [PORTAL, *argv[1:]], env)
-
-
-# Running it here -------------------------------------------------------------------------------
-
-
-def redis_url() -> str:
-    base = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    return urlunsplit(urlsplit(base)._replace(path=f"/{REDIS_DB}"))
-
-
 @pytest.fixture
 def local_redis() -> Iterator[str]:
     url = redis_url()
@@ -178,141 +92,6 @@ def local_redis() -> Iterator[str]:
         yield url
     finally:
         client.close()
-
-
-def local(process: Process, database_url: str, redis: str, data_dir: Path) -> Process:
-    """The machine-specific values (``LOCAL``) over the definition's environment."""
-    base = portal_env(data_dir, database_url)  # this machine's environment, no PORTAL_*
-    env = {**base, **process.env}
-    env.update(
-        PORTAL_DATABASE_URL=database_url,
-        PORTAL_REDIS_URL=redis,
-        PORTAL_DATA_DIR=str(data_dir),
-        PORTAL_ENV="development",  # production: https only, no loopback webhook targets
-        PORTAL_BASE_URL="http://portal.test",  # the load balancer's URL, the same everywhere
-        PORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS="true",  # the receiver is on 127.0.0.1
-        PORTAL_WEBHOOK_POLL_SECONDS="0.1",
-        PORTAL_ARGON2_TIME_COST="1",
-        PORTAL_ARGON2_MEMORY_COST_KIB="1024",
-    )
-    return Process(process.name, process.argv, env)
-
-
-LOCAL = (
-    "PORTAL_DATABASE_URL",
-    "PORTAL_REDIS_URL",
-    "PORTAL_DATA_DIR",
-    "PORTAL_ENV",
-    "PORTAL_BASE_URL",
-    "PORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS",
-    "PORTAL_WEBHOOK_POLL_SECONDS",
-    "PORTAL_ARGON2_TIME_COST",
-    "PORTAL_ARGON2_MEMORY_COST_KIB",
-)
-
-
-@dataclass
-class Running:
-    process: Process
-    popen: subprocess.Popen[str]
-    log_path: Path
-
-    def logs(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
-
-
-def launch(process: Process, log_dir: Path) -> Running:
-    log_path = log_dir / f"{process.name}.log"
-    with log_path.open("w") as log:
-        popen = subprocess.Popen(
-            process.argv, env=process.env, stdout=log, stderr=subprocess.STDOUT, text=True
-        )
-    return Running(process, popen, log_path)
-
-
-def wait_until(running: Running, ready: Any, what: str, within: float = 180) -> None:
-    """``within``: a cold start of several processes at once on a busy 2-core machine is slow."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if running.popen.poll() is not None:
-            raise RuntimeError(f"{running.process.name} exited early:\n{running.logs()}")
-        if ready():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{running.process.name}: {what} not seen:\n{running.logs()}")
-
-
-def serving(running: Running, url: str) -> Server:
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(running, ready, "/readyz 200")
-    return Server(url, running.popen, running.process.env, running.log_path)
-
-
-def worker_started(running: Running) -> None:
-    wait_until(running, lambda: '"message": "worker started"' in running.logs(), "worker started")
-
-
-@dataclass
-class Topology:
-    web: list[Server]
-    workers: list[Running]
-    env: dict[str, str]  # the shared environment (the migration's)
-    database_url: str
-    all: list[Running] = field(default_factory=list)
-
-    @property
-    def cluster(self) -> Cluster:
-        return Cluster(self.web[0], self.web[1])
-
-
-def run_topology(
-    migrate: Process, web: list[tuple[Process, int]], workers: list[Process], log_dir: Path
-) -> Iterator[Topology]:
-    """The migration once (and the demo data, for the tests), then the replicas and workers."""
-    done = subprocess.run(
-        migrate.argv, env=migrate.env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    demo = run_portal(migrate.env, "demo", "--password", DEMO_PASSWORD)
-    assert demo.returncode == 0, demo.stdout + demo.stderr
-    started: list[Running] = []
-    try:
-        # all at once (they start independently, as systemd or compose would start them)
-        web_running = [(launch(process, log_dir), port) for process, port in web]
-        started += [running for running, _ in web_running]
-        runners = [launch(process, log_dir) for process in workers]
-        started += runners
-        servers = [serving(running, f"http://127.0.0.1:{port}") for running, port in web_running]
-        for running in runners:
-            worker_started(running)
-        yield Topology(
-            servers, runners, migrate.env, migrate.env["PORTAL_DATABASE_URL"], list(started)
-        )
-    finally:
-        stopped = {r.process.name: (r.stop(), r.logs()) for r in started}
-    # (not reached when starting failed) a clean stop: exit 0 (portal worker) or death by the
-    # SIGTERM it re-raises after its graceful shutdown (uvicorn; systemd counts it a success),
-    # with the shutdown logged
-    for name, (code, logs) in stopped.items():
-        assert code in (0, -signal.SIGTERM), (name, code, logs[-3000:])
-        done = "portal stopped" if name.startswith(("portal-web", "web")) else "worker stopped"
-        assert f'"message": "{done}"' in logs, (name, logs[-3000:])
-        assert "Traceback" not in logs, (name, logs[-3000:])
 
 
 @pytest.fixture
@@ -631,7 +410,10 @@ class TestServeWorkers:
             PORTAL_REDIS_URL=local_redis,
             PORTAL_METRICS_TOKEN=token,
         )
-        server = start_server(env, tmp_path / "serve.log", "--workers", "2")
+        port = free_port()
+        env.update(PORTAL_PORT=str(port), PORTAL_BASE_URL=f"http://127.0.0.1:{port}")
+        process = Process("serve-workers-2", [PORTAL, "serve", "--workers", "2"], env)
+        server = serving(launch(process, tmp_path), f"http://127.0.0.1:{port}")
         try:
             pids: set[int] = set()
             deadline = time.monotonic() + 30
