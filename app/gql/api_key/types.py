@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from app.gql.context import Context, KeyUsage
 from app.gql.enums import Mode
+from app.gql.health import ApiKeyHealthType, HealthWindow, key_health
 from app.gql.permissions import HasPermission
 from app.gql.totals import AnalyticsTotals, totals_type
 from app.gql.users import UserType, load_user
@@ -134,6 +135,16 @@ class ApiKeyType:
     ) -> AnalyticsTotals:
         usage = KeyUsage(self.entity_id, self.mode.value, from_, to, str(self.id))
         return totals_type(await info.context.key_usage(usage))
+
+    @strawberry.field(
+        description="Requests, errors by class, busiest routes, 429s and error groups over the "
+        "last 24 h or 7 d (app/insight).",
+        extensions=[PermissionExtension([HasPermission("logs.read")])],
+    )
+    async def health(
+        self, info: Info[Context, Any], window: HealthWindow = HealthWindow.DAY
+    ) -> ApiKeyHealthType:
+        return await key_health(info, str(self.id), window)
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:
