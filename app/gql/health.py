@@ -12,8 +12,8 @@ import strawberry
 from strawberry.types import Info
 
 from app.gql.context import Context
+from app.insight.figures import AttemptCounts, RouteCounts, StatusCounts
 from app.insight.health import EndpointHealth, KeyHealth, Window, error_rate, failure_rate
-from app.insight.repository import AttemptCounts, RouteCounts, StatusCounts
 
 
 @strawberry.enum(description="The window of a health view: the last 24 hours or 7 days.")

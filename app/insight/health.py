@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.insight.repository import (
+from app.insight.figures import (
     AttemptCounts,
     EventTypeCounts,
     FailureGroupRow,

@@ -7,7 +7,6 @@ to the key and the window). Endpoint figures read ``webhook_attempts`` by endpoi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,67 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.insight.figures import (
+    AttemptCounts,
+    ErrorGroupRow,
+    EventTypeCounts,
+    FailureGroupRow,
+    RouteCounts,
+    StatusCounts,
+)
 from app.request_log.models import REQUEST_LOGS, ROLLUPS
 from app.webhook.models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSecret
 
 Segment = tuple[int, int, int]  # tier, start_ms, end_ms (app/request_log/analytics.plan)
 # literal, not a parameter: the partial index's predicate must be provable from the query
-ERROR_STATUS = sa.literal_column("400")
+ERROR_STATUS: sa.ColumnElement[int] = sa.literal_column("400", sa.Integer)
 GROUP_LIMIT = 20
-
-
-@dataclass(frozen=True, slots=True)
-class StatusCounts:
-    requests: int = 0
-    errors_4xx: int = 0  # 429 included
-    rate_limited: int = 0  # 429
-    errors_5xx: int = 0
-    last_rate_limited_ms: int | None = None  # the minute bucket of the last 429
-
-
-@dataclass(frozen=True, slots=True)
-class RouteCounts:
-    route: str
-    counts: StatusCounts
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorGroupRow:
-    status: int
-    error_code: str
-    route: str
-    count: int
-    last_ts_ms: int
-    last_request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptCounts:
-    deliveries: int = 0
-    attempts: int = 0
-    failed: int = 0
-    failed_4xx: int = 0  # 429 excluded
-    failed_429: int = 0
-    failed_5xx: int = 0
-    failed_network: int = 0  # no HTTP answer: DNS, connect, TLS, timeout, refused, redirect
-
-
-@dataclass(frozen=True, slots=True)
-class EventTypeCounts:
-    event_type: str
-    attempts: int
-    failed: int
-
-
-@dataclass(frozen=True, slots=True)
-class FailureGroupRow:
-    event_type: str
-    error_class: str
-    status_code: int | None
-    count: int
-    last_attempted_at: datetime
-    last_delivery_id: str
-    last_attempt_id: str
 
 
 def _status_columns(count: Any, status: Any, bucket: Any) -> list[Any]:
@@ -244,7 +197,7 @@ class EndpointHealthRepository:
         query = (
             select(  # type: ignore[call-overload]
                 a.endpoint_id,
-                sa.func.count(sa.distinct(a.delivery_id)),
+                sa.func.count(sa.distinct(col(a.delivery_id))),
                 sa.func.count(),
                 when(failed),
                 when(sa.and_(failed, status >= 400, status < 500, status != 429)),
@@ -262,7 +215,8 @@ class EndpointHealthRepository:
         a, d = WebhookAttempt, WebhookDelivery
         failed = sa.func.sum(sa.case((~col(a.succeeded), 1), else_=0))
         query = (
-            select(d.event_type, sa.func.count(), failed)  # type: ignore[call-overload]
+            select(d.event_type, sa.func.count(), failed)
+            .select_from(a)
             .join(d, col(d.id) == col(a.delivery_id))
             .where(col(a.endpoint_id) == endpoint_id, *self._window())
             .group_by(col(d.event_type))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.actor import Actor
 from app.errors import BadUserInput, NotFound
+from app.insight.figures import AttemptCounts, StatusCounts
 from app.insight.health import (
     Attention,
     AttentionItem,
@@ -25,16 +26,14 @@ from app.insight.health import (
     rank,
 )
 from app.insight.repository import (
-    AttemptCounts,
     EndpointHealthRepository,
     KeyHealthRepository,
     SignatureRepository,
-    StatusCounts,
     key_error_groups,
 )
 from app.request_log.analytics import plan
 from app.request_log.repository import RollupRepository
-from app.uow import UnitOfWorkFactory
+from app.uow import UnitOfWork, UnitOfWorkFactory
 from app.webhook.secrets import SecretBox, SecretUnreadable
 from app.webhook.signature_debug import Diagnosis, KnownSecret, Sent, check_bounds, diagnose
 
@@ -158,53 +157,67 @@ class InsightService:
     ) -> Attention:
         """Keys (and, with ``webhooks.manage``, endpoints) ranked by how much their error rate
         rose from the previous window of the same length to this one."""
-        items: list[AttentionItem] = []
         async with self.uow.reader(actor) as uow:
             access = await uow.access(entity_id)
             access.require(ANALYTICS_PERMISSION)
             now = uow.now()
             since = now - window.length
+            items: list[AttentionItem] = []
             if WEBHOOKS_PERMISSION in access.permissions:
-                endpoints = await uow.webhook_endpoints.of_entity_mode(entity_id, mode)
-                ids = [e.id for e in endpoints]
-                current = await EndpointHealthRepository(uow.session, since, now).counts(ids)
-                before = await EndpointHealthRepository(
-                    uow.session, since - window.length, since
-                ).counts(ids)
-                for endpoint in endpoints:
-                    c, p = current.get(endpoint.id), before.get(endpoint.id)
-                    if c is None and p is None:
-                        continue
-                    items.append(
-                        AttentionItem(
-                            AttentionKind.WEBHOOK_ENDPOINT,
-                            endpoint.id,
-                            endpoint.url,
-                            c.attempts if c else 0,
-                            c.failed if c else 0,
-                            p.attempts if p else 0,
-                            p.failed if p else 0,
-                        )
-                    )
-        until_ms, since_ms = _ms(now), _ms(since)
+                items += await self._endpoint_items(uow, entity_id, mode, since, now)
+        items += await self._key_items(actor, entity_id, mode, _ms(since), _ms(now))
+        return Attention(window, since, now, rank(items))
+
+    async def _endpoint_items(
+        self, uow: UnitOfWork, entity_id: str, mode: str, since: datetime, until: datetime
+    ) -> list[AttentionItem]:
+        endpoints = await uow.webhook_endpoints.of_entity_mode(entity_id, mode)
+        ids = [e.id for e in endpoints]
+        current = await EndpointHealthRepository(uow.session, since, until).counts(ids)
+        before = await EndpointHealthRepository(uow.session, since - (until - since), since).counts(
+            ids
+        )
+        items = []
+        for endpoint in endpoints:
+            if endpoint.id not in current and endpoint.id not in before:
+                continue
+            c = current.get(endpoint.id, AttemptCounts())
+            p = before.get(endpoint.id, AttemptCounts())
+            items.append(
+                AttentionItem(
+                    AttentionKind.WEBHOOK_ENDPOINT,
+                    endpoint.id,
+                    endpoint.url,
+                    c.attempts,
+                    c.failed,
+                    p.attempts,
+                    p.failed,
+                )
+            )
+        return items
+
+    async def _key_items(
+        self, actor: Actor, entity_id: str, mode: str, since_ms: int, until_ms: int
+    ) -> list[AttentionItem]:
+        span = until_ms - since_ms
         async with self.uow.db.engine.connect() as connection:
             marks = await RollupRepository(connection).watermarks()
-            span = until_ms - since_ms
-            now_counts = await KeyHealthRepository(
+            current = await KeyHealthRepository(
                 connection, entity_id, mode, plan(since_ms, until_ms, marks)
             ).by_key()
-            then_counts = await KeyHealthRepository(
+            before = await KeyHealthRepository(
                 connection, entity_id, mode, plan(since_ms - span, since_ms, marks)
             ).by_key()
-        key_ids = sorted(set(now_counts) | set(then_counts))
+        key_ids = sorted(set(current) | set(before))
         async with self.uow.reader(actor) as uow:
             keys = await uow.api_keys.many(key_ids)
+        items = []
         for key_id in key_ids:
             key = keys.get(key_id)
             if key is None or key.entity_id != entity_id:
-                continue
-            c = now_counts.get(key_id, StatusCounts())
-            p = then_counts.get(key_id, StatusCounts())
+                continue  # a key id logged without a key row (deleted, or never one)
+            c = current.get(key_id, StatusCounts())
+            p = before.get(key_id, StatusCounts())
             items.append(
                 AttentionItem(
                     AttentionKind.API_KEY,
@@ -216,7 +229,7 @@ class InsightService:
                     p.errors_4xx + p.errors_5xx,
                 )
             )
-        return Attention(window, since, now, rank(items))
+        return items
 
     # Signature debugger -------------------------------------------------------------------
 

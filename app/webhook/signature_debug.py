@@ -25,7 +25,7 @@ from app.errors import BadUserInput
 from app.webhook.secrets import SECRET_PREFIX
 
 TOLERANCE_SECONDS = 300  # Standard Webhooks receivers reject timestamps more than 5 min off
-MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_PAYLOAD_BYTES = 128 * 1024  # under the GraphQL request-body limit (256 KiB)
 MAX_HEADERS = 50
 MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE = 8192
