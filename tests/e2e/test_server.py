@@ -121,6 +121,8 @@ SPECS = {
     "reference.spec.ts",
     "collections-docs.spec.ts",
     "audit.spec.ts",
+    "health.spec.ts",
+    "signature-debugger.spec.ts",
 }
 
 
