@@ -216,6 +216,8 @@ class InsightService:
             key = keys.get(key_id)
             if key is None or key.entity_id != entity_id:
                 continue  # a key id logged without a key row (deleted, or never one)
+            if key.revoked_at is not None and _ms(key.revoked_at) <= since_ms:
+                continue  # revoked before this window: nothing left to attend to
             c = current.get(key_id, StatusCounts())
             p = before.get(key_id, StatusCounts())
             items.append(
