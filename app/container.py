@@ -33,6 +33,7 @@ from app.db import Database
 from app.docs.config import DocsConfigError
 from app.docs.guides import DocsFacts, EventTypeFact, PresetFact, ScopeFact
 from app.docs.service import DocsService
+from app.insight.service import InsightService
 from app.net import IPNetwork, parse_networks
 from app.pubsub import PubSub, make_pubsub
 from app.request_log.exports import ExportService
@@ -139,6 +140,7 @@ class Container:
             self.webhook_outbox,
             self.webhook_wake,
         )
+        self.insight = InsightService(self.uow, SecretBox(self.secret))
         try:
             self.docs = DocsService(
                 self.docs_facts(),

@@ -28,6 +28,7 @@ from app.auth.service import AuthService, RequestInfo
 from app.collection.service import CollectionService
 from app.docs.service import DocsService
 from app.errors import Unauthenticated
+from app.insight.service import InsightService
 from app.models import ApiKey, CustomRole, Entity, Organization, User
 from app.request_log.analytics import Totals
 from app.request_log.exports import ExportService
@@ -66,6 +67,7 @@ class Services:
     collections: CollectionService
     tail: TailBroker
     webhooks: WebhookService
+    insight: InsightService
     docs: DocsService
     advice: AdviceService  # key advice (least privilege, allowlist suggestions)
     openapi: Callable[[], dict[str, Any]]  # /v1/openapi.json as this server serves it

@@ -40,6 +40,8 @@ from app.gql.extensions import (
     RejectUnstorableText,
     masked_errors,
 )
+from app.gql.insight.entity import InsightEntity
+from app.gql.insight.signatures import SignatureMutation
 from app.gql.request_log.analytics import AnalyticsEntity
 from app.gql.request_log.exports import LogExportEntity, LogExportMutation
 from app.gql.request_log.logs import RequestLogEntity
@@ -84,6 +86,7 @@ ENTITY_PARTS = (
     LogExportEntity,
     AuditEntity,
     WebhookEntity,
+    InsightEntity,
 )
 VIEWER_PARTS = (TenancyViewer, AuthViewer)
 
@@ -105,6 +108,7 @@ Mutation = merge_types(
         LogExportMutation,
         AuditExportMutation,
         WebhookMutation,
+        SignatureMutation,
         CollectionMutation,
     ),
 )

@@ -49,6 +49,7 @@ def services_of(container: Container, openapi: Callable[[], dict[str, Any]]) -> 
         collections=container.collections,
         tail=container.tail,
         webhooks=container.webhooks,
+        insight=container.insight,
         docs=container.docs,
         advice=container.advice,
         openapi=openapi,

@@ -22,6 +22,16 @@ class RequestLog(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_request_logs_entity_mode_ts", "entity_id", "mode", "ts_ms", "id"),
         sa.Index("ix_request_logs_ts", "ts_ms"),
+        # a key's errors in a window (the health view's error groups): error rows only
+        sa.Index(
+            "ix_request_logs_key_errors",
+            "entity_id",
+            "mode",
+            "api_key_id",
+            "ts_ms",
+            postgresql_where=sa.column("status") >= 400,
+            sqlite_where=sa.column("status") >= 400,
+        ),
         # PostgreSQL: daily range partitions (retention drops whole days); SQLite ignores it.
         {"postgresql_partition_by": "RANGE (ts_ms)"},
     )

@@ -172,7 +172,10 @@ class WebhookDelivery(SQLModel, table=True):
 
 class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "webhook_attempts"
-    __table_args__ = (sa.Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),)
+    __table_args__ = (
+        sa.Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
+        sa.Index("ix_webhook_attempts_endpoint_time", "endpoint_id", "attempted_at"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("wha"), primary_key=True, max_length=40)
     delivery_id: str = Field(

@@ -1,5 +1,5 @@
 // A custom role with only logs.read and analytics.read gets the Developers page with the Logs and
-// Analytics tabs plus the Docs and SDKs every developer gets (no API keys, webhooks, settings).
+// Analytics (and Needs attention) tabs plus the Docs and SDKs every developer gets (no API keys, webhooks, settings).
 import { apiSession, endSession, env, expect, gql, signIn, test } from './support';
 
 const MANAGER = 'manager@acme.example';
@@ -36,7 +36,7 @@ test('a custom role sees only the developer tabs its permissions allow', async (
     await signIn(page, MANAGER, env.password);
     const tabs = page.getByRole('tablist').getByRole('tab');
     await expect(tabs.first()).toBeVisible();
-    await expect(tabs).toHaveText(['Logs', 'Analytics', 'Docs', 'SDKs']);
+    await expect(tabs).toHaveText(['Logs', 'Analytics', 'Needs attention', 'Docs', 'SDKs']);
     await expect(page).toHaveURL(/\/developers\/logs\?mode=test/);
     await expect(page.getByRole('tab', { name: 'API keys', exact: true })).toHaveCount(0);
     await page.goto(new URL(page.url()).pathname.replace(/developers\/.*/, 'developers/api-keys?mode=test'));

@@ -137,6 +137,8 @@ SPECS = {
     "webhooks-live-mode.spec.ts",
     "entity-switcher.spec.ts",
     "advice.spec.ts",
+    "health.spec.ts",
+    "signature-debugger.spec.ts",
 }
 
 

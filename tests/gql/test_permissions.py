@@ -302,6 +302,26 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         "mutation($d: ID!) { retryWebhookDelivery(input: {deliveryId: $d}) { delivery { id } } }",
         lambda w: {"d": w.webhook_delivery_id},
     ),
+    "ApiKey.health": (
+        "query($id: ID!, $k: ID!) { entity(id: $id) { apiKey(id: $k) { health(window: DAY) "
+        "{ requests } } } }",
+        lambda w: {"id": w.acme.id, "k": _key(w)},
+    ),
+    "WebhookEndpoint.health": (
+        "query($w: ID!) { webhookEndpoint(id: $w) { health(window: WEEK) { attempts } } }",
+        lambda w: {"w": w.webhook_endpoint_id},
+    ),
+    "Entity.needsAttention": (
+        ENTITY_FIELD.format(field="needsAttention(mode: LIVE) { items { id } }"),
+        _entity,
+    ),
+    "Mutation.debugWebhookSignature": (
+        'mutation($e: ID!) { debugWebhookSignature(input: {entityId: $e, payload: "{}", '
+        'headers: [{name: "webhook-id", value: "msg_1"}, {name: "webhook-timestamp", '
+        'value: "1"}, {name: "webhook-signature", value: "v1,x"}], '
+        'secret: "whsec_plJ3nmyCDGBKInavdOK15jsl"}) { verdict } }',
+        lambda w: {"e": w.acme.id},
+    ),
     "Mutation.replayWebhookEvents": (
         "mutation($w: ID!, $f: DateTime!) { replayWebhookEvents(input: {endpointId: $w, "
         "from: $f}) { count } }",

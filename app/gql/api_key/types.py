@@ -18,6 +18,7 @@ from app.gql.api_key.advice_types import (
 )
 from app.gql.context import Context, KeyUsage
 from app.gql.enums import Mode
+from app.gql.health import ApiKeyHealthType, HealthWindow, key_health
 from app.gql.permissions import HasPermission
 from app.gql.totals import AnalyticsTotals, totals_type
 from app.gql.users import UserType, load_user
@@ -163,6 +164,16 @@ class ApiKeyType:
         description="Allowlist suggestions: source CIDRs over 1 to 90 days (needs pii.read too).",
         extensions=[PermissionExtension([HasPermission("api_keys.manage")])],
     )
+
+    @strawberry.field(
+        description="Requests, errors by class, busiest routes, 429s and error groups over the "
+        "last 24 h or 7 d (app/insight).",
+        extensions=[PermissionExtension([HasPermission("logs.read")])],
+    )
+    async def health(
+        self, info: Info[Context, Any], window: HealthWindow = HealthWindow.DAY
+    ) -> ApiKeyHealthType:
+        return await key_health(info, str(self.id), window)
 
     @strawberry.field(description="The key this one replaced.")
     async def rotated_from(self, info: Info[Context, Any]) -> ApiKeyType | None:

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.gql.context import Context
 from app.gql.enums import Mode
 from app.gql.headers import HttpHeader
+from app.gql.health import HealthWindow, WebhookEndpointHealthType, endpoint_health
+from app.gql.permissions import HasPermission
 from app.gql.relay import PageInfo
 from app.pagination import Page
 from app.webhook.catalog import EventFamily, EventType
@@ -318,6 +321,16 @@ class WebhookEndpointType:
         hours = max(1, min(hours, 24 * 31))
         found = await info.context.loaders.webhook_stats.load(f"{hours}|{self.row.id}")
         return WebhookEndpointStats.of(found or EndpointStats(hours, 0, 0))
+
+    @strawberry.field(
+        description="Deliveries, failed attempts by class, busiest event types and failure "
+        "groups over the last 24 h or 7 d (app/insight).",
+        extensions=[PermissionExtension([HasPermission("webhooks.manage")])],
+    )
+    async def health(
+        self, info: Info[Context, Any], window: HealthWindow = HealthWindow.DAY
+    ) -> WebhookEndpointHealthType:
+        return await endpoint_health(info, self.row.id, window)
 
     @strawberry.field
     async def deliveries(

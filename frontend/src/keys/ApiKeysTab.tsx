@@ -16,6 +16,7 @@ import { useSearchState } from '../shared/url/useSearchState';
 import { useDebouncedField } from '../shared/url/useDebouncedField';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
+import { KeyHealthButton } from './KeyHealthPanel';
 import { usePageMode } from '../shell/pageMode';
 import { useViewer } from '../auth/viewer';
 import {
@@ -699,6 +700,8 @@ function KeyRow({ apiKey: key, entityId, highlighted, onGoTo, presets, onEdit, o
           <Link to={keyLogsPath(entityId, key)} aria-label={`View logs of ${key.name}`}>
             View logs
           </Link>
+          {' · '}
+          <KeyHealthButton entityId={entityId} apiKey={key} />
         </div>
       </td>
       <td>

@@ -9,6 +9,7 @@ import { PostmanTab } from '../collections/PostmanTab';
 import { AuditLogTab } from '../audit/AuditLogTab';
 import { DocsTab } from '../docs/DocsTab';
 import { SdksTab } from '../docs/SdksTab';
+import { NeedsAttentionTab } from '../insight/NeedsAttentionTab';
 import { gqlRequest } from '../shared/api/client';
 import { DevelopersAccessDocument, type Role } from '../gql/graphql';
 import { roleLabel, useViewer } from '../auth/viewer';
@@ -229,6 +230,8 @@ export function DevelopersSettings() {
           <LogsTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'analytics' ? (
           <AnalyticsTab key={entity.id} entityId={entity.id} />
+        ) : active.id === 'attention' ? (
+          <NeedsAttentionTab key={entity.id} entityId={entity.id} />
         ) : active.id === 'postman' ? (
           <PostmanTab key={entity.id} entityId={entity.id} entityCode={entity.code} />
         ) : active.id === 'audit-log' ? (

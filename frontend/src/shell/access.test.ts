@@ -23,6 +23,7 @@ describe('developer access', () => {
       'postman',
       'logs',
       'analytics',
+      'attention',
       'docs',
       'sdks',
       'audit-log',
@@ -35,6 +36,7 @@ describe('developer access', () => {
     expect(ids(usableTabs({ role: 'CUSTOM', permissions: ['logs.read', 'analytics.read'] }))).toEqual([
       'logs',
       'analytics',
+      'attention',
       'docs',
       'sdks',
     ]);

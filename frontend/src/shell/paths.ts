@@ -24,6 +24,7 @@ export const TABS: readonly TabDef[] = [
   { id: 'postman', label: 'Postman', placeholder: false, requires: 'api_keys.manage' },
   { id: 'logs', label: 'Logs', placeholder: false, requires: 'logs.read' },
   { id: 'analytics', label: 'Analytics', placeholder: false, requires: 'analytics.read' },
+  { id: 'attention', label: 'Needs attention', placeholder: false, requires: 'analytics.read' },
   { id: 'docs', label: 'Docs', placeholder: false, requires: 'ANY_DEVELOPER' },
   { id: 'sdks', label: 'SDKs', placeholder: false, requires: 'ANY_DEVELOPER' },
   { id: 'audit-log', label: 'Audit log', placeholder: false, requires: 'audit.read' },

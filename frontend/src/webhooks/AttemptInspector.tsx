@@ -2,13 +2,19 @@ import { useState } from 'react';
 import { formatDateTime } from '../shared/format';
 import { Modal } from '../shared/ui/Modal';
 import { useCopyToClipboard } from '../shared/ui/useCopyToClipboard';
+import { SignatureDebugger } from './SignatureDebugger';
 import { attemptSummary, deliveryStatusLabel, prettyJson, type WebhookAttempt, type WebhookDelivery } from './webhookUtils';
 
 /** A delivery: the exact payload sent, and every attempt's request and response. */
-export function AttemptInspector({ delivery, onClose }: { delivery: WebhookDelivery; onClose: () => void }) {
+export function AttemptInspector({ delivery, entityId, onClose }: { delivery: WebhookDelivery; entityId?: string; onClose: () => void }) {
   const attempts = delivery.attempts;
   const [index, setIndex] = useState(Math.max(0, attempts.length - 1));
+  const [debugging, setDebugging] = useState(false);
   const attempt = attempts[index] ?? null;
+
+  if (debugging && attempt && entityId) {
+    return <SignatureDebugger entityId={entityId} attemptId={attempt.id} onClose={() => setDebugging(false)} />;
+  }
 
   return (
     <Modal title="Delivery" onClose={onClose} className="modal-wide attempt-inspector">
@@ -43,6 +49,13 @@ export function AttemptInspector({ delivery, onClose }: { delivery: WebhookDeliv
               ))}
             </select>
           </div>
+          {attempt && entityId && (
+            <p>
+              <button type="button" className="button small" onClick={() => setDebugging(true)}>
+                Debug signature
+              </button>
+            </p>
+          )}
           {attempt && <AttemptView attempt={attempt} />}
         </>
       )}

@@ -19,6 +19,7 @@ import { oneOf, text } from '../shared/url/searchState';
 import { EndpointFormDialog, type CatalogState } from './EndpointFormDialog';
 import { ErrorAlert } from './ErrorAlert';
 import { AttemptInspector } from './AttemptInspector';
+import { WebhookHealthPanel } from './WebhookHealthPanel';
 import {
   DeleteEndpointDialog,
   ReplayDialog,
@@ -283,6 +284,8 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
         <dd>{formatDateTime(endpoint.createdAt)}</dd>
       </dl>
 
+      <WebhookHealthPanel entityId={entityId} endpointId={endpoint.id} version={deliveriesVersion} />
+
       <Deliveries
         key={deliveriesVersion}
         endpoint={endpoint}
@@ -372,7 +375,7 @@ export function WebhookDetail({ entityId, endpointId, mode, catalog, onRetryCata
           onClose={close}
         />
       )}
-      {dialog.kind === 'inspect' && <AttemptInspector delivery={dialog.delivery} onClose={close} />}
+      {dialog.kind === 'inspect' && <AttemptInspector delivery={dialog.delivery} entityId={entityId} onClose={close} />}
     </div>
   );
 }

@@ -12,6 +12,7 @@ import { usePageMode } from '../shell/pageMode';
 import { EndpointFormDialog, type CatalogState } from './EndpointFormDialog';
 import { SigningSecretDialog } from './WebhookDialogs';
 import { WebhookDetail } from './WebhookDetail';
+import { SignatureDebugger } from './SignatureDebugger';
 import { EventCatalog } from './EventCatalog';
 import './webhooks.css';
 import {
@@ -103,6 +104,7 @@ function EndpointList({
 }) {
   const [state, setState] = useState<ListState>({ status: 'loading' });
   const [creating, setCreating] = useState(false);
+  const [debugging, setDebugging] = useState(false);
   const [issued, setIssued] = useState<{ secret: string; endpoint: WebhookEndpoint } | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const seqRef = useRef(0);
@@ -196,10 +198,16 @@ function EndpointList({
             <Link to={webhookPath(entityId, CATALOG_SEGMENT, mode)}>Browse event types</Link>
           </p>
         </div>
-        <button type="button" className="button primary" onClick={() => setCreating(true)}>
-          Create webhook
-        </button>
+        <div className="toolbar">
+          <button type="button" className="button" onClick={() => setDebugging(true)}>
+            Debug a signature
+          </button>
+          <button type="button" className="button primary" onClick={() => setCreating(true)}>
+            Create webhook
+          </button>
+        </div>
       </div>
+      {debugging && <SignatureDebugger entityId={entityId} onClose={() => setDebugging(false)} />}
       <div className="filters" aria-label="Webhook filters" role="group">
         {modeSwitch}
       </div>
