@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.security import new_id
 from app.webhook.dispatch_rows import AttemptRow, Claimed, DisabledEndpoint
 from app.webhook.models import (
     DeliveryStatus,
@@ -37,6 +36,7 @@ from app.webhook.models import (
     WebhookEvent,
     WebhookSecret,
 )
+from app.webhook.repository.recording import Recorder
 
 D: sa.Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 E: sa.Table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
@@ -212,6 +212,17 @@ class DispatchRepository:
             for row in taken
         ]
 
+    async def release(self, leases: Sequence[tuple[str, str]]) -> None:
+        """Clear the leases ``(delivery id, owner)`` still held by that owner."""
+        if not leases:
+            return
+        await self._execute(
+            sa.update(D)
+            .where(D.c.id == sa.bindparam("r_id"), D.c.lease_owner == sa.bindparam("r_owner"))
+            .values(lease_owner=None, lease_expires_at=None),
+            [{"r_id": i, "r_owner": o} for i, o in leases],
+        )
+
     async def any_due(self, now: datetime) -> bool:
         """Whether a claim at ``now`` would find a delivery (a read: no lock is taken)."""
         query = (
@@ -254,68 +265,9 @@ class DispatchRepository:
         delivery; answers the rows recorded (the others lost their lease)."""
         if not rows:
             return []
-        owners: dict[str, str | None] = {}
-        ids = sorted({r.delivery_id for r in rows})
-        for part in _chunks(ids):
-            query = sa.select(D.c.id, D.c.lease_owner).where(
-                self._in(D.c.id, part), D.c.status == DeliveryStatus.PENDING
-            )
-            if self.postgresql:
-                query = query.order_by(D.c.id).with_for_update(of=D)
-            owners.update({r[0]: r[1] for r in (await self._execute(query)).all()})
-        kept = [r for r in rows if owners.get(r.delivery_id) == r.lease_owner]
-        if not kept:
-            return []
-        await self._execute(
-            sa.insert(A),
-            [
-                {
-                    "id": new_id("wha"),
-                    "delivery_id": r.delivery_id,
-                    "endpoint_id": r.endpoint_id,
-                    "attempted_at": r.attempted_at,
-                    "url": r.url,
-                    "request_headers": r.request_headers,
-                    "status_code": r.status_code,
-                    "response_headers": r.response_headers,
-                    "response_body": r.response_body,
-                    "response_truncated": r.response_truncated,
-                    "latency_ms": r.latency_ms,
-                    "succeeded": r.succeeded,
-                    "error_class": r.error_class,
-                    "error_message": r.error_message,
-                }
-                for r in kept
-            ],
-        )
-        await self._execute(
-            sa.update(D)
-            .where(D.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                attempt_count=D.c.attempt_count + 1,
-                next_attempt_at=sa.bindparam("b_next", type_=D.c.next_attempt_at.type),
-                lease_owner=None,
-                lease_expires_at=None,
-                last_attempt_at=sa.bindparam("b_at", type_=D.c.last_attempt_at.type),
-                last_status_code=sa.bindparam("b_code", type_=sa.Integer()),
-                last_error=sa.bindparam("b_error", type_=sa.String()),
-                completed_at=sa.bindparam("b_done", type_=D.c.completed_at.type),
-            ),
-            [
-                {
-                    "b_id": r.delivery_id,
-                    "b_status": str(r.status),
-                    "b_next": r.next_attempt_at,
-                    "b_at": r.attempted_at,
-                    "b_code": r.status_code,
-                    "b_error": None if r.succeeded else r.error_message,
-                    "b_done": None if r.status is DeliveryStatus.PENDING else r.attempted_at,
-                }
-                for r in kept
-            ],
-        )
-        return kept
+        connection = await self.session.connection()
+        kept = await Recorder(connection.dialect).record(connection, rows)
+        return [r for r in rows if r.delivery_id in kept]
 
     async def mark_succeeded(self, endpoint_ids: Iterable[str], at: datetime) -> None:
         """Any success clears the failure clock."""
