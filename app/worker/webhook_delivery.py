@@ -1,15 +1,22 @@
 """The webhook delivery job (a ``Job`` of the task runner, app/worker/job.py).
 
-It keeps up to ``settings.webhook_concurrency`` attempts in flight: it claims due deliveries
-whenever it has free slots and there may be work (``wake()`` after an outbox commit, a finished
-attempt freeing a slot, or every ``settings.webhook_poll_seconds``), sends each in its own task,
-and records finished attempts in batches (one transaction per batch, while the next batch is
-being sent). Once an hour it deletes what is past ``settings.webhook_retention_days``.
+It sends up to ``settings.webhook_concurrency`` attempts at once, one per lane (a task that
+sends one claimed delivery after another), and keeps up to ``prefetch`` (default: as many again)
+claimed deliveries queued behind the lanes, so a finished attempt's slot is refilled at once
+while the main loop's transaction records the finished batch and claims the next (one
+transaction per cycle). It claims whenever queue and lanes have room and there may be work
+(``wake()`` after an outbox commit, a finished attempt, or every
+``settings.webhook_poll_seconds``). A queued delivery is leased like one being sent (it counts
+against its endpoint's concurrency and rate limits); one that waited longer than half of
+``webhook_lease_seconds - webhook_timeout_seconds`` for a lane is released unsent (its lease
+would no longer cover an attempt) and claimed again. An attempt is recorded only after its POST
+finished. Once an hour it deletes what is past ``settings.webhook_retention_days``.
 
-On ``stopping`` it claims nothing more, lets the attempts in flight finish (each bounded by the
-send timeout) and records them before returning; a job killed outright leaves leases that expire
-after ``settings.webhook_lease_seconds``, and another worker retries those deliveries (delivery
-is at least once; duplicates carry the same ``webhook-id``).
+On ``stopping`` it claims nothing more, releases the queued deliveries' leases (due again at
+once for any worker), lets the attempts being sent finish (each bounded by the send timeout) and
+records them before returning; a job killed outright leaves leases that expire after
+``settings.webhook_lease_seconds``, and another worker retries those deliveries (delivery is at
+least once; duplicates carry the same ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class WebhookDeliveryJob:
         poll_seconds: float,
         retention_interval: float = RETENTION_INTERVAL_SECONDS,
         prefetch: int | None = None,
+        start_within: float | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.concurrency = concurrency
@@ -67,9 +75,12 @@ class WebhookDeliveryJob:
         # A claimed delivery starts within this time or is released: its lease must still
         # cover the attempt (the send timeout) and its recording.
         settings = dispatcher.settings
-        self._start_within = max(
-            0.0, (settings.webhook_lease_seconds - settings.webhook_timeout_seconds) / 2
+        self._start_within = (
+            max(0.0, (settings.webhook_lease_seconds - settings.webhook_timeout_seconds) / 2)
+            if start_within is None
+            else start_within
         )
+        self.released = 0  # claimed deliveries given back unsent (stopping, or waited too long)
         self._alive = False
         self._claim_batch = max(1, concurrency // 4)
         self.sent = 0
@@ -237,6 +248,8 @@ class WebhookDeliveryJob:
             await self.dispatcher.release([item.claim for item in items])
         except Exception:
             log.exception("webhook lease release failed; the leases expire instead")
+        else:
+            self.released += len(items)
         self._in_flight -= len(items)
 
     async def _pause(self, stopping: asyncio.Event, within: float) -> None:
