@@ -86,7 +86,7 @@ def start_receiver() -> tuple[multiprocessing.Process, str]:
         target=_receiver_main, args=(port,), daemon=True
     )
     process.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a spawned interpreter on a loaded machine
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((HOST, port), timeout=0.2):
