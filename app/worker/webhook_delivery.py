@@ -119,7 +119,7 @@ class WebhookDeliveryJob:
             while True:
                 stop = stopping.is_set()
                 if stop and (self._ready or self._expired):
-                    await self._release()  # claimed, never sent: free for another worker now
+                    await self._release(queued=True)  # never sent: free for another worker now
                     continue
                 if stop and self._in_flight == 0:
                     break
@@ -129,7 +129,7 @@ class WebhookDeliveryJob:
                     # More attempts are about to finish: one transaction records them together.
                     await asyncio.sleep(RECORD_GATHER_SECONDS)
                 if self._expired:
-                    await self._release()
+                    await self._release(queued=False)
                 batch, self._done = self._done, []
                 self._done_ready.clear()
                 busy = self._in_flight - len(batch)  # leased and not recorded afterwards
@@ -239,11 +239,14 @@ class WebhookDeliveryJob:
         finally:
             self._sending -= 1
 
-    async def _release(self) -> None:
-        """Give back the leases of claimed deliveries that will not be sent by this job."""
-        items = [item for item, _ in self._ready] + self._expired
-        self._ready.clear()
+    async def _release(self, *, queued: bool) -> None:
+        """Give back the leases of claimed deliveries that will not be sent by this job: those
+        past their start deadline, and (``queued``, when stopping) the whole ready queue."""
+        items = self._expired
         self._expired = []
+        if queued:
+            items += [item for item, _ in self._ready]
+            self._ready.clear()
         try:
             await self.dispatcher.release([item.claim for item in items])
         except Exception:
