@@ -162,6 +162,14 @@ class Dispatcher:
             log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.reason)
         return outcome, prepared
 
+    async def release(self, claims: Sequence[Claimed]) -> None:
+        """Give back the leases of claimed deliveries that were not attempted (a stopping job's
+        ready queue): due again at once for any worker; a lease taken over meanwhile is kept."""
+        if not claims:
+            return
+        async with self.uow.writer(SYSTEM) as uow:
+            await self._repository(uow).release([(c.id, c.lease_owner) for c in claims])
+
     # Attempt -----------------------------------------------------------------------------------
 
     async def attempt(self, prepared: Prepared) -> AttemptRow:

@@ -1,5 +1,8 @@
 """The HTTP client of delivery attempts (aiohttp: measured against httpx, see bench/).
 
+Each attempt goes through the SSRF guard first (``TargetCache``: the guard's answer for a URL is
+kept a few seconds, see app/webhook/ssrf.py).
+
 One ``aiohttp.ClientSession`` per delivery job. An attempt connects to the address the SSRF
 guard checked (``Target.connect_url``), with the URL's host kept in the ``Host`` header and, for
 https, as the TLS server name (SNI and certificate verification), so the name is never resolved
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from app.webhook.models import ErrorClass
-from app.webhook.ssrf import Refusal, Target, check_target
+from app.webhook.ssrf import TARGET_TTL_SECONDS, Refusal, Target, TargetCache
 
 MAX_RESPONSE_BYTES = 20 * 1024
 _MESSAGE_CHARS = 500
@@ -64,8 +67,11 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> tuple[b
 
 
 class Sender:
-    def __init__(self, timeout_seconds: float, *, limit: int = 100) -> None:
+    def __init__(
+        self, timeout_seconds: float, *, limit: int = 100, target_ttl: float = TARGET_TTL_SECONDS
+    ) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.targets = TargetCache(target_ttl)
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
 
@@ -94,7 +100,7 @@ class Sender:
         """One attempt: the SSRF guard first (a refused target is never connected to), then
         the POST to the checked address."""
         started = time.perf_counter()
-        target = await check_target(url, allow_private)
+        target = await self.targets.check(url, allow_private)
         if isinstance(target, Refusal):
             result = refused(target.error_class, target.reason)
             return SendResult(

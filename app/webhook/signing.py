@@ -13,10 +13,24 @@ from app.webhook.secrets import secret_key_bytes
 USER_AGENT = "Portico-Webhooks/1.0 (+https://github.com/portico)"
 
 
+_KEYS: dict[str, bytes] = {}  # secret -> its HMAC key (decoded once; never logged)
+_KEYS_SIZE = 10_000
+
+
+def _key(secret: str) -> bytes:
+    key = _KEYS.get(secret)
+    if key is None:
+        key = secret_key_bytes(secret)
+        if len(_KEYS) >= _KEYS_SIZE:
+            _KEYS.clear()
+        _KEYS[secret] = key
+    return key
+
+
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """One ``v1,<base64>`` signature entry."""
     content = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.digest(secret_key_bytes(secret), content, hashlib.sha256)
+    digest = hmac.digest(_key(secret), content, hashlib.sha256)
     return "v1," + base64.b64encode(digest).decode()
 
 

@@ -10,6 +10,12 @@ routable. Addresses that embed an IPv4 address are judged by it too: IPv4-mapped
 name. The answer is a ``Target`` holding the checked address: the sender connects to that
 address only (no second resolution), keeping the URL's host for the ``Host`` header and TLS SNI.
 
+``TargetCache`` keeps each URL's answer (a ``Target`` or a ``Refusal``) for a few seconds
+(``TARGET_TTL_SECONDS``), so a burst to one endpoint resolves and checks its host once instead of
+once per attempt. The cached answer is the full check's: a refused URL stays refused, an allowed
+one is still connected to the address that was checked, and the check runs again after the TTL
+(a DNS change is seen within it). ``allow_private`` is part of the key.
+
 ``allow_private`` (``PORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS``, refused in production) lets private
 and loopback targets through for local development; unspecified and multicast addresses are
 refused whatever it says (nothing can be delivered to them).
@@ -20,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -207,3 +215,45 @@ async def check_target(url: str, allow_private: bool) -> Target | Refusal:
         address=str(chosen),
         path=path,
     )
+
+
+TARGET_TTL_SECONDS = 5.0
+TARGET_CACHE_SIZE = 10_000
+
+
+class TargetCache:
+    """``check_target`` answers per (URL, ``allow_private``), each kept ``ttl`` seconds."""
+
+    def __init__(
+        self,
+        ttl: float = TARGET_TTL_SECONDS,
+        *,
+        size: int = TARGET_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self.checks = 0  # full checks run (cache misses)
+        self._entries: dict[tuple[str, bool], tuple[float, Target | Refusal]] = {}
+
+    async def check(self, url: str, allow_private: bool) -> Target | Refusal:
+        key = (url, allow_private)
+        now = self.clock()
+        hit = self._entries.get(key)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        self.checks += 1
+        answer = await check_target(url, allow_private)
+        if self.ttl > 0:
+            if len(self._entries) >= self.size:
+                self._evict(now)
+            self._entries[key] = (self.clock() + self.ttl, answer)
+        return answer
+
+    def _evict(self, now: float) -> None:
+        """Drop the expired answers; when all are fresh, the oldest half."""
+        fresh = {k: v for k, v in self._entries.items() if now < v[0]}
+        if len(fresh) >= self.size:
+            fresh = dict(list(fresh.items())[len(fresh) // 2 :])
+        self._entries = fresh

@@ -1,15 +1,22 @@
 """The webhook delivery job (a ``Job`` of the task runner, app/worker/job.py).
 
-It keeps up to ``settings.webhook_concurrency`` attempts in flight: it claims due deliveries
-whenever it has free slots and there may be work (``wake()`` after an outbox commit, a finished
-attempt freeing a slot, or every ``settings.webhook_poll_seconds``), sends each in its own task,
-and records finished attempts in batches (one transaction per batch, while the next batch is
-being sent). Once an hour it deletes what is past ``settings.webhook_retention_days``.
+It sends up to ``settings.webhook_concurrency`` attempts at once, one per lane (a task that
+sends one claimed delivery after another), and keeps up to ``prefetch`` (default: as many again)
+claimed deliveries queued behind the lanes, so a finished attempt's slot is refilled at once
+while the main loop's transaction records the finished batch and claims the next (one
+transaction per cycle). It claims whenever queue and lanes have room and there may be work
+(``wake()`` after an outbox commit, a finished attempt, or every
+``settings.webhook_poll_seconds``). A queued delivery is leased like one being sent (it counts
+against its endpoint's concurrency and rate limits); one that waited longer than half of
+``webhook_lease_seconds - webhook_timeout_seconds`` for a lane is released unsent (its lease
+would no longer cover an attempt) and claimed again. An attempt is recorded only after its POST
+finished. Once an hour it deletes what is past ``settings.webhook_retention_days``.
 
-On ``stopping`` it claims nothing more, lets the attempts in flight finish (each bounded by the
-send timeout) and records them before returning; a job killed outright leaves leases that expire
-after ``settings.webhook_lease_seconds``, and another worker retries those deliveries (delivery
-is at least once; duplicates carry the same ``webhook-id``).
+On ``stopping`` it claims nothing more, releases the queued deliveries' leases (due again at
+once for any worker), lets the attempts being sent finish (each bounded by the send timeout) and
+records them before returning; a job killed outright leaves leases that expire after
+``settings.webhook_lease_seconds``, and another worker retries those deliveries (delivery is at
+least once; duplicates carry the same ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +52,8 @@ class WebhookDeliveryJob:
         concurrency: int,
         poll_seconds: float,
         retention_interval: float = RETENTION_INTERVAL_SECONDS,
+        prefetch: int | None = None,
+        start_within: float | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.concurrency = concurrency
@@ -52,7 +62,25 @@ class WebhookDeliveryJob:
         self._wake = asyncio.Event()
         self._done: list[AttemptRow] = []
         self._done_ready = asyncio.Event()
-        self._in_flight = 0
+        # Claimed, not started yet: up to ``prefetch`` more than the lanes send, so a finished
+        # attempt's slot is refilled while the main loop's transaction records and claims.
+        self.prefetch = concurrency if prefetch is None else prefetch
+        self.capacity = concurrency + self.prefetch
+        self._ready: deque[tuple[Prepared, float]] = deque()
+        self._expired: list[Prepared] = []
+        self._lanes: set[asyncio.Task[None]] = set()
+        self._sending = 0  # attempts being sent (at most ``concurrency``)
+        self._in_flight = 0  # leased and not recorded: ready, sending or finished
+        self._stopping: asyncio.Event | None = None
+        # A claimed delivery starts within this time or is released: its lease must still
+        # cover the attempt (the send timeout) and its recording.
+        settings = dispatcher.settings
+        self._start_within = (
+            max(0.0, (settings.webhook_lease_seconds - settings.webhook_timeout_seconds) / 2)
+            if start_within is None
+            else start_within
+        )
+        self.released = 0  # claimed deliveries given back unsent (stopping, or waited too long)
         self._alive = False
         self._claim_batch = max(1, concurrency // 4)
         self.sent = 0
@@ -82,7 +110,7 @@ class WebhookDeliveryJob:
 
     async def run(self, stopping: asyncio.Event) -> None:
         self._alive = True
-        tasks: set[asyncio.Task[None]] = set()
+        self._stopping = stopping
         loop = asyncio.get_running_loop()
         next_poll = 0.0  # claim at once on start
         more_due = False  # the last claim filled every slot it was offered
@@ -90,17 +118,22 @@ class WebhookDeliveryJob:
         try:
             while True:
                 stop = stopping.is_set()
+                if stop and (self._ready or self._expired):
+                    await self._release(queued=True)  # never sent: free for another worker now
+                    continue
                 if stop and self._in_flight == 0:
                     break
                 if not stop and time.monotonic() >= self._next_beat:
                     await self._beat()  # every heartbeat_seconds, busy or idle
-                if self._done and not stop and len(self._done) < self._in_flight // 2:
+                if self._done and not stop and len(self._done) < self._sending // 2:
                     # More attempts are about to finish: one transaction records them together.
                     await asyncio.sleep(RECORD_GATHER_SECONDS)
+                if self._expired:
+                    await self._release(queued=False)
                 batch, self._done = self._done, []
                 self._done_ready.clear()
-                free = self.concurrency - self._in_flight + len(batch)
-                busy = self._in_flight - len(batch)
+                busy = self._in_flight - len(batch)  # leased and not recorded afterwards
+                free = self.capacity - busy
                 claim = (
                     not stop
                     and free > 0
@@ -141,11 +174,7 @@ class WebhookDeliveryJob:
                         next_poll = loop.time() + self.poll_seconds
                         if prepared:
                             self.last_claim_at = time.time()
-                    for item in prepared:
-                        self._in_flight += 1
-                        task = asyncio.create_task(self._attempt(item))
-                        tasks.add(task)
-                        task.add_done_callback(tasks.discard)
+                    self._queue(prepared)
                     continue
                 if not stop and time.monotonic() - self._last_retention >= self.retention_interval:
                     self._last_retention = time.monotonic()
@@ -154,13 +183,77 @@ class WebhookDeliveryJob:
                 until_beat = self._next_beat - time.monotonic()
                 await self._pause(stopping, max(0.0, min(next_poll - loop.time(), until_beat)))
         finally:
-            for task in tasks:
+            for task in self._lanes:
                 task.cancel()
             await self.dispatcher.sender.close()
             self._alive = False
             await self._stop_beating()
 
     # Internals -----------------------------------------------------------------------------------
+
+    def _queue(self, prepared: list[Prepared]) -> None:
+        """Claimed deliveries join the ready queue; lanes start while fewer than
+        ``concurrency`` attempts are being sent."""
+        if not prepared:
+            return
+        self._in_flight += len(prepared)
+        start_by = time.monotonic() + self._start_within
+        self._ready.extend((item, start_by) for item in prepared)
+        while self._sending < self.concurrency:
+            item = self._next_ready()
+            if item is None:
+                break
+            self._sending += 1
+            lane = asyncio.create_task(self._lane(item))
+            self._lanes.add(lane)
+            lane.add_done_callback(self._lanes.discard)
+
+    def _next_ready(self) -> Prepared | None:
+        """The oldest claimed delivery that may still be started; those that waited too long
+        for a lane (their lease would not cover an attempt) are set aside for release."""
+        if self._stopping is not None and self._stopping.is_set():
+            return None
+        now = time.monotonic()
+        while self._ready:
+            item, start_by = self._ready.popleft()
+            if now <= start_by:
+                return item
+            self._expired.append(item)
+            self._done_ready.set()  # the main loop releases them
+        return None
+
+    async def _lane(self, item: Prepared | None) -> None:
+        """Send one claimed delivery after another, as long as the ready queue has one: a
+        finished attempt's slot is refilled at once, while the main loop records and claims."""
+        try:
+            while item is not None:
+                try:
+                    row = await self.dispatcher.attempt(item)
+                except Exception:
+                    log.exception("webhook attempt of delivery %s crashed", item.claim.id)
+                    self._in_flight -= 1  # the lease expires and another claim retries it
+                else:
+                    self._done.append(row)
+                self._done_ready.set()
+                item = self._next_ready()
+        finally:
+            self._sending -= 1
+
+    async def _release(self, *, queued: bool) -> None:
+        """Give back the leases of claimed deliveries that will not be sent by this job: those
+        past their start deadline, and (``queued``, when stopping) the whole ready queue."""
+        items = self._expired
+        self._expired = []
+        if queued:
+            items += [item for item, _ in self._ready]
+            self._ready.clear()
+        try:
+            await self.dispatcher.release([item.claim for item in items])
+        except Exception:
+            log.exception("webhook lease release failed; the leases expire instead")
+        else:
+            self.released += len(items)
+        self._in_flight -= len(items)
 
     async def _pause(self, stopping: asyncio.Event, within: float) -> None:
         """Until an attempt finishes, a wake, stopping, or ``within`` seconds (once stopping:
@@ -176,17 +269,6 @@ class WebhookDeliveryJob:
         finally:
             for waiter in waits:
                 waiter.cancel()
-
-    async def _attempt(self, item: Prepared) -> None:
-        try:
-            row = await self.dispatcher.attempt(item)
-        except Exception:
-            log.exception("webhook attempt of delivery %s crashed", item.claim.id)
-            self._in_flight -= 1
-            self._done_ready.set()
-            return  # the lease expires and another claim retries it
-        self._done.append(row)
-        self._done_ready.set()
 
     async def _beat(self) -> None:
         """Refresh this job's heartbeat row (a failure is logged; the next beat retries)."""

@@ -131,6 +131,49 @@ class TestDeliveryJob:
         assert await statuses(container) == {DeliveryStatus.SUCCEEDED: 5}
         assert job.health()["alive"] is False
 
+    async def test_stopping_releases_claimed_deliveries_never_sent(
+        self, container: Container, entity: Entity
+    ) -> None:
+        async with Receiver(delay=0.5) as receiver:
+            endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
+            await publish(container, entity.id, [endpoint.id], count=5)
+            job = build_delivery_job(container, concurrency=1)  # one lane, one queued behind it
+            stopping = asyncio.Event()
+            task = asyncio.create_task(job.run(stopping))
+            await eventually(lambda: receiver.overlap == 1)  # the first is being answered
+            stopping.set()
+            await asyncio.wait_for(task, 30)
+
+        assert len(receiver.received) == 1
+        assert job.released == 1
+        async with container.db.session() as session:
+            rows = (await session.exec(select(WebhookDelivery))).all()
+        assert Counter(r.status for r in rows) == {
+            DeliveryStatus.SUCCEEDED: 1,
+            DeliveryStatus.PENDING: 4,
+        }
+        # the queued one is due again at once for any worker, not after its lease
+        assert all(r.lease_owner is None and r.lease_expires_at is None for r in rows)
+        assert job.health()["in_flight"] == 0
+
+    async def test_claimed_delivery_waiting_too_long_is_released_not_sent_late(
+        self, container: Container, entity: Entity
+    ) -> None:
+        async with Receiver(delay=0.3) as receiver:
+            endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
+            queued = await publish(container, entity.id, [endpoint.id], count=3)
+            job = build_delivery_job(container, concurrency=1, start_within=0.05)
+            async with running(job):
+                job.wake()
+                await receiver.wait_for(len(queued))
+                await eventually(lambda: job.health()["sent"] == 3)
+
+        assert job.released > 0  # each queued one outwaited its start deadline: claimed again
+        assert sorted(r.webhook_id for r in receiver.received) == sorted(
+            d.event_id for d in queued
+        )  # each sent once
+        assert await attempt_count(container) == 3
+
 
 class TestTwoWorkers:
     async def test_never_attempt_one_delivery_at_once(

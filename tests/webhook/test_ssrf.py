@@ -10,7 +10,7 @@ import pytest
 from app.settings import Settings
 from app.webhook.models import ErrorClass
 from app.webhook.sender import Sender
-from app.webhook.ssrf import Refusal, Target, address_problem, check_target
+from app.webhook.ssrf import Refusal, Target, TargetCache, address_problem, check_target
 from tests.support.webhooks import Listener
 
 REFUSED_HOSTS = [
@@ -148,6 +148,70 @@ class TestRefusedWithoutConnection:
         finally:
             await sender.close()
         assert result.status_code == 204
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestTargetCache:
+    async def test_answer_reused_within_ttl_and_checked_again_after(self) -> None:
+        time = FakeTime()
+        cache = TargetCache(5.0, clock=time)
+        first = await cache.check("http://localhost:8080/a", True)
+        time.now += 4.9
+        again = await cache.check("http://localhost:8080/a", True)
+        assert isinstance(first, Target) and again is first
+        assert cache.checks == 1
+        time.now += 0.2
+        after = await cache.check("http://localhost:8080/a", True)
+        assert isinstance(after, Target) and after is not first
+        assert after.address == first.address  # still the checked address
+        assert cache.checks == 2
+
+    async def test_refusal_cached_as_a_refusal(self) -> None:
+        time = FakeTime()
+        cache = TargetCache(5.0, clock=time)
+        for _ in range(2):
+            answer = await cache.check("http://localhost:8080/a", False)
+            assert isinstance(answer, Refusal)
+            assert answer.error_class is ErrorClass.SSRF_REFUSED
+        assert cache.checks == 1
+
+    async def test_allowed_private_answer_never_serves_a_guarded_check(self) -> None:
+        cache = TargetCache(5.0, clock=FakeTime())
+        assert isinstance(await cache.check("http://[::ffff:10.0.0.1]/a", True), Target)
+        refused = await cache.check("http://[::ffff:10.0.0.1]/a", False)
+        assert isinstance(refused, Refusal) and "embedded IPv4" in refused.reason
+        assert cache.checks == 2
+
+    async def test_full_cache_drops_expired_answers_first(self) -> None:
+        time = FakeTime()
+        cache = TargetCache(5.0, size=2, clock=time)
+        await cache.check("http://127.0.0.1/old", True)
+        time.now += 6
+        await cache.check("http://127.0.0.1/a", True)
+        await cache.check("http://127.0.0.1/b", True)  # full: the expired one goes
+        await cache.check("http://127.0.0.1/a", True)
+        assert cache.checks == 3
+
+    async def test_refused_target_still_never_connected_on_a_cache_hit(self) -> None:
+        sender = Sender(5)
+        try:
+            async with Listener() as listener:
+                url = f"http://127.0.0.1:{listener.port}/hook"
+                results = [
+                    await sender.deliver(url, {}, b"{}", allow_private=False) for _ in range(3)
+                ]
+                assert listener.connections == 0
+        finally:
+            await sender.close()
+        assert {r.error_class for r in results} == {ErrorClass.SSRF_REFUSED}
+        assert sender.targets.checks == 1
 
 
 class TestSettings:

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.security import new_id
 from app.webhook.dispatch_rows import AttemptRow, Claimed, DisabledEndpoint
 from app.webhook.models import (
     DeliveryStatus,
@@ -37,6 +36,7 @@ from app.webhook.models import (
     WebhookEvent,
     WebhookSecret,
 )
+from app.webhook.repository.recording import Recorder
 
 D: sa.Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 E: sa.Table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
@@ -46,6 +46,74 @@ S: sa.Table = WebhookSecret.__table__  # type: ignore[attr-defined]
 
 _SCAN_FACTOR = 4  # candidates read per claimed slot before limited endpoints are trimmed
 _SCAN_ROUNDS = 4
+
+
+def _ids(column: sa.ColumnElement[Any], postgresql: bool) -> sa.ColumnElement[bool]:
+    """``column IN :ids`` (expanded on SQLite; ``= ANY(:ids)`` on PostgreSQL: one text)."""
+    if postgresql:
+        return column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.String())))
+    return column.in_(sa.bindparam("ids", expanding=True))
+
+
+def _claim_query(postgresql: bool) -> sa.Select[Any]:
+    """Due, unleased deliveries of active endpoints, oldest first (``:now``, ``:scan``);
+    built once (a claim only adds exclusions to it in its rare later rounds)."""
+    now = sa.bindparam("now", type_=D.c.next_attempt_at.type)
+    query = (
+        sa.select(
+            D.c.id,
+            D.c.endpoint_id,
+            D.c.event_id,
+            D.c.entity_id,
+            D.c.attempt_count,
+            E.c.url,
+            E.c.max_concurrency,
+            E.c.rate_limit_per_second,
+            V.c.payload,
+        )
+        .join(E, E.c.id == D.c.endpoint_id)
+        .join(V, V.c.id == D.c.event_id)
+        .where(
+            D.c.status == DeliveryStatus.PENDING,
+            D.c.next_attempt_at <= now,
+            sa.or_(D.c.lease_expires_at.is_(None), D.c.lease_expires_at <= now),
+            E.c.status == EndpointStatus.ACTIVE,
+        )
+        # the due index's order: the scan stops at the limit, no sort
+        .order_by(D.c.next_attempt_at)
+        .limit(sa.bindparam("scan", type_=sa.Integer()))
+    )
+    if postgresql:
+        query = query.with_for_update(of=D, skip_locked=True)
+    return query
+
+
+def _lease_statement(postgresql: bool) -> sa.Update:
+    return (
+        sa.update(D)
+        .where(_ids(D.c.id, postgresql))
+        .values(
+            lease_owner=sa.bindparam("owner", type_=D.c.lease_owner.type),
+            lease_expires_at=sa.bindparam("until", type_=D.c.lease_expires_at.type),
+        )
+    )
+
+
+def _secrets_query(postgresql: bool) -> sa.Select[Any]:
+    now = sa.bindparam("now", type_=S.c.expires_at.type)
+    return (
+        sa.select(S.c.endpoint_id, S.c.ciphertext)
+        .where(
+            _ids(S.c.endpoint_id, postgresql),
+            sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
+        )
+        .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
+    )
+
+
+_CLAIM, _CLAIM_PG = _claim_query(False), _claim_query(True)
+_LEASE, _LEASE_PG = _lease_statement(False), _lease_statement(True)
+_SECRETS, _SECRETS_PG = _secrets_query(False), _secrets_query(True)
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -134,37 +202,13 @@ class DispatchRepository:
         for round_ in range(_SCAN_ROUNDS):
             wanted = limit - len(taken)
             scan = wanted * _SCAN_FACTOR if round_ else wanted
-            query = (
-                sa.select(
-                    D.c.id,
-                    D.c.endpoint_id,
-                    D.c.event_id,
-                    D.c.entity_id,
-                    D.c.attempt_count,
-                    E.c.url,
-                    E.c.max_concurrency,
-                    E.c.rate_limit_per_second,
-                    V.c.payload,
-                )
-                .join(E, E.c.id == D.c.endpoint_id)
-                .join(V, V.c.id == D.c.event_id)
-                .where(
-                    D.c.status == DeliveryStatus.PENDING,
-                    D.c.next_attempt_at <= now,
-                    sa.or_(D.c.lease_expires_at.is_(None), D.c.lease_expires_at <= now),
-                    E.c.status == EndpointStatus.ACTIVE,
-                )
-                # the due index's order: the scan stops at the limit, no sort
-                .order_by(D.c.next_attempt_at)
-                .limit(scan)
-            )
+            query = _CLAIM_PG if self.postgresql else _CLAIM
+            params: dict[str, Any] = {"now": now, "scan": scan}
             if excluded:
                 query = query.where(~self._in(D.c.endpoint_id, sorted(excluded)))
             if seen:
                 query = query.where(~self._in(D.c.id, sorted(seen)))
-            if self.postgresql:
-                query = query.with_for_update(of=D, skip_locked=True)
-            rows = (await self._execute(query)).all()
+            rows = (await self._execute(query, params)).all()
             new_limited = {
                 r.endpoint_id
                 for r in rows
@@ -192,12 +236,9 @@ class DispatchRepository:
         if not taken:
             return []
         ids = [row.id for row in taken]
+        lease = _LEASE_PG if self.postgresql else _LEASE
         for part in _chunks(ids):
-            await self._execute(
-                sa.update(D)
-                .where(self._in(D.c.id, part))
-                .values(lease_owner=owner, lease_expires_at=lease_until)
-            )
+            await self._execute(lease, {"ids": list(part), "owner": owner, "until": lease_until})
         return [
             Claimed(
                 id=row.id,
@@ -211,6 +252,17 @@ class DispatchRepository:
             )
             for row in taken
         ]
+
+    async def release(self, leases: Sequence[tuple[str, str]]) -> None:
+        """Clear the leases ``(delivery id, owner)`` still held by that owner."""
+        if not leases:
+            return
+        await self._execute(
+            sa.update(D)
+            .where(D.c.id == sa.bindparam("r_id"), D.c.lease_owner == sa.bindparam("r_owner"))
+            .values(lease_owner=None, lease_expires_at=None),
+            [{"r_id": i, "r_owner": o} for i, o in leases],
+        )
 
     async def any_due(self, now: datetime) -> bool:
         """Whether a claim at ``now`` would find a delivery (a read: no lock is taken)."""
@@ -235,15 +287,9 @@ class DispatchRepository:
         found: dict[str, list[bytes]] = {}
         ids = sorted(set(endpoint_ids))
         for part in _chunks(ids):
-            query = (
-                sa.select(S.c.endpoint_id, S.c.ciphertext)
-                .where(
-                    self._in(S.c.endpoint_id, part),
-                    sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
-                )
-                .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
-            )
-            for row in (await self._execute(query)).all():
+            query = _SECRETS_PG if self.postgresql else _SECRETS
+            params = {"ids": list(part), "now": now}
+            for row in (await self._execute(query, params)).all():
                 found.setdefault(row[0], []).append(bytes(row[1]))
         return found
 
@@ -254,68 +300,9 @@ class DispatchRepository:
         delivery; answers the rows recorded (the others lost their lease)."""
         if not rows:
             return []
-        owners: dict[str, str | None] = {}
-        ids = sorted({r.delivery_id for r in rows})
-        for part in _chunks(ids):
-            query = sa.select(D.c.id, D.c.lease_owner).where(
-                self._in(D.c.id, part), D.c.status == DeliveryStatus.PENDING
-            )
-            if self.postgresql:
-                query = query.order_by(D.c.id).with_for_update(of=D)
-            owners.update({r[0]: r[1] for r in (await self._execute(query)).all()})
-        kept = [r for r in rows if owners.get(r.delivery_id) == r.lease_owner]
-        if not kept:
-            return []
-        await self._execute(
-            sa.insert(A),
-            [
-                {
-                    "id": new_id("wha"),
-                    "delivery_id": r.delivery_id,
-                    "endpoint_id": r.endpoint_id,
-                    "attempted_at": r.attempted_at,
-                    "url": r.url,
-                    "request_headers": r.request_headers,
-                    "status_code": r.status_code,
-                    "response_headers": r.response_headers,
-                    "response_body": r.response_body,
-                    "response_truncated": r.response_truncated,
-                    "latency_ms": r.latency_ms,
-                    "succeeded": r.succeeded,
-                    "error_class": r.error_class,
-                    "error_message": r.error_message,
-                }
-                for r in kept
-            ],
-        )
-        await self._execute(
-            sa.update(D)
-            .where(D.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                attempt_count=D.c.attempt_count + 1,
-                next_attempt_at=sa.bindparam("b_next", type_=D.c.next_attempt_at.type),
-                lease_owner=None,
-                lease_expires_at=None,
-                last_attempt_at=sa.bindparam("b_at", type_=D.c.last_attempt_at.type),
-                last_status_code=sa.bindparam("b_code", type_=sa.Integer()),
-                last_error=sa.bindparam("b_error", type_=sa.String()),
-                completed_at=sa.bindparam("b_done", type_=D.c.completed_at.type),
-            ),
-            [
-                {
-                    "b_id": r.delivery_id,
-                    "b_status": str(r.status),
-                    "b_next": r.next_attempt_at,
-                    "b_at": r.attempted_at,
-                    "b_code": r.status_code,
-                    "b_error": None if r.succeeded else r.error_message,
-                    "b_done": None if r.status is DeliveryStatus.PENDING else r.attempted_at,
-                }
-                for r in kept
-            ],
-        )
-        return kept
+        connection = await self.session.connection()
+        kept = await Recorder(connection.dialect).record(connection, rows)
+        return [r for r in rows if r.delivery_id in kept]
 
     async def mark_succeeded(self, endpoint_ids: Iterable[str], at: datetime) -> None:
         """Any success clears the failure clock."""
