@@ -74,6 +74,10 @@ class LogWriter:
         self._anonymous: dict[AnonymousKey, list[float]] = {}
         self._wake_queued = False
         self._progress = asyncio.Condition()
+        # While the loop gathers a batch: set once the queue holds what the batch lacks, so a
+        # full batch is flushed at once without the loop waking up for every record.
+        self._enough = asyncio.Event()
+        self._wanted = 0  # records the gathering batch still lacks (0: nobody waiting)
 
     # The request path ---------------------------------------------------------------------------
 
@@ -81,6 +85,9 @@ class LogWriter:
         """Never blocks and never touches the database."""
         try:
             self.queue.put_nowait(record)
+            if self._wanted and self.queue.qsize() >= self._wanted:
+                self._wanted = 0
+                self._enough.set()
         except asyncio.QueueFull:
             self.dropped += 1
             now = time.monotonic()
@@ -213,10 +220,15 @@ class LogWriter:
                 remaining = deadline - time.monotonic()
                 if len(self._batch) >= self.batch_size or remaining <= 0:
                     break
+                # one wait per batch (not per record): until the deadline or a full batch
+                self._enough.clear()
+                self._wanted = self.batch_size - len(self._batch)
                 try:
-                    self._batch.append(await asyncio.wait_for(self.queue.get(), remaining))
+                    await asyncio.wait_for(self._enough.wait(), remaining)
                 except TimeoutError:
-                    break
+                    pass
+                finally:
+                    self._wanted = 0
             batch, self._batch = self._batch, []
             # Shielded: cancelling the loop never cuts a database transaction in half.
             self._flushing = asyncio.ensure_future(self._flush_with_retry(batch))
@@ -302,7 +314,7 @@ class LogWriter:
                 increments.add(record, _tiers(record.ts_ms, marks))
             _add_anonymous(increments, anonymous, marks)
             if records:
-                await LogRepository(connection).insert([r.row() for r in records])
+                await LogRepository(connection).insert_records(records)
             await rollups.write_increments(increments)
         self.written += len(records)
         if self.on_flushed is not None and records:
