@@ -376,7 +376,7 @@ def measure_workers(wrk: str, root: Path, args: argparse.Namespace) -> WorkersRe
         try:
             run(_flush_redis(args.redis_url))
             data_dir = root / "workers"
-            env = portal_env(data_dir, 0, database_url, args.redis_url)
+            env = portal_env(data_dir, free_port(), database_url, args.redis_url)
             log("seeding PostgreSQL for portal serve --workers 1 / --workers 2 (Redis)")
             demo = subprocess.run(
                 [PORTAL, "demo", "--password", DEMO_PASSWORD],

@@ -309,9 +309,7 @@ class LogWriter:
         async with self.db.engine.begin() as connection:
             rollups = RollupRepository(connection)
             marks = await rollups.watermarks()
-            increments = Increments()
-            for record in records:
-                increments.add(record, _tiers(record.ts_ms, marks))
+            increments = increments_for(records, marks)
             _add_anonymous(increments, anonymous, marks)
             if records:
                 await LogRepository(connection).insert_records(records)
@@ -346,6 +344,15 @@ class LogWriter:
     @property
     def pending(self) -> int:
         return self.queue.qsize()
+
+
+def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Increments:
+    """The rollup and histogram increments of a batch of records (minute rows; a record older
+    than a compaction watermark also goes to the tier that already absorbed its minute)."""
+    increments = Increments()
+    for record in records:
+        increments.add(record, _tiers(record.ts_ms, marks))
+    return increments
 
 
 def _tiers(ts_ms: int, marks: dict[int, int]) -> list[int]:
