@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api.middleware import KeyGate
-from app.api.operations import ApiRouter
+from app.api.operations import ApiRouter, route_path
 from app.api.request_logging import UNMATCHED, RawHeaders, error_code, log_record
 from app.api_key.verifier import KeyRecord
 from app.http_edge import (
@@ -50,13 +50,7 @@ __all__ = ["DataPlane", "is_data_plane"]
 
 def is_data_plane(scope: Scope) -> bool:
     """An HTTP request for ``/v1/...`` (what the ``/v1`` mount matched)."""
-    if scope["type"] != "http":
-        return False
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root) and path != root and path[len(root)] == "/":
-        path = path[len(root) :]
-    return path.startswith("/v1/")
+    return scope["type"] == "http" and route_path(scope).startswith("/v1/")
 
 
 class Exchange:

@@ -14,10 +14,21 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, get_route_path
+from starlette.routing import Route
 from starlette.types import Scope
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def route_path(scope: Scope) -> str:
+    """The path below the scope's ``root_path`` (what Starlette's routes match against)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class ApiRouter:
         it, with its operation and converted path parameters."""
         if self._indexed != len(self.routes):
             self._index()
-        path = get_route_path(scope)
+        path = route_path(scope)
         method = scope["method"]
         for route in self._static.get(path, ()):
             if route.methods is None or method in route.methods:
