@@ -768,7 +768,7 @@ def run_analytics(
         targets.append(run(prepare(name, settings, args, now_ms)))
     names = " and ".join(t.name for t in targets)
     log(
-        f"writing {args.rows:,} records per database to {names} through LogWriter.flush "
+        f"writing {args.rows:,} records per database to {names} in bulk flushes "
         f"({args.batch:,}/batch), one loader process per database"
     )
     context = multiprocessing.get_context("spawn")
@@ -863,7 +863,8 @@ def format_report(
         names = " and ".join(r.database for r in analytics)
         lines.append(
             f"analytics over {RANGE_DAYS} days, one entity, {analytics[0].rows:,} synthetic "
-            f"requests per database through LogWriter.flush ({args.batch:,}/batch) + compact(); "
+            f"requests per database in bulk flushes ({args.batch:,}/batch: the writer's "
+            "rollups, raw rows in bulk) + compact(); "
             f"{names} loaded in parallel processes"
         )
     for result in analytics:
