@@ -49,7 +49,9 @@ def _reset_pool() -> None:
 
 os.register_at_fork(after_in_child=_reset_pool)
 
-_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_DUMPS_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def dumps_line(payload: dict[str, Any]) -> str:
