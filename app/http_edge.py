@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_body
 from app.observability import new_request_id
+from app.request_log.redact import MAX_BODY
 
 
 class BodyError(Exception):
@@ -113,6 +114,75 @@ def _has_body(scope: Scope, declared: int | None) -> bool:
     if declared is not None:
         return declared > 0
     return any(name == b"transfer-encoding" for name, _ in scope.get("headers", []))
+
+
+class BodyState(Protocol):
+    pending: bool  # the body is not read to its end yet
+    started: bool  # the response has started
+    capture: bool  # keep the first MAX_BODY bytes (the request log stores them)
+
+
+class BodyReader:
+    """``receive`` for a request with a body, as :class:`BodyLimitMiddleware` bounds it (size
+    and read timeout), also counting what reaches the route (and keeping its first bytes when
+    the request log captures bodies)."""
+
+    __slots__ = (
+        "_counted",
+        "_deadline",
+        "body",
+        "limit",
+        "received",
+        "state",
+        "timeout",
+        "upstream",
+    )
+
+    def __init__(self, upstream: Receive, state: BodyState, limit: int, timeout: float) -> None:
+        self.upstream = upstream
+        self.state = state
+        self.limit = limit
+        self.timeout = timeout
+        self._counted = 0  # every body byte read, for the limit
+        self._deadline: float | None = None
+        self.received = 0  # body bytes handed to the route
+        self.body = bytearray()
+
+    async def receive(self) -> Message:
+        message = await self._limited()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            self.received += len(chunk)
+            if self.state.capture and len(self.body) < MAX_BODY:
+                self.body.extend(chunk[: MAX_BODY - len(self.body)])
+        return message
+
+    async def _limited(self) -> Message:
+        state = self.state
+        if not state.pending:  # the body is complete: e.g. listening for http.disconnect
+            return await self.upstream()
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self.timeout
+        error: BodyError | None = None
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self.upstream()
+        except TimeoutError:
+            error = too_slow(self.timeout)
+        else:
+            if message["type"] != "http.request":
+                state.pending = False
+                return message
+            self._counted += len(message.get("body", b""))
+            if self._counted > self.limit:
+                error = too_large(self.limit)
+            state.pending = bool(message.get("more_body", False))
+        if error is None:
+            return message
+        state.pending = False
+        if state.started:  # e.g. a streaming response listening for a disconnect
+            return {"type": "http.disconnect"}
+        raise error
 
 
 class BodyLimitMiddleware:
@@ -228,13 +298,12 @@ def content_security_policy(public_url: str) -> str:
     )
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeaders:
     """``X-Content-Type-Options``, ``X-Frame-Options`` and ``Referrer-Policy`` on every response,
     the ``Content-Security-Policy`` on HTML (the portal and GraphiQL), HSTS over HTTPS in
     production. Headers the route set itself are kept."""
 
-    def __init__(self, app: ASGIApp, *, public_url: str, hsts: bool) -> None:
-        self.app = app
+    def __init__(self, *, public_url: str, hsts: bool) -> None:
         self.always: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
@@ -243,6 +312,29 @@ class SecurityHeadersMiddleware:
         if hsts:
             self.always.append((b"strict-transport-security", b"max-age=31536000"))
         self.html = [(b"content-security-policy", content_security_policy(public_url).encode())]
+        self._names = frozenset(name for name, _ in self.always + self.html)
+
+    def add(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """Appends (in place) the ones the response lacks."""
+        present: set[bytes] = set()
+        html = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in self._names:
+                present.add(lowered)
+            elif lowered == b"content-type" and value.lower().startswith(b"text/html"):
+                html = True
+        extra = self.always + self.html if html else self.always
+        if present:
+            headers += [(name, value) for name, value in extra if name not in present]
+        else:
+            headers += extra
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, public_url: str, hsts: bool) -> None:
+        self.app = app
+        self.headers = SecurityHeaders(public_url=public_url, hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -252,13 +344,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                html = any(
-                    name.lower() == b"content-type" and value.lower().startswith(b"text/html")
-                    for name, value in headers
-                )
-                extra = self.always + (self.html if html else [])
-                headers += [(name, value) for name, value in extra if name not in present]
+                self.headers.add(headers)
                 message = {**message, "headers": headers}
             await send(message)
 

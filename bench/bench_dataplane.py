@@ -12,6 +12,8 @@ From one run, on this machine:
    writer's dropped / rejected counters.
 4. Key verification (a cache hit and a cache miss, SQLite and PostgreSQL) against
    djangorestframework-api-key's ``is_valid`` (``bench_keys.py``'s measurement, reused).
+5. ``portal serve --workers 2`` against ``--workers 1``, both on PostgreSQL + Redis (rate limits
+   and invalidation shared through Redis), wrk on ``GET /v1/whoami`` (wrk shares the two cores).
 
 Rounds are interleaved (bare, portal, bare, portal, ...) and ratios are medians of per-round
 ratios. Run it with ``make bench``. It only talks to 127.0.0.1.
@@ -20,6 +22,7 @@ ratios. Run it with ``make bench``. It only talks to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -30,9 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 # bench/ is on sys.path when this file runs as a script: reuse the other benches' helpers.
 from bench_keys import (
@@ -65,6 +71,8 @@ from app.container import Container
 from app.sample_platform.service import SampleService, Tenant
 
 TARGET_RATIO = 0.5
+TARGET_WORKERS = 1.4
+WORKERS_DATABASE = "portico_bench_workers"  # not bench_keys' database: benches may overlap
 SCOPES = ["products:read"]
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -75,9 +83,9 @@ class Fixture:
     product_id: str
 
 
-async def prepare(data_dir: Path) -> Fixture:
+async def prepare(data_dir: Path, database_url: str = "") -> Fixture:
     """A live key scoped ``products:read`` and one product, both through the services."""
-    container = Container(bench_settings(data_dir))
+    container = Container(bench_settings(data_dir, database_url))
     try:
         owner = await container.tenancy.find_user(OWNER_EMAIL)
         entity = await container.tenancy.find_entity(ENTITY_CODE)
@@ -122,9 +130,9 @@ def wait_ready(server: Server, probe: str) -> None:
     raise BenchError(f"the {server.name} server did not become ready:\n{server.logs()}")
 
 
-def start_portal(root: Path) -> tuple[Server, Fixture]:
-    data_dir = root / "portal"
-    port = free_port()
+def portal_env(
+    data_dir: Path, port: int, database_url: str = "", redis_url: str = ""
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
         PORTAL_DATA_DIR=str(data_dir),
@@ -136,6 +144,17 @@ def start_portal(root: Path) -> tuple[Server, Fixture]:
         PORTAL_ARGON2_TIME_COST="1",
         PORTAL_ARGON2_MEMORY_COST_KIB="1024",
     )
+    if database_url:
+        env["PORTAL_DATABASE_URL"] = database_url
+    if redis_url:
+        env["PORTAL_REDIS_URL"] = redis_url
+    return env
+
+
+def start_portal(root: Path) -> tuple[Server, Fixture]:
+    data_dir = root / "portal"
+    port = free_port()
+    env = portal_env(data_dir, port)
     demo = subprocess.run(
         [PORTAL, "demo", "--password", DEMO_PASSWORD],
         env=env,
@@ -300,6 +319,116 @@ def measure_http(wrk: str, root: Path, args: argparse.Namespace) -> tuple[list[P
             server.stop()
 
 
+# portal serve --workers 2 against --workers 1 (PostgreSQL + Redis) ----------------------------
+
+
+@contextlib.contextmanager
+def workers_database(server_url: str) -> Iterator[str]:
+    """A fresh database of this bench's own, dropped afterwards."""
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(f"{server_url}/postgres", timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    drop = f'DROP DATABASE IF EXISTS "{WORKERS_DATABASE}" WITH (FORCE)'
+    try:
+        run(execute(drop))
+        run(execute(f'CREATE DATABASE "{WORKERS_DATABASE}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise BenchError(f"cannot create database {WORKERS_DATABASE}: {exc}") from exc
+    try:
+        yield f"{server_url}/{WORKERS_DATABASE}"
+    finally:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            run(execute(drop))
+
+
+async def _flush_redis(url: str) -> None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkersResult:
+    one: list[float]
+    two: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [t / o for o, t in zip(self.one, self.two, strict=True)]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def measure_workers(wrk: str, root: Path, args: argparse.Namespace) -> WorkersResult:
+    """Two ``portal serve`` on one PostgreSQL database and one Redis db, one with
+    ``--workers 1`` and one with ``--workers 2``; interleaved wrk rounds on /v1/whoami."""
+    servers: list[Server] = []
+    with workers_database(args.postgres_url) as database_url:
+        try:
+            run(_flush_redis(args.redis_url))
+            data_dir = root / "workers"
+            env = portal_env(data_dir, free_port(), database_url, args.redis_url)
+            log("seeding PostgreSQL for portal serve --workers 1 / --workers 2 (Redis)")
+            demo = subprocess.run(
+                [PORTAL, "demo", "--password", DEMO_PASSWORD],
+                env=env,
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+            if demo.returncode != 0:
+                raise BenchError(f"`portal demo` on PostgreSQL failed:\n{demo.stderr[-2000:]}")
+            fixture = run(prepare(data_dir, database_url))
+            for workers in (1, 2):
+                port = free_port()
+                env = portal_env(data_dir, port, database_url, args.redis_url)
+                log_path = root / f"workers{workers}.log"
+                with log_path.open("wb") as log_file:
+                    process = subprocess.Popen(
+                        [PORTAL, "serve", "--workers", str(workers)],
+                        env=env,
+                        cwd=root,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                    )
+                server = Server(f"workers{workers}", port, fixture.key, process, log_path)
+                servers.append(server)
+                wait_ready(server, "/readyz")
+            rates: dict[str, list[float]] = {s.name: [] for s in servers}
+
+            def wrk_run(server: Server, seconds: float) -> float:
+                target = Target(
+                    server.name, server.port, server.key, server.process, server.log_path
+                )
+                return run_wrk(wrk, target, seconds, args).requests_per_second
+
+            for server in servers:
+                log(f"wrk warm-up, whoami, {server.name}, {args.warmup:g}s")
+                wrk_run(server, args.warmup)
+            for round_number in range(1, args.rounds + 1):
+                for server in servers:
+                    rate = wrk_run(server, args.duration)
+                    rates[server.name].append(rate)
+                    log(f"workers round {round_number}/{args.rounds} {server.name}: {rate:,.0f}/s")
+            return WorkersResult(rates["workers1"], rates["workers2"])
+        finally:
+            for server in servers:
+                stop_gracefully(server, timeout=60)
+
+
 # In-process CPU per request (no sockets, no wrk) --------------------------------------------
 
 
@@ -409,6 +538,7 @@ def report(
     logs: LogCheck | None,
     verify: tuple[VerifyRates, VerifyRates, float] | None,
     cpu: CpuResult | None = None,
+    workers: WorkersResult | None = None,
 ) -> str:
     lines = [
         f"Data-plane benchmark (one run, this machine: {os.cpu_count()} CPUs, "
@@ -433,6 +563,15 @@ def report(
             f"wrk counted {logs.wrk_requests:,} (in-flight at each run's end are served, not "
             f"counted); dropped {logs.dropped}, rejected {logs.rejected}; "
             f"clean stop {logs.stopped_cleanly} -> {'OK' if logs.ok else 'FAILED'}"
+        )
+    if workers is not None:
+        verdict = "met" if workers.ratio >= TARGET_WORKERS else "MISSED"
+        rounds = " ".join(f"{r:.2f}" for r in workers.ratios)
+        lines.append(
+            f"  workers  PostgreSQL + Redis, /v1/whoami: --workers 1 "
+            f"{statistics.median(workers.one):>8,.0f}/s  --workers 2 "
+            f"{statistics.median(workers.two):>8,.0f}/s  ratio {workers.ratio:.2f} "
+            f"(target >= {TARGET_WORKERS}: {verdict}; rounds {rounds})"
         )
     if cpu is not None:
         lines.append(
@@ -465,6 +604,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="timed batches (median)")
     parser.add_argument("--skip-verify", action="store_true", help="no verification part")
     parser.add_argument("--skip-wrk", action="store_true", help="no wrk part")
+    parser.add_argument("--skip-workers", action="store_true", help="no --workers 2 part")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),
+        help="a Redis db the --workers part may flush (default: $BENCH_REDIS_URL or db 10)",
+    )
     parser.add_argument("--cpu-requests", type=int, default=3_000, help="per in-process batch")
     parser.add_argument("--cpu-rounds", type=int, default=5, help="in-process batches")
     parser.add_argument(
@@ -488,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
             logs = None
             if not args.skip_wrk:
                 pairs, logs = measure_http(wrk, root, args)
+            workers = None
+            if not args.skip_workers:
+                workers = measure_workers(wrk, root, args)
             log("in-process CPU per request")
             seed(bench_settings(root / "cpu"))
             cpu = run(measure_cpu(root, args.cpu_requests, args.cpu_rounds))
@@ -509,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_dataplane: {exc}", file=sys.stderr)
         return 1
     log(f"done in {time.monotonic() - started:.0f}s")
-    print(report(args, pairs, logs, verify, cpu))
+    print(report(args, pairs, logs, verify, cpu, workers))
     return 0 if logs is None or logs.ok else 1
 
 

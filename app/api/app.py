@@ -14,20 +14,19 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.api import webhooks as _webhook_routes  # noqa: F401 (its routes register on `api`)
+from app.api.dataplane import DataPlane
 from app.api.errors import (
     UNAVAILABLE_ERRORS,
     ApiError,
-    UnavailableMiddleware,
     error_response,
     unavailable_handler,
 )
-from app.api.middleware import ApiKeyMiddleware
+from app.api.middleware import KeyGate
 from app.api.openapi import openapi_document
-from app.api.request_logging import RequestLogMiddleware
 from app.api.routes import api
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
-from app.http_edge import BodyError
+from app.http_edge import BodyError, BodyLimits, SecurityHeaders
 from app.net import parse_address
 from app.observability import new_request_id
 from app.safe_json import InvalidJson, loads
@@ -89,7 +88,8 @@ def openapi_for(settings: Settings) -> dict[str, Any]:
     return openapi_document(api, f"{settings.public_url}/v1")
 
 
-def build_v1(container: Container) -> ASGIApp:
+def build_v1(container: Container) -> Starlette:
+    """The ``/v1`` routes with their exception handlers (the data plane calls them)."""
     settings = container.settings
 
     v1 = Starlette(
@@ -105,19 +105,38 @@ def build_v1(container: Container) -> ASGIApp:
     v1.state.sample = SampleService(container.uow)
     v1.state.webhooks = container.webhooks
     v1.state.server_url = f"{settings.public_url}/v1"
-    keys: ASGIApp = ApiKeyMiddleware(
-        v1,
-        router=api,
+    return v1
+
+
+def build_data_plane(
+    container: Container,
+    v1: Starlette,
+    *,
+    limits: BodyLimits,
+    security: SecurityHeaders,
+    outer_router: ASGIApp,
+    mount: Mount,
+) -> DataPlane:
+    """Every ``/v1/...`` request's one layer (``app/api/dataplane.py``)."""
+    settings = container.settings
+    gate = KeyGate(
         verifier=container.verifier,
         limiter=container.limiter,
         usage=container.usage,
         settings=settings,
         trusted_proxies=container.trusted_proxies,
     )
-    keys = UnavailableMiddleware(keys)  # the database away: 503, never a 500
-    if not settings.request_logging_enabled:
-        return keys
-    return RequestLogMiddleware(keys, container.log_writer)
+    return DataPlane(
+        v1,
+        router=api,
+        gate=gate,
+        writer=container.log_writer if settings.request_logging_enabled else None,
+        limits=limits,
+        security=security,
+        outer_router=outer_router,
+        mount=mount,
+        auth_enabled=settings.api_auth_enabled,
+    )
 
 
 def build_internal(container: Container) -> list[Route]:

@@ -6,14 +6,26 @@ import logging
 import time
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.db import is_unavailable
 from app.observability import new_request_id
 
 logger = logging.getLogger("portal.api")
+
+
+class ApiJSONResponse(JSONResponse):
+    """``JSONResponse`` rendered by orjson (the same compact UTF-8 JSON; whatever orjson does not
+    encode, such as integers beyond 64 bits, falls back to Starlette's ``json.dumps``)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return super().render(content)
 
 
 class ApiError(Exception):
@@ -51,7 +63,7 @@ def error_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse(
+    return ApiJSONResponse(
         error_body(code, message, request_id, required=required, **extra),
         status_code=status,
         headers=headers,
@@ -60,7 +72,7 @@ def error_response(
 
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 _UNAVAILABLE_LOG_INTERVAL = 10.0
-_MIDDLEWARE_STATE = "unavailable_middleware"
+UNAVAILABLE_STATE = "unavailable_counter"
 
 
 def _request_id(scope: Scope) -> str:
@@ -77,37 +89,14 @@ def unavailable_response(request_id: str) -> JSONResponse:
     )
 
 
-class UnavailableMiddleware:
-    """Around the ``/v1`` key middleware and handlers: a request that fails because the
-    database cannot be reached is answered 503 ``service_unavailable`` with ``Retry-After``
-    (in the envelope, logged like any refusal), never a 500 with a stack trace. Logged as one
-    warning line per ``_UNAVAILABLE_LOG_INTERVAL`` seconds, not per request."""
+class UnavailableCounter:
+    """Requests answered 503 because the database could not be reached (the data plane's
+    ``_guarded`` and the ``/v1`` exception handler), logged as one warning line per
+    ``_UNAVAILABLE_LOG_INTERVAL`` seconds, not per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self.unavailable = 0  # requests answered 503 since start
         self._last_log = 0.0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope.setdefault("state", {})[_MIDDLEWARE_STATE] = self
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as error:
-            if started or not is_unavailable(error):
-                raise
-            self.note(error)
-            await unavailable_response(_request_id(scope))(scope, receive, send)
 
     def note(self, error: BaseException) -> None:
         self.unavailable += 1
@@ -141,7 +130,7 @@ async def unavailable_handler(request: Request, error: Exception) -> Response:
     Starlette would otherwise answer 500 itself); any other error of those types is re-raised."""
     if not is_unavailable(error):
         raise error
-    middleware = request.scope.get("state", {}).get(_MIDDLEWARE_STATE)
-    if isinstance(middleware, UnavailableMiddleware):
-        middleware.note(error)
+    counter = request.scope.get("state", {}).get(UNAVAILABLE_STATE)
+    if isinstance(counter, UnavailableCounter):
+        counter.note(error)
     return unavailable_response(_request_id(request.scope))

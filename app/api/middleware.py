@@ -1,6 +1,6 @@
-"""Pure ASGI middleware in front of ``/v1``: authenticates the key, enforces the route's scope,
-the entity in the path, the key's IP allowlist and the rate limit (the key's own where it sets one,
-else the entity's, else the deployment's), and answers every refusal
+"""The key gate of the ``/v1`` data plane (``app/api/dataplane.py``): authenticates the key,
+enforces the route's scope, the entity in the path, the key's IP allowlist and the rate limit (the
+key's own where it sets one, else the entity's, else the deployment's), and answers every refusal
 with the error envelope. The handler finds the verified key in ``scope["state"]["api_key"]``.
 
 A request that identifies no key (none, malformed, unknown, both headers, or the public OpenAPI
@@ -9,27 +9,55 @@ and, past ``PORTAL_ANONYMOUS_RATE_LIMIT_*``, is answered 429 ``rate_limited``.""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from typing import Any, Protocol
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.api.errors import error_response
-from app.api.operations import ApiRouter
+from app.api.operations import Operation
 from app.api_key.entity_settings import effective_rate_limit
-from app.api_key.ratelimit import RateDecision, RateLimiter
+from app.api_key.ratelimit import RateLimiter
 from app.api_key.usage import UsageRecorder
 from app.api_key.verifier import CONFLICTING, INVALID, MISSING, Denial, KeyRecord, KeyVerifier
 from app.net import IPNetwork, client_ip, rate_bucket
-from app.observability import new_request_id
 from app.settings import Settings
 
 logger = logging.getLogger("portal.api")
 ANONYMOUS_BUCKET = "anon:"
 
 
-def credentials(headers: Headers) -> tuple[str | None, Denial | None]:
+class RequestHeaders(Protocol):
+    def get(self, name: str) -> str | None: ...
+    def getlist(self, name: str) -> list[str]: ...
+
+
+class Responder(Protocol):
+    """Where the gate sends a refusal, and the rate headers of an admitted request go."""
+
+    rate_headers: list[tuple[bytes, bytes]] | None
+    capture: bool
+
+    async def send(self, message: Any) -> None: ...
+
+
+@functools.lru_cache(maxsize=4096)
+def _peer_ip(peer: str | None) -> str:
+    return client_ip(peer, None, ())
+
+
+def request_ip(peer: str | None, headers: RequestHeaders, trusted: tuple[IPNetwork, ...]) -> str:
+    """``client_ip`` (every X-Forwarded-For line: a proxy may add its own line after the
+    client's); the socket peer's answer is remembered when no proxy is trusted or none spoke."""
+    if not trusted:
+        return _peer_ip(peer)
+    forwarded = headers.getlist("x-forwarded-for")
+    return client_ip(peer, forwarded, trusted) if forwarded else _peer_ip(peer)
+
+
+def credentials(headers: RequestHeaders) -> tuple[str | None, Denial | None]:
     """The key from ``Authorization: Bearer`` or ``X-API-Key`` (never both)."""
     authorization = headers.get("authorization")
     api_key = headers.get("x-api-key")
@@ -45,20 +73,16 @@ def credentials(headers: Headers) -> tuple[str | None, Denial | None]:
     return value.strip(), None
 
 
-class ApiKeyMiddleware:
+class KeyGate:
     def __init__(
         self,
-        app: ASGIApp,
         *,
-        router: ApiRouter,
         verifier: KeyVerifier,
         limiter: RateLimiter,
         usage: UsageRecorder,
         settings: Settings,
         trusted_proxies: tuple[IPNetwork, ...],
     ) -> None:
-        self.app = app
-        self.router = router
         self.verifier = verifier
         self.limiter = limiter
         self.usage = usage
@@ -66,29 +90,24 @@ class ApiKeyMiddleware:
         self.trusted = trusted_proxies
         self._last_limited_log = 0.0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        request_id = state.get("request_id") or new_request_id()
-        operation, path_params = self.router.match(scope)
-        if operation is not None:
-            state["route"] = operation.path
-        if not self.settings.api_auth_enabled:
-            state["auth_disabled"] = True  # benchmarks: logged like keyed requests, as rows
-            await self.app(scope, receive, send)
-            return
-
-        headers = Headers(scope=scope)
-        peer = scope["client"][0] if scope.get("client") else None
-        # every X-Forwarded-For line: a proxy may add its own line after the client's
-        ip = client_ip(peer, headers.getlist("x-forwarded-for"), self.trusted)
+    async def admit(
+        self,
+        scope: Scope,
+        receive: Receive,
+        state: dict[str, Any],
+        headers: RequestHeaders,
+        operation: Operation | None,
+        entity_id: str | None,
+        responder: Responder,
+    ) -> bool:
+        """True: the request goes on to its route. False: it was answered (the refusal sent)."""
+        request_id: str = state["request_id"]
+        send = responder.send
+        client = scope.get("client")
+        ip = request_ip(client[0] if client else None, headers, self.trusted)
         state["client_ip"] = ip
         if operation is not None and operation.public:
-            if not await self._anonymous_limited(ip, request_id, scope, receive, send):
-                await self.app(scope, receive, send)
-            return
+            return not await self._anonymous_limited(ip, request_id, scope, receive, send)
 
         key, denial = credentials(headers)
         record: KeyRecord | None = None
@@ -96,19 +115,20 @@ class ApiKeyMiddleware:
             verification = await self.verifier.verify(
                 key,
                 required_scope=operation.scope if operation is not None else None,
-                entity_id=path_params.get("entity_id"),
+                entity_id=entity_id,
                 client_ip=ip,
             )
             record, denial = verification.record, verification.denial
             state["key_record"] = record
+            responder.capture = record is not None and record.log_capture_bodies
         if denial is not None:
             state["api_key_id"] = record.id if record else None
             if record is None and await self._anonymous_limited(
                 ip, request_id, scope, receive, send
             ):
-                return
+                return False
             await self._refuse(denial, request_id, scope, receive, send)
-            return
+            return False
         assert record is not None
 
         rate = effective_rate_limit(record.rate_per_second, record.rate_burst, self.settings)
@@ -124,9 +144,10 @@ class ApiKeyMiddleware:
                 headers={k.decode(): v.decode() for k, v in decision.headers()},
             )
             await response(scope, receive, send)
-            return
+            return False
         self.usage.record(record.id, ip)
-        await self.app(scope, receive, _with_rate_headers(send, decision))
+        responder.rate_headers = decision.headers()
+        return True
 
     async def _anonymous_limited(
         self, ip: str, request_id: str, scope: Scope, receive: Receive, send: Send
@@ -170,14 +191,3 @@ class ApiKeyMiddleware:
             headers=headers,
         )
         await response(scope, receive, send)
-
-
-def _with_rate_headers(send: Send, decision: RateDecision) -> Send:
-    extra = decision.headers()
-
-    async def sender(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *extra]}
-        await send(message)
-
-    return sender

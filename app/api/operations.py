@@ -20,6 +20,17 @@ from starlette.types import Scope
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def route_path(scope: Scope) -> str:
+    """The path below the scope's ``root_path`` (what Starlette's routes match against)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
@@ -47,6 +58,9 @@ class ApiRouter:
         self.operations: list[Operation] = []
         self.routes: list[Route] = []
         self._by_route: dict[int, Operation] = {}
+        # path -> routes without parameters that no earlier route shadows (looked up, not scanned)
+        self._static: dict[str, list[Route]] = {}
+        self._indexed = -1  # len(self.routes) when _static was built
 
     def operation(
         self,
@@ -88,11 +102,38 @@ class ApiRouter:
 
     def match(self, scope: Scope) -> tuple[Operation | None, dict[str, Any]]:
         """The operation a request will reach, with its path parameters (None: no route)."""
+        found = self.find(scope)
+        return (found[0], found[2]) if found is not None else (None, {})
+
+    def find(self, scope: Scope) -> tuple[Operation, Route, dict[str, Any]] | None:
+        """The first route that fully matches (path and method), as Starlette's router picks
+        it, with its operation and converted path parameters."""
+        if self._indexed != len(self.routes):
+            self._index()
+        path = route_path(scope)
+        method = scope["method"]
+        for route in self._static.get(path, ()):
+            if route.methods is None or method in route.methods:
+                return self._by_route[id(route)], route, {}
         for route in self.routes:
-            matched, child = route.matches(scope)
-            if matched is Match.FULL:
-                return self._by_route[id(route)], dict(child.get("path_params", {}))
-        return None, {}
+            matched = route.path_regex.match(path)
+            if matched is None or (route.methods is not None and method not in route.methods):
+                continue
+            params = matched.groupdict()
+            for name, value in params.items():
+                params[name] = route.param_convertors[name].convert(value)
+            return self._by_route[id(route)], route, params
+        return None
+
+    def _index(self) -> None:
+        self._static = {}
+        for position, route in enumerate(self.routes):
+            if route.param_convertors:
+                continue
+            shadowed = any(r.path_regex.match(route.path) for r in self.routes[:position])
+            if not shadowed:
+                self._static.setdefault(route.path, []).append(route)
+        self._indexed = len(self.routes)
 
     def allowed_methods(self, scope: Scope) -> list[str]:
         """The methods the request's path answers (for the ``Allow`` header of a 405)."""

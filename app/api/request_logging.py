@@ -1,114 +1,92 @@
-"""Pure ASGI middleware around ``/v1`` that turns every request into one log record.
+"""What the data plane (``app/api/dataplane.py``) turns every ``/v1`` request into: one log record.
 
-It runs outside the key middleware, so refusals (401/403/429) are logged too, with the key
-when one was identified. The record goes on the writer's queue; the request never waits for it.
-A request that identified no key belongs to no entity: it is only counted (see writer.py).
-Every stored text field is scrubbed of secrets (API keys anywhere: path, query, user agent,
-idempotency key, headers, bodies) and bounded.
+Refusals (401/403/429) are logged too, with the key when one was identified. The record goes on
+the writer's queue; the request never waits for it. A request that identified no key belongs to
+no entity: it is only counted (see writer.py). Every stored text field is scrubbed of secrets
+(API keys anywhere: path, query, user agent, idempotency key, headers, bodies) and bounded.
 """
 
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.api_key.verifier import KeyRecord
-from app.observability import new_request_id
 from app.request_log.record import LogRecord
-from app.request_log.redact import (
-    MAX_BODY,
-    redact_body,
-    redact_headers,
-    redact_query,
-    storable,
-)
-from app.request_log.writer import LogWriter
+from app.request_log.redact import redact_body, redact_headers, redact_query, storable
 
 UNMATCHED = "(unmatched)"
+_CACHE_LIMIT = 4096  # distinct short texts remembered (cleared when full)
+_CACHEABLE = 512  # characters
+_clean: dict[tuple[str, int], str] = {}
 
 
-class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp, writer: LogWriter) -> None:
-        self.app = app
-        self.writer = writer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        wall_ms = time.time_ns() // 1_000_000
-        state = scope.setdefault("state", {})
-        if "request_id" not in state:  # RequestIdMiddleware gave it one (tests may not)
-            state["request_id"] = new_request_id()
-        request_body = bytearray()
-        response_body = bytearray()
-        received = 0
-        sent = 0
-        status = 500
-        response_headers: list[tuple[bytes, bytes]] = []
-
-        async def receive_logged() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if len(request_body) < MAX_BODY:
-                    request_body.extend(chunk[: MAX_BODY - len(request_body)])
-            return message
-
-        async def send_logged(message: Message) -> None:
-            nonlocal status, sent, response_headers
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                sent += len(chunk)
-                if len(response_body) < MAX_BODY:
-                    response_body.extend(chunk[: MAX_BODY - len(response_body)])
-            await send(message)
-
-        try:
-            await self.app(scope, receive_logged, send_logged)
-        finally:
-            latency = (time.perf_counter() - started) * 1000
-            # a request that identified a key belongs to its entity; any other is only counted
-            if isinstance(state.get("key_record"), KeyRecord) or state.get("auth_disabled"):
-                self.writer.submit(
-                    _record(
-                        scope,
-                        state,
-                        wall_ms,
-                        latency,
-                        status,
-                        received,
-                        sent,
-                        bytes(request_body),
-                        response_headers,
-                        bytes(response_body),
-                    )
-                )
-            else:
-                self.writer.count_anonymous(
-                    wall_ms,
-                    _mode_hint(Headers(scope=scope)),
-                    str(state.get("route") or UNMATCHED),
-                    status,
-                    _error_code(status, bytes(response_body)),
-                    round(latency, 3),
-                )
+def storable_text(value: str, limit: int) -> str:
+    """``storable(value, limit)`` (never None here), remembered for short texts that held
+    nothing to scrub (methods, client IPs, user agents, routes' paths): a text with a secret in
+    it is never kept."""
+    key = (value, limit)
+    known = _clean.get(key)
+    if known is not None:
+        return known
+    result = storable(value, limit) or ""
+    if result == value and len(value) <= _CACHEABLE:
+        if len(_clean) >= _CACHE_LIMIT:
+            _clean.clear()
+        _clean[key] = result
+    return result
 
 
-def _record(
+class RawHeaders:
+    """The request headers read once (ASGI names are lower case; the first value wins, as
+    Starlette's ``Headers.get``)."""
+
+    __slots__ = ("_first", "raw")
+
+    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+        self._first: dict[bytes, bytes] = dict(reversed(raw))
+
+    def get(self, name: str) -> str | None:
+        value = self._first.get(name.encode("latin-1"))
+        return None if value is None else value.decode("latin-1")
+
+    def getlist(self, name: str) -> list[str]:
+        wanted = name.encode("latin-1")
+        if wanted not in self._first:
+            return []
+        return [v.decode("latin-1") for k, v in self.raw if k == wanted]
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._first.get(b"content-length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def chunked(self) -> bool:
+        return b"transfer-encoding" in self._first
+
+    @property
+    def mode_hint(self) -> str:
+        credential = self.get("x-api-key") or self.get("authorization") or ""
+        return "test" if "_test_" in credential[:40] else "live"
+
+    @staticmethod
+    def storable(value: str, limit: int) -> str:
+        return storable_text(value, limit)
+
+
+def log_record(
     scope: Scope,
-    state: dict[str, object],
-    wall_ms: int,
+    state: dict[str, Any],
+    headers: RawHeaders,
+    record: KeyRecord | None,
     latency_ms: float,
+    wall_ms: int,
     status: int,
     received: int,
     sent: int,
@@ -116,44 +94,50 @@ def _record(
     response_headers: list[tuple[bytes, bytes]],
     response_body: bytes,
 ) -> LogRecord:
-    headers = Headers(scope=scope)
-    key = state.get("key_record")
-    record = key if isinstance(key, KeyRecord) else None
-    error_code = _error_code(status, response_body)
     capture = record is not None and record.log_capture_bodies
-    response_header_pairs = [
-        (k.decode("latin-1"), v.decode("latin-1")) for k, v in response_headers
-    ]
-    return LogRecord(
+    query = scope.get("query_string", b"")
+    user_agent = headers.get("user-agent")
+    idempotency_key = headers.get("idempotency-key")
+    ip = str(state.get("client_ip") or (scope.get("client") or ("",))[0])
+    entry = LogRecord(
         id=str(state["request_id"]),
         ts_ms=wall_ms,
         entity_id=record.entity_id if record else None,
-        mode=record.mode if record else _mode_hint(headers),
+        mode=record.mode if record else headers.mode_hint,
         api_key_id=record.id if record else None,
-        method=storable(scope["method"], 10) or "?",
-        path=storable(scope["path"], 2048) or "/",
+        method=storable_text(scope["method"], 10) or "?",
+        path=storable_text(scope["path"], 2048) or "/",
         route=str(state.get("route") or UNMATCHED),
-        query=storable(redact_query(scope.get("query_string", b"").decode("latin-1")), 2048) or "",
+        query=(storable(redact_query(query.decode("latin-1")), 2048) or "") if query else "",
         status=status,
-        error_code=error_code,
+        error_code=error_code(status, response_body),
         latency_ms=round(latency_ms, 3),
-        ip=storable(str(state.get("client_ip") or (scope.get("client") or ("",))[0]), 64) or None,
-        user_agent=storable(headers.get("user-agent"), 512) or None,
+        ip=storable_text(ip, 64) or None,
+        user_agent=storable_text(user_agent, 512) or None if user_agent is not None else None,
         request_size=received,
         response_size=sent,
-        idempotency_key=storable(headers.get("idempotency-key"), 255) or None,
-        request_headers=[list(p) for p in redact_headers(headers.items())] if capture else None,
-        response_headers=[list(p) for p in redact_headers(response_header_pairs)]
-        if capture
-        else None,
-        request_body=redact_body(request_body, headers.get("content-type")) if capture else None,
-        response_body=redact_body(response_body, _content_type(response_header_pairs))
-        if capture
-        else None,
+        idempotency_key=storable(idempotency_key, 255) or None,
     )
+    if capture:
+        _capture(entry, Headers(scope=scope), request_body, response_headers, response_body)
+    return entry
 
 
-def _error_code(status: int, response_body: bytes) -> str | None:
+def _capture(
+    entry: LogRecord,
+    headers: Headers,
+    request_body: bytes,
+    response_headers: list[tuple[bytes, bytes]],
+    response_body: bytes,
+) -> None:
+    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response_headers]
+    entry.request_headers = [list(p) for p in redact_headers(headers.items())]
+    entry.response_headers = [list(p) for p in redact_headers(pairs)]
+    entry.request_body = redact_body(request_body, headers.get("content-type"))
+    entry.response_body = redact_body(response_body, _content_type(pairs))
+
+
+def error_code(status: int, response_body: bytes) -> str | None:
     if status < 400 or response_body[:1] != b"{":
         return None
     try:
@@ -161,11 +145,6 @@ def _error_code(status: int, response_body: bytes) -> str | None:
     except (ValueError, KeyError, TypeError):
         return None
     return storable(str(code), 64) if code else None
-
-
-def _mode_hint(headers: Headers) -> str:
-    credential = headers.get("x-api-key") or headers.get("authorization") or ""
-    return "test" if "_test_" in credential[:40] else "live"
 
 
 def _content_type(headers: list[tuple[str, str]]) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.api.errors import ApiError
+from app.api.errors import ApiError, ApiJSONResponse
 from app.api.openapi import openapi_document
 from app.api.operations import ApiRouter
 from app.api_key.verifier import KeyRecord
@@ -61,7 +61,7 @@ def services(request: Request) -> SampleService:
 
 def render(result: Result) -> Response:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
+    return ApiJSONResponse(result.body, status_code=result.status, headers=headers)
 
 
 def paging(request: Request) -> tuple[int | None, str | None]:
@@ -107,7 +107,7 @@ async def whoami(request: Request) -> Response:
     record: KeyRecord | None = request.scope.get("state", {}).get("api_key")
     if record is None:
         raise ApiError(401, "missing_api_key", "No API key")
-    return JSONResponse(
+    return ApiJSONResponse(
         {
             "object": "api_key",
             "id": record.id,

@@ -6,6 +6,8 @@ unknown, revoked, expired: 401) before anything about the request (entity, acces
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -164,6 +166,31 @@ class KeyCache:
             self._items.clear()
 
 
+class DigestMemo:
+    """Presented key -> its stored digest, for keys already found well-formed: a hit skips the
+    parse, the checksum and the HMAC. Indexed by a BLAKE2b tag under a random per-process key
+    (never the key itself: the secret is not kept), bounded; a pure function, so nothing in it
+    can go stale (revocation and changes act on the record cache, by digest)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._key = secrets.token_bytes(32)
+        self._items: dict[bytes, str] = {}
+
+    def tag(self, key: str) -> bytes:
+        return hashlib.blake2b(key.encode(), key=self._key, digest_size=16).digest()
+
+    def get(self, tag: bytes) -> str | None:
+        return self._items.get(tag)
+
+    def put(self, tag: bytes, digest: str) -> None:
+        if self.size <= 0:
+            return
+        if len(self._items) >= self.size:
+            self._items.clear()  # rare (more distinct well-formed keys than the cache holds)
+        self._items[tag] = digest
+
+
 class KeyVerifier:
     def __init__(
         self,
@@ -180,11 +207,16 @@ class KeyVerifier:
         self.key_format = key_format
         self.cache = cache
         self.clock = clock
+        self.digests = DigestMemo(cache.size)
 
     async def lookup(self, key: str) -> KeyRecord | None:
-        if self.key_format.parse(key) is None:
-            return None
-        digest = self.digest(key)
+        tag = self.digests.tag(key)
+        digest = self.digests.get(tag)
+        if digest is None:
+            if self.key_format.parse(key) is None:
+                return None
+            digest = self.digest(key)
+            self.digests.put(tag, digest)
         found, record = self.cache.get(digest)
         if found:
             return record
@@ -215,9 +247,9 @@ class KeyVerifier:
         record = await self.lookup(key)
         if record is None:
             return Verification(None, INVALID)
-        return Verification(
-            record, check(record, required_scope, entity_id, client_ip, now or self.clock.now())
-        )
+        if now is None and record.expires_at is not None:  # the clock is read only when needed
+            now = self.clock.now()
+        return Verification(record, check(record, required_scope, entity_id, client_ip, now))
 
 
 def check(
@@ -225,12 +257,15 @@ def check(
     required_scope: str | None,
     entity_id: str | None,
     client_ip: str | None,
-    now: datetime,
+    now: datetime | None,
 ) -> Denial | None:
+    """``now`` may be None only for a key without an expiry."""
     if record.revoked:
         return REVOKED
-    if record.expires_at is not None and record.expires_at <= now:
-        return EXPIRED
+    if record.expires_at is not None:
+        assert now is not None, "a key with an expiry is checked against the clock"
+        if record.expires_at <= now:
+            return EXPIRED
     if entity_id is not None and entity_id != record.entity_id:
         return ENTITY_FORBIDDEN
     if not record.api_access_enabled:

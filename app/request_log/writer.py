@@ -76,6 +76,10 @@ class LogWriter:
         self._anonymous: dict[AnonymousKey, list[float]] = {}
         self._wake_queued = False
         self._progress = asyncio.Condition()
+        # While the loop gathers a batch: set once the queue holds what the batch lacks, so a
+        # full batch is flushed at once without the loop waking up for every record.
+        self._enough = asyncio.Event()
+        self._wanted = 0  # records the gathering batch still lacks (0: nobody waiting)
 
     # The request path ---------------------------------------------------------------------------
 
@@ -83,6 +87,9 @@ class LogWriter:
         """Never blocks and never touches the database."""
         try:
             self.queue.put_nowait(record)
+            if self._wanted and self.queue.qsize() >= self._wanted:
+                self._wanted = 0
+                self._enough.set()
         except asyncio.QueueFull:
             self.dropped += 1
             now = time.monotonic()
@@ -215,10 +222,15 @@ class LogWriter:
                 remaining = deadline - time.monotonic()
                 if len(self._batch) >= self.batch_size or remaining <= 0:
                     break
+                # one wait per batch (not per record): until the deadline or a full batch
+                self._enough.clear()
+                self._wanted = self.batch_size - len(self._batch)
                 try:
-                    self._batch.append(await asyncio.wait_for(self.queue.get(), remaining))
+                    await asyncio.wait_for(self._enough.wait(), remaining)
                 except TimeoutError:
-                    break
+                    pass
+                finally:
+                    self._wanted = 0
             batch, self._batch = self._batch, []
             # Shielded: cancelling the loop never cuts a database transaction in half.
             self._flushing = asyncio.ensure_future(self._flush_with_retry(batch))
@@ -318,12 +330,10 @@ class LogWriter:
         async with self.db.engine.begin() as connection:
             rollups = RollupRepository(connection)
             marks = await rollups.watermarks()
-            increments = Increments()
-            for record in records:
-                increments.add(record, _tiers(record.ts_ms, marks))
+            increments = increments_for(records, marks)
             _add_anonymous(increments, anonymous, marks)
             if records:
-                await LogRepository(connection).insert([r.row() for r in records])
+                await LogRepository(connection).insert_records(records)
             await rollups.write_increments(increments)
         self.written += len(records)
         if self.on_flushed is not None and records:
@@ -355,6 +365,15 @@ class LogWriter:
     @property
     def pending(self) -> int:
         return self.queue.qsize()
+
+
+def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Increments:
+    """The rollup and histogram increments of a batch of records (minute rows; a record older
+    than a compaction watermark also goes to the tier that already absorbed its minute)."""
+    increments = Increments()
+    for record in records:
+        increments.add(record, _tiers(record.ts_ms, marks))
+    return increments
 
 
 def _tiers(ts_ms: int, marks: dict[int, int]) -> list[int]:

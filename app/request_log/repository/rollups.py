@@ -4,11 +4,15 @@ retention."""
 
 from __future__ import annotations
 
+import operator
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.request_log.models import HISTOGRAMS, KEY_IPS, KEY_ROUTES, ROLLUPS, TIER_MS, WATERMARKS
@@ -19,12 +23,42 @@ def _insert(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-async def upsert_rollups(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+class _Compiled:
+    """An upsert compiled once per dialect, run as one driver ``executemany`` of tuples (the
+    rows' values in the statement's parameter order): what ``connection.execute(statement,
+    dicts)`` sends, without SQLAlchemy's per-row parameter handling."""
+
+    def __init__(self, statement: Any, dialect: Dialect, names: list[str]) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=names)
+        order = list(compiled.positiontup or ())
+        assert sorted(order) == sorted(names), order
+        self.sql = str(compiled)
+        self.values: Callable[[dict[str, Any]], tuple[Any, ...]] = operator.itemgetter(*order)
+
+
+_COMPILED: weakref.WeakKeyDictionary[Dialect, dict[str, _Compiled]] = weakref.WeakKeyDictionary()
+
+
+async def _execute_many(
+    connection: AsyncConnection,
+    name: str,
+    build: Callable[[str], Any],
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+) -> None:
+    dialect = connection.dialect
+    statements = _COMPILED.setdefault(dialect, {})
+    compiled = statements.get(name)
+    if compiled is None:
+        columns = [c.name for c in table.columns]
+        compiled = statements[name] = _Compiled(build(dialect.name), dialect, columns)
+    await connection.exec_driver_sql(compiled.sql, [compiled.values(r) for r in rows])
+
+
+def _rollup_upsert(dialect: str) -> Any:
     table = ROLLUPS
-    insert = _insert(connection.dialect.name)(table)
-    statement = insert.on_conflict_do_update(
+    insert = _insert(dialect)(table)
+    return insert.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={
             "count": table.c.count + insert.excluded.count,
@@ -35,19 +69,25 @@ async def upsert_rollups(connection: AsyncConnection, rows: list[dict[str, Any]]
             ),
         },
     )
-    await connection.execute(statement, rows)
 
 
-async def upsert_histograms(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+def _histogram_upsert(dialect: str) -> Any:
     table = HISTOGRAMS
-    insert = _insert(connection.dialect.name)(table)
-    statement = insert.on_conflict_do_update(
+    insert = _insert(dialect)(table)
+    return insert.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={"count": table.c.count + insert.excluded.count},
     )
-    await connection.execute(statement, rows)
+
+
+async def upsert_rollups(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await _execute_many(connection, "rollups", _rollup_upsert, ROLLUPS, rows)
+
+
+async def upsert_histograms(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await _execute_many(connection, "histograms", _histogram_upsert, HISTOGRAMS, rows)
 
 
 async def upsert_key_counts(
