@@ -75,7 +75,7 @@ def d(shared: Deployment) -> Iterator[Deployment]:
 
 
 OUTAGE_SECONDS = 10.0
-LOG_QUEUE_SIZE = 1500  # small, so the outage overflows it and the drops show
+LOG_QUEUE_SIZE = 100  # small, so the outage overflows it and the drops show
 
 
 def _outage_envelope(answer: Answer) -> None:
@@ -94,7 +94,7 @@ class TestPostgresOutage:
         cached = "/v1/whoami"  # the key only: served from the key cache
         orders = f"/v1/entities/{entity_id}/orders"  # needs the database
         paths = [cached, orders]
-        readiness: list[tuple[float, int]] = []
+        readiness: list[tuple[float, float, int]] = []  # started, answered, status
         sampling = threading.Event()
 
         def sample() -> None:
@@ -104,13 +104,15 @@ class TestPostgresOutage:
                     status, _ = ready(server, timeout=10)
                 except Exception:
                     status = 0
-                readiness.append((started, status))
+                readiness.append((started, time.monotonic(), status))
                 time.sleep(0.25)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         with Load([server], paths, secret, threads=4) as load:
-            time.sleep(2)
+            warm = time.monotonic() + 30  # load running and /readyz answered ok, however slow
+            while time.monotonic() < warm and (len(load.answers) < 40 or len(readiness) < 2):
+                time.sleep(0.1)
             down = time.monotonic()
             d.pg.stop("fast")
             time.sleep(OUTAGE_SECONDS / 2)
@@ -139,7 +141,11 @@ class TestPostgresOutage:
         assert any(a.path == orders and a.status == 503 for a in during), statuses
         served = [a for a in during if a.path == cached and a.status == 200]
         print(f"cached key served during the outage: {len(served)} requests")
-        assert served, "a cached key should keep working while the database is away"
+        assert served, (
+            "a cached key should keep working while the database is away: "
+            f"{Counter((a.path, a.status, round(a.elapsed, 1)) for a in during)}\n"
+            f"{server.logs()[-4000:]}"
+        )
         # Recovered without a restart: the last seconds answer 200 on both routes.
         after = load.between(end - 3, end)
         assert after and all(a.status == 200 for a in after), Counter(
@@ -158,9 +164,9 @@ class TestPostgresOutage:
 
         # /readyz: ok, then unavailable while it was down, then ok again.
         phases = (
-            [s for t, s in readiness if t < down],
-            [s for t, s in readiness if down + 0.5 < t < up - 0.5],
-            [s for t, s in readiness if t > end - 3],
+            [s for _, done, s in readiness if done < down],
+            [s for t, done, s in readiness if down + 0.5 < t and done < up],
+            [s for t, _, s in readiness if t > end - 3],
         )
         assert phases[0] and set(phases[0]) == {200}, readiness
         assert phases[1] and set(phases[1]) == {503}, readiness
@@ -181,9 +187,13 @@ class TestPostgresOutage:
         )
         assert missing == dropped, (missing, figures)
         assert metric(server, "portal_request_log_dropped_total") == dropped
-        in_outage = [a.request_id for a in during]
+        in_outage = [a.request_id for a in load.between(down, up)]
         held = len(stored_ids(d, [i for i in in_outage if i]))
-        assert held >= min(len(in_outage), LOG_QUEUE_SIZE), (held, len(in_outage))
+        # The queue held its bound's worth through the outage (less the few places taken by
+        # records answered just before it that the writer had not yet taken into a batch).
+        assert held >= min(len(in_outage), LOG_QUEUE_SIZE) - 20, (held, len(in_outage))
+        if len(in_outage) > 2 * LOG_QUEUE_SIZE:
+            assert dropped > 0, figures  # beyond the bound: counted
         print(f"log queue depth in /metrics mid-outage: {queued_mid_outage:.0f}")
         assert queued_mid_outage > 0
         assert int(figures["failed_flushes"]) >= 1  # type: ignore[call-overload]

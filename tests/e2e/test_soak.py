@@ -156,20 +156,30 @@ class TestSoak:
         self, d: Deployment, server: Server, worker: subprocess.Popen[str], tmp_path: Path
     ) -> None:
         entity_id, _, secret = new_key(server, "Soak key")
-        burst = run_wrk(server, write_script(tmp_path / "max.lua", secret, entity_id, None), 5)
-        assert not any(burst.errors.values()), burst
+        # The maximum: the best of two short bursts (the machine may be shared).
+        max_script = write_script(tmp_path / "max.lua", secret, entity_id, None)
+        bursts = [run_wrk(server, max_script, 4) for _ in range(2)]
+        for run in bursts:
+            assert not any(run.errors.values()), run
+        burst = max(bursts, key=lambda r: r.rate)
         target = TARGET * burst.rate
-        # Each connection waits ``delay`` after each answer: rate = connections / (latency +
-        # delay). Calibrated once on a short run, then the soak itself.
-        delay_ms = max(0.0, 1000 * CONNECTIONS / target - burst.mean_latency_ms / 2)
-        probe_script = write_script(tmp_path / "probe.lua", secret, entity_id, delay_ms)
-        probe = run_wrk(server, probe_script, 4)
-        cycle_ms = 1000 * CONNECTIONS / probe.rate
-        delay_ms = max(0.0, delay_ms + 1000 * CONNECTIONS / target - cycle_ms)
+        # Each connection waits ``delay`` after each answer, so the rate is connections /
+        # (latency + delay), never above connections / delay: the delay starts at the target
+        # cycle less the burst's latency and is corrected on two short probes, kept between 0
+        # and the full cycle (which alone cannot exceed the target).
+        cycle_ms = 1000 * CONNECTIONS / target
+        delay_ms = max(0.0, cycle_ms - burst.mean_latency_ms)
+        probes: list[Run] = []
+        for i in range(2):
+            probe_script = write_script(tmp_path / f"probe{i}.lua", secret, entity_id, delay_ms)
+            probes.append(run_wrk(server, probe_script, 3))
+            measured_ms = 1000 * CONNECTIONS / probes[-1].rate
+            delay_ms = min(cycle_ms, max(0.0, delay_ms + cycle_ms - measured_ms))
         script = write_script(tmp_path / "soak.lua", secret, entity_id, delay_ms)
         print(
-            f"\nmax {burst.rate:.0f} req/s (mean latency {burst.mean_latency_ms:.1f} ms); "
-            f"target {target:.0f} req/s; delay {delay_ms:.2f} ms per connection"
+            f"\nmax {burst.rate:.0f} req/s (best of {[round(r.rate) for r in bursts]}, mean "
+            f"latency {burst.mean_latency_ms:.1f} ms); target {target:.0f} req/s; "
+            f"probes {[round(p.rate) for p in probes]} req/s; delay {delay_ms:.2f} ms"
         )
 
         processes = {"serve": server.process.pid, "worker": worker.pid}
@@ -225,6 +235,6 @@ class TestSoak:
         figures = wait_drained(server)
         assert figures["dropped"] == 0 and figures["rejected"] == 0, figures
         rows = int(d.sql("SELECT count(*) FROM request_logs")[0])
-        total = burst.requests + probe.requests + run.requests
+        total = sum(r.requests for r in [*bursts, *probes]) + run.requests
         print(f"log rows {rows} for {total} requests wrk counted (answers it saw complete)")
         assert rows >= total
