@@ -322,6 +322,37 @@ OPERATIONS: dict[str, tuple[str, Vars]] = {
         'secret: "whsec_plJ3nmyCDGBKInavdOK15jsl"}) { verdict } }',
         lambda w: {"e": w.acme.id},
     ),
+    "ApiKey.scopeUsage": (
+        "query($id: ID!, $k: ID!) { entity(id: $id) { apiKey(id: $k) { scopeUsage(days: 7) "
+        "{ held } } } }",
+        lambda w: {"id": w.acme.id, "k": _key(w)},
+    ),
+    "ApiKey.sourceSuggestions": (
+        "query($id: ID!, $k: ID!) { entity(id: $id) { apiKey(id: $k) { sourceSuggestions(days: 7)"
+        " { requests } } } }",
+        lambda w: {"id": w.acme.id, "k": _key(w)},
+    ),
+    "Entity.keyPrivilegeReport": (
+        ENTITY_FIELD.format(field="keyPrivilegeReport(mode: LIVE) { apiKey { id } }"),
+        _entity,
+    ),
+    "Entity.allowlistCandidates": (
+        ENTITY_FIELD.format(field="allowlistCandidates(mode: LIVE) { apiKey { id } }"),
+        _entity,
+    ),
+    "Mutation.rotateApiKeyToUsedScopes": (
+        "mutation($k: ID!) { rotateApiKeyToUsedScopes(input: {id: $k}) { secret } }",
+        lambda w: {"k": _key(w)},
+    ),
+    "Mutation.previewApiKeyAllowlist": (
+        'mutation($k: ID!) { previewApiKeyAllowlist(input: {id: $k, ipAllowlist: ["10.0.0.0/8"]})'
+        " { allowedRequests } }",
+        lambda w: {"k": _key(w)},
+    ),
+    "Query.impersonationMembers": (
+        "query($e: ID!) { impersonationMembers(entityId: $e) { edges { node { role } } } }",
+        lambda w: {"e": w.acme.id},
+    ),
     "Mutation.replayWebhookEvents": (
         "mutation($w: ID!, $f: DateTime!) { replayWebhookEvents(input: {endpointId: $w, "
         "from: $f}) { count } }",
