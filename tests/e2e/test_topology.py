@@ -53,6 +53,7 @@ from tests.support.topology import (
     from_unit,
     launch,
     local,
+    logged,
     parse_env_file,
     parse_unit,
     redis_url,
@@ -436,7 +437,7 @@ class TestServeWorkers:
         for pid in pids:
             assert not Path(f"/proc/{pid}").exists() or _zombie(pid), f"{pid} still runs"
         logs = server.logs()
-        assert logs.count('"message": "portal stopped"') == 2, logs[-3000:]
+        assert logged(logs, "portal stopped") == 2, logs[-3000:]
         assert "Traceback" not in logs, logs[-3000:]
 
 

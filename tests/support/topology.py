@@ -3,6 +3,7 @@ units, the env file, the compose file) and run them as local processes."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -201,8 +202,20 @@ def serving(running: Running, url: str) -> Server:
     return Server(url, running.popen, running.process.env, running.log_path)
 
 
+def logged(logs: str, message: str) -> int:
+    """How many JSON log lines carry exactly this message."""
+    count = 0
+    for line in logs.splitlines():
+        if line.startswith("{"):
+            try:
+                count += json.loads(line).get("message") == message
+            except ValueError:
+                continue
+    return count
+
+
 def worker_started(running: Running) -> None:
-    wait_until(running, lambda: '"message": "worker started"' in running.logs(), "worker started")
+    wait_until(running, lambda: logged(running.logs(), "worker started") > 0, "worker started")
 
 
 @dataclass
@@ -248,6 +261,6 @@ def run_topology(
     # with the shutdown logged
     for name, (code, logs) in stopped.items():
         assert code in (0, -signal.SIGTERM), (name, code, logs[-3000:])
-        done = "portal stopped" if name.startswith(("portal-web", "web")) else "worker stopped"
-        assert f'"message": "{done}"' in logs, (name, logs[-3000:])
+        message = "portal stopped" if name.startswith(("portal-web", "web")) else "worker stopped"
+        assert logged(logs, message) > 0, (name, logs[-3000:])
         assert "Traceback" not in logs, (name, logs[-3000:])
