@@ -11,9 +11,13 @@ outage.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from app.api_key.verifier import KeyCache
 from app.pubsub import PubSub
+
+if TYPE_CHECKING:
+    from app.uow import UnitOfWork
 
 logger = logging.getLogger("portal.invalidation")
 CHANNEL = "portal_key_cache"
@@ -47,6 +51,10 @@ class InvalidationBus:
             self.degraded = False
             self.cache.ttl = self.normal_ttl  # on_gap has cleared the cache already
             logger.warning("key cache: invalidation messages back; normal TTL restored")
+
+    def after_commit(self, uow: UnitOfWork, digest: str) -> None:
+        """Invalidate the key with this digest in every replica once ``uow`` has committed."""
+        uow.after_commit(lambda: self.publish(f"key:{digest}"))
 
     async def publish(self, message: str) -> None:
         self.cache.invalidate(message)

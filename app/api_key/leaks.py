@@ -178,5 +178,4 @@ class LeakIntake:
         )
         if action == "revoked":
             publish_key_event(uow, "api_key.revoked", key)
-            digest = key.digest
-            uow.after_commit(lambda: self.bus.publish(f"key:{digest}"))
+            self.bus.after_commit(uow, key.digest)

@@ -256,7 +256,7 @@ class ApiKeyService(EntityApiSettings):
                 k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]
             }
             await _audit(uow, "api_key.updated", key, {"changes": changed})
-            self._invalidate_after_commit(uow, key)
+            self.bus.after_commit(uow, key.digest)
         return key
 
     async def rotate_key(
@@ -326,7 +326,7 @@ class ApiKeyService(EntityApiSettings):
                 successor_id=successor.id,
                 old_key_expires_at=deadline.isoformat(),
             )
-            self._invalidate_after_commit(uow, old)
+            self.bus.after_commit(uow, old.digest)
         return RotatedKey(successor, secret, old)
 
     async def revoke_key(self, actor: Actor, key_id: str) -> ApiKey:
@@ -339,7 +339,7 @@ class ApiKeyService(EntityApiSettings):
                 await uow.api_keys.add(key)
                 await _audit(uow, "api_key.revoked", key, summary(key))
                 publish_key_event(uow, "api_key.revoked", key)
-            self._invalidate_after_commit(uow, key)
+            self.bus.after_commit(uow, key.digest)
         return key
 
     async def cleanup_keys(
@@ -376,7 +376,7 @@ class ApiKeyService(EntityApiSettings):
                 await uow.api_keys.add(key)
                 await _audit(uow, "api_key.revoked", key, {**summary(key), "reason": "cleanup"})
                 publish_key_event(uow, "api_key.revoked", key)
-                self._invalidate_after_commit(uow, key)
+                self.bus.after_commit(uow, key.digest)
         return candidates
 
     # Webhook notices ----------------------------------------------------------------------------
@@ -423,10 +423,6 @@ class ApiKeyService(EntityApiSettings):
             justification=justification,
         )
         return key, secret
-
-    def _invalidate_after_commit(self, uow: UnitOfWork, key: ApiKey) -> None:
-        digest = key.digest
-        uow.after_commit(lambda: self.bus.publish(f"key:{digest}"))
 
 
 async def _key_for_change(uow: UnitOfWork, key_id: str) -> tuple[ApiKey, Access]:
