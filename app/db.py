@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc, make_url, text
+from sqlalchemy import Select, event, exc, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -131,6 +134,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._point_reads: list[PointRead] = []
         self.engine = create_engine(settings)
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
@@ -194,7 +198,129 @@ class Database:
                 {"channel": channel, "message": message},
             )
 
+    def point_read(self, statement: Select[Any]) -> PointRead:
+        """A :class:`PointRead` of ``statement``, closed with the database."""
+        reader = PointRead(self, statement)
+        self._point_reads.append(reader)
+        return reader
+
     async def dispose(self) -> None:
+        for reader in self._point_reads:
+            await reader.close()
         if self.single_statement_engine.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.single_statement_engine.dispose()
         await self.engine.dispose()
+
+
+class PointRead:
+    """One fixed read statement (a look-up by a unique key) run by the driver itself.
+
+    SQLAlchemy's async layer costs hundreds of microseconds per call around a statement that
+    takes tens: a pooled connection's checkout and reset, result machinery, and on SQLite one
+    thread hop per cursor operation. This compiles the statement once and runs it: on SQLite
+    in one call to a reader thread of its own, with its own connection (``query_only``; WAL
+    readers never wait for writers, and the event loop never waits on the disk); on PostgreSQL
+    on the driver connection of a pooled (autocommit) connection, through asyncpg's
+    prepared-statement cache. The row comes back through the columns' own result processors,
+    so its values are the ones SQLAlchemy gives. A database SQLite cannot share between
+    connections (``:memory:``) is read through the engine as before."""
+
+    def __init__(self, db: Database, statement: Select[Any]) -> None:
+        self.db = db
+        self.statement = statement
+        dialect = db.engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names = tuple(compiled.positiontup or ())
+        # the columns' result processors; on PostgreSQL some depend on the type the server
+        # reports, read when the statement is first prepared
+        self.processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+        if dialect.name != "postgresql":
+            self.processors = self._processors([None] * len(statement.selected_columns))
+        self.path: str | None = None
+        if dialect.name == "sqlite":
+            database = make_url(db.settings.resolved_database_url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.path = database
+        self.trace: Callable[[str], None] | None = None  # tests: each statement the driver ran
+        self._executor: ThreadPoolExecutor | None = None
+        self._sqlite: sqlite3.Connection | None = None  # opened and used in the reader thread
+
+    async def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        values = tuple(params[name] for name in self.names)
+        if self.path is not None:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="portal-point-read")
+            loop = asyncio.get_running_loop()
+            row = await loop.run_in_executor(self._executor, self._sqlite_first, values)
+        elif self.db.is_postgresql:
+            row = await self._postgresql_first(values)
+        else:
+            async with self.db.single_statement() as connection:
+                result = await connection.execute(self.statement, dict(params))
+                found = result.first()
+            return tuple(found) if found is not None else None
+        if row is None:
+            return None
+        assert self.processors is not None
+        return tuple(
+            value if process is None else process(value)
+            for process, value in zip(self.processors, row, strict=True)
+        )
+
+    def _processors(self, coltypes: list[Any]) -> tuple[Callable[[Any], Any] | None, ...]:
+        dialect = self.db.engine.dialect
+        return tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, coltype)
+            for column, coltype in zip(self.statement.selected_columns, coltypes, strict=True)
+        )
+
+    def _sqlite_first(self, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        connection = self._sqlite
+        if connection is None:
+            assert self.path is not None
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA query_only=ON")
+            self._sqlite = connection
+        if self.trace is not None:
+            self.trace(self.sql)
+        row: tuple[Any, ...] | None = connection.execute(self.sql, values).fetchone()
+        return row
+
+    async def _postgresql_first(self, values: tuple[Any, ...]) -> Any:
+        try:
+            return await self._postgresql_once(values)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+        return await self._postgresql_once(values)  # a dead pooled connection (a restart): once
+
+    async def _postgresql_once(self, values: tuple[Any, ...]) -> Any:
+        async with self.db.single_statement() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            if self.trace is not None:
+                self.trace(self.sql)
+            try:
+                if self.processors is None:
+                    prepared = await driver.prepare(self.sql)
+                    oids = [attribute.type.oid for attribute in prepared.get_attributes()]
+                    self.processors = self._processors(oids)
+                return await driver.fetchrow(self.sql, *values)
+            except Exception as error:
+                if is_unavailable(error):
+                    raw.invalidate(error)  # never back into the pool
+                raise
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(executor, self._close_sqlite)
+        executor.shutdown(wait=True)
+
+    def _close_sqlite(self) -> None:
+        connection, self._sqlite = self._sqlite, None
+        if connection is not None:
+            connection.close()

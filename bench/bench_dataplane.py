@@ -51,9 +51,7 @@ from bench_keys import (
     BenchError,
     BenchKey,
     Server,
-    VerifyRates,
     bench_settings,
-    drf_api_key_per_second,
     ensure_wrk,
     free_port,
     log,
@@ -61,9 +59,10 @@ from bench_keys import (
     run,
     run_wrk,
     seed,
-    verification_rates,
+    verification_comparison,
 )
 from bench_logs import count_logged, served_v1, stop_gracefully
+from verify_compare import Rates, VerifyBenchError
 
 from app.actor import Actor
 from app.api_key.service import NewKey
@@ -536,7 +535,7 @@ def report(
     args: argparse.Namespace,
     pairs: list[Pair],
     logs: LogCheck | None,
-    verify: tuple[VerifyRates, VerifyRates, float] | None,
+    verify: Rates | None,
     cpu: CpuResult | None = None,
     workers: WorkersResult | None = None,
 ) -> str:
@@ -580,14 +579,7 @@ def report(
             f"(bare/portal {cpu.ratio:.2f}), /healthz {cpu.healthz_us:.0f} us"
         )
     if verify is not None:
-        sqlite, postgres, drf = verify
-        lines += [
-            f"verify SQLite      hit: {sqlite.hit:>9,.0f}/s  miss: {sqlite.miss:>7,.0f}/s",
-            f"verify PostgreSQL  hit: {postgres.hit:>9,.0f}/s  miss: {postgres.miss:>7,.0f}/s",
-            f"drf-api-key is_valid (SQLite): {drf:,.0f}/s -> Portico hit {sqlite.hit / drf:.1f}x; "
-            f"miss SQLite {sqlite.miss / drf:.2f}x, PostgreSQL {postgres.miss / drf:.2f}x "
-            "(targets: hit >= 50x, miss >= 1x)",
-        ]
+        lines += verify.lines()
     return "\n".join(lines)
 
 
@@ -601,7 +593,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hits", type=int, default=20_000, help="cache-hit calls per batch")
     parser.add_argument("--misses", type=int, default=2_000, help="cache-miss calls per batch")
     parser.add_argument("--drf", type=int, default=5_000, help="drf-api-key calls per batch")
-    parser.add_argument("--repeats", type=int, default=3, help="timed batches (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved verification rounds")
     parser.add_argument("--skip-verify", action="store_true", help="no verification part")
     parser.add_argument("--skip-wrk", action="store_true", help="no wrk part")
     parser.add_argument("--skip-workers", action="store_true", help="no --workers 2 part")
@@ -642,18 +634,9 @@ def main(argv: list[str] | None = None) -> int:
             verify = None
             if not args.skip_verify:
                 with postgres_database(args.postgres_url) as postgres_url:
-                    log("in-process verification on SQLite")
-                    sqlite_settings = bench_settings(root / "verify-sqlite")
-                    seed(sqlite_settings)
-                    sqlite = run(verification_rates(sqlite_settings, args))
-                    log("in-process verification on PostgreSQL")
-                    postgres_settings = bench_settings(root / "verify-postgres", postgres_url)
-                    seed(postgres_settings)
-                    postgres = run(verification_rates(postgres_settings, args))
-                log("djangorestframework-api-key baseline")
-                drf = drf_api_key_per_second(root / "drf.sqlite3", args.drf, args.repeats)
-                verify = (sqlite, postgres, drf)
-    except BenchError as exc:
+                    log("in-process verification, SQLite and PostgreSQL, vs drf-api-key")
+                    verify = verification_comparison(root, postgres_url, args)
+    except (BenchError, VerifyBenchError) as exc:
         print(f"bench_dataplane: {exc}", file=sys.stderr)
         return 1
     log(f"done in {time.monotonic() - started:.0f}s")

@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import uvloop
+from verify_compare import DrfBaseline, Rates, VerifyBenchError, interleaved_rates
 
 from app.actor import Actor
 from app.api_key.service import NewKey
@@ -378,90 +379,27 @@ def measure_http(wrk: str, root: Path, args: argparse.Namespace) -> HttpResult:
 # In-process verification ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyRates:
-    hit: float
-    miss: float
-
-
-async def verifications_per_second(
-    container: Container, key: BenchKey, count: int, repeats: int
-) -> float:
-    """Median of ``repeats`` timed batches of ``count`` calls, after a warm-up batch."""
-    verifier = container.verifier
-    first = await verifier.verify(
-        key.secret, required_scope=SCOPE, entity_id=key.entity_id, client_ip=CLIENT_IP
+def verification_comparison(root: Path, postgres_url: str, args: argparse.Namespace) -> Rates:
+    """Portico's hit and miss on SQLite and PostgreSQL against drf-api-key's ``is_valid`` on
+    both, in interleaved rounds in one process (bench/verify_compare.py)."""
+    sqlite_settings = bench_settings(root / "verify-sqlite")
+    seed(sqlite_settings)
+    postgres_settings = bench_settings(root / "verify-postgres", postgres_url)
+    seed(postgres_settings)
+    drf = DrfBaseline(root / "drf.sqlite3", postgres_url)
+    return run(
+        interleaved_rates(
+            sqlite_settings,
+            postgres_settings,
+            drf,
+            create_key,
+            {"required_scope": SCOPE, "client_ip": CLIENT_IP},
+            hits=args.hits,
+            misses=args.misses,
+            drf_calls=args.drf,
+            rounds=args.repeats,
+        )
     )
-    if not first.ok:
-        raise BenchError(f"the bench key does not verify: {first.denial}")
-
-    async def batch(calls: int) -> float:
-        started = time.perf_counter()
-        for _ in range(calls):
-            await verifier.verify(
-                key.secret, required_scope=SCOPE, entity_id=key.entity_id, client_ip=CLIENT_IP
-            )
-        return calls / (time.perf_counter() - started)
-
-    await batch(max(1, count // 10))
-    return statistics.median([await batch(count) for _ in range(repeats)])
-
-
-async def verification_rates(settings: Settings, args: argparse.Namespace) -> VerifyRates:
-    """Hits through the normal container; misses through one whose cache holds nothing."""
-    cached = Container(settings)
-    uncached = Container(settings.model_copy(update={"api_key_cache_size": 0}))
-    try:
-        key = await create_key(cached)
-        hit = await verifications_per_second(cached, key, args.hits, args.repeats)
-        miss = await verifications_per_second(uncached, key, args.misses, args.repeats)
-        if cached.key_cache.hits < args.hits or uncached.key_cache.hits:
-            raise BenchError("the cache did not behave as the benchmark assumes")
-    finally:
-        await cached.close()
-        await uncached.close()
-    return VerifyRates(hit, miss)
-
-
-# djangorestframework-api-key baseline ---------------------------------------------------------
-
-
-def drf_api_key_per_second(db_path: Path, count: int, repeats: int) -> float:
-    """``APIKey.objects.is_valid(key)``, exactly what ``HasAPIKey.has_permission`` calls."""
-    try:
-        import django
-        from django.conf import settings
-        from django.core.management import call_command
-    except ImportError as exc:
-        raise BenchError(
-            "Django is missing: .venv/bin/pip install -r bench/requirements.txt"
-        ) from exc
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY=secrets.token_urlsafe(48),
-        INSTALLED_APPS=["django.contrib.contenttypes", "rest_framework_api_key"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(db_path)}},
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-        USE_TZ=True,
-    )
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-    from rest_framework_api_key.models import APIKey
-
-    _, key = APIKey.objects.create_key(name="bench")
-    if not APIKey.objects.is_valid(key):
-        raise BenchError("djangorestframework-api-key refused its own key")
-
-    def batch(calls: int) -> float:
-        started = time.perf_counter()
-        for _ in range(calls):
-            # get_from_key: SELECT ... WHERE prefix = %s AND NOT revoked, then
-            # api_key.is_valid(key) (SHA-512 + constant-time compare); then has_expired.
-            APIKey.objects.is_valid(key)
-        return calls / (time.perf_counter() - started)
-
-    batch(max(1, count // 10))
-    return statistics.median([batch(count) for _ in range(repeats)])
 
 
 # Report ---------------------------------------------------------------------------------------
@@ -470,9 +408,7 @@ def drf_api_key_per_second(db_path: Path, count: int, repeats: int) -> float:
 def report(
     args: argparse.Namespace,
     http: HttpResult,
-    sqlite: VerifyRates,
-    postgres: VerifyRates,
-    drf: float,
+    rates: Rates,
 ) -> str:
     ratio = http.ratio
     verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
@@ -485,10 +421,7 @@ def report(
         f"  auth off: {statistics.median(http.off):,.0f} req/s  "
         f"auth on: {statistics.median(http.on):,.0f} req/s  "
         f"ratio {ratio:.2f} (target >= {TARGET_RATIO}: {verdict}; rounds {rounds})",
-        f"verify SQLite      hit: {sqlite.hit:,.0f}/s  miss: {sqlite.miss:,.0f}/s",
-        f"verify PostgreSQL  hit: {postgres.hit:,.0f}/s  miss: {postgres.miss:,.0f}/s",
-        f"drf-api-key (get_from_key + is_valid, SQLite): {drf:,.0f}/s  "
-        f"-> Portico SQLite hit {sqlite.hit / drf:.1f}x, miss {sqlite.miss / drf:.2f}x",
+        *rates.lines(),
     ]
     if any(http.socket_errors.values()):
         counts = ", ".join(f"{name} {n}" for name, n in http.socket_errors.items())
@@ -506,7 +439,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hits", type=int, default=20_000, help="cache-hit calls per batch")
     parser.add_argument("--misses", type=int, default=2_000, help="cache-miss calls per batch")
     parser.add_argument("--drf", type=int, default=5_000, help="drf-api-key calls per batch")
-    parser.add_argument("--repeats", type=int, default=3, help="timed batches (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved verification rounds")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
@@ -529,23 +462,13 @@ def main(argv: list[str] | None = None) -> int:
             root = Path(tmp)
             http = measure_http(wrk, root, args)
 
-            log("in-process verification on SQLite")
-            sqlite_settings = bench_settings(root / "verify-sqlite")
-            seed(sqlite_settings)
-            sqlite = run(verification_rates(sqlite_settings, args))
-
-            log("in-process verification on PostgreSQL")
-            postgres_settings = bench_settings(root / "verify-postgres", postgres_url)
-            seed(postgres_settings)
-            postgres = run(verification_rates(postgres_settings, args))
-
-            log("djangorestframework-api-key baseline")
-            drf = drf_api_key_per_second(root / "drf.sqlite3", args.drf, args.repeats)
-    except BenchError as exc:
+            log("in-process verification, SQLite and PostgreSQL, vs drf-api-key, interleaved")
+            rates = verification_comparison(root, postgres_url, args)
+    except (BenchError, VerifyBenchError) as exc:
         print(f"bench_keys: {exc}", file=sys.stderr)
         return 1
     log(f"done in {time.monotonic() - started:.0f}s")
-    print(report(args, http, sqlite, postgres, drf))
+    print(report(args, http, rates))
     return 0
 
 

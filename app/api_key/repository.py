@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api_key.filters import KeyFilter
+from app.db import Database, PointRead
 from app.models import ApiKey, Entity
 
 _KEYS = ApiKey.__table__.c  # type: ignore[attr-defined]
@@ -40,11 +39,10 @@ KEY_BY_DIGEST = (
 )
 
 
-async def key_row_by_digest(connection: AsyncConnection, digest: str) -> tuple[Any, ...] | None:
-    """The verification query: one indexed look-up on a cache miss (KEY_BY_DIGEST's columns)."""
-    result = await connection.execute(KEY_BY_DIGEST, {"digest": digest})
-    row = result.first()
-    return tuple(row) if row is not None else None
+def key_row_reader(db: Database) -> PointRead:
+    """The verification query: one indexed look-up on a cache miss (KEY_BY_DIGEST's columns),
+    run by the driver itself (app/db.py PointRead)."""
+    return db.point_read(KEY_BY_DIGEST)
 
 
 class ApiKeyRepository:

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
-
 from app.api_key.format import KeyFormat
-from app.api_key.repository import key_row_by_digest
+from app.api_key.repository import key_row_reader
 from app.api_key.scopes import ScopeCatalog
 from app.clock import Clock
 from app.db import Database
@@ -208,6 +206,7 @@ class KeyVerifier:
         self.cache = cache
         self.clock = clock
         self.digests = DigestMemo(cache.size)
+        self.rows = key_row_reader(db)
 
     async def lookup(self, key: str) -> KeyRecord | None:
         tag = self.digests.tag(key)
@@ -226,14 +225,7 @@ class KeyVerifier:
         return record
 
     async def _row(self, digest: str) -> tuple[Any, ...] | None:
-        try:
-            async with self.db.single_statement() as connection:
-                return await key_row_by_digest(connection, digest)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        async with self.db.single_statement() as connection:  # a dead pooled connection: once
-            return await key_row_by_digest(connection, digest)
+        return await self.rows.first({"digest": digest})
 
     async def verify(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from app.api_key.verifier import KeyRecord
 from app.container import Container
 from app.models import ApiKey, Entity
-from tests.support.keys import make_key
+from tests.support.keys import make_key, owner
 from tests.support.world import World
 
 
@@ -43,20 +43,37 @@ class TestCacheMiss:
         uncached = Container(settings.model_copy(update={"api_key_cache_size": 0}))
         try:
             _, secret = await make_key(container, world)
-            statements: list[str] = []
-            engines = [uncached.db.engine]  # an option engine of it on SQLite shares its events
+            through_engine: list[str] = []  # SQLAlchemy's engines see none of it
+            engines = [uncached.db.engine]
             if uncached.db.is_postgresql:
-                engines.append(uncached.db.single_statement_engine)  # its own engine and pool
+                engines.append(uncached.db.single_statement_engine)
             for engine in engines:
                 event.listen(
                     engine.sync_engine,
                     "before_cursor_execute",
-                    lambda _c, _cur, sql, *_: statements.append(sql),
+                    lambda _c, _cur, sql, *_: through_engine.append(sql),
                 )
+            statements: list[str] = []
+            uncached.verifier.rows.trace = statements.append
             assert (await uncached.verifier.verify(secret)).ok
             assert (await uncached.verifier.verify(secret)).ok
-            assert len(statements) == 2
+            assert len(statements) == 2 and not through_engine
             assert all(s.lstrip().upper().startswith("SELECT") for s in statements)
+        finally:
+            await uncached.close()
+
+    async def test_a_key_changed_after_a_miss_is_read_fresh(
+        self, settings: Any, world: World, container: Container
+    ) -> None:
+        """The reader's own connection sees each commit (no snapshot kept between misses)."""
+        uncached = Container(settings.model_copy(update={"api_key_cache_size": 0}))
+        try:
+            key, secret = await make_key(container, world)
+            assert (await uncached.verifier.verify(secret)).ok
+            await container.api_keys.revoke_key(owner(world), key.id)
+            verification = await uncached.verifier.verify(secret)
+            assert verification.denial is not None
+            assert verification.denial.code == "api_key_revoked"
         finally:
             await uncached.close()
 
