@@ -28,6 +28,7 @@ import logging
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -355,10 +356,72 @@ async def _flush_redis(url: str) -> None:
         await client.aclose()
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (0 for one that is gone or unreadable)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def _process_tree(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(parents.get(tree[-1], []))
+    return tree
+
+
+async def _redis_pid(url: str) -> int | None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(url)
+    try:
+        return int((await client.info("server"))["process_id"])
+    finally:
+        await client.aclose()
+
+
+async def _backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench database (the servers' pools)."""
+    connection = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres", timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", WORKERS_DATABASE
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CpuShare:
+    """CPU microseconds per request of one wrk run: the portal processes, redis-server,
+    PostgreSQL's backends for the bench database and wrk itself (all share the two cores)."""
+
+    portal: float
+    redis: float
+    postgres: float
+    wrk: float
+
+
 @dataclass(frozen=True, slots=True)
 class WorkersResult:
     one: list[float]
     two: list[float]
+    cpu_one: list[CpuShare]
+    cpu_two: list[CpuShare]
 
     @property
     def ratios(self) -> list[float]:
@@ -367,6 +430,13 @@ class WorkersResult:
     @property
     def ratio(self) -> float:
         return statistics.median(self.ratios)
+
+    @staticmethod
+    def cpu_line(shares: list[CpuShare]) -> str:
+        if not shares:
+            return "n/a"
+        median = {k: statistics.median(getattr(s, k) for s in shares) for k in CpuShare.__slots__}
+        return " ".join(f"{k} {v:.0f}" for k, v in median.items()) + " us/request"
 
 
 def measure_workers(wrk: str, root: Path, args: argparse.Namespace) -> WorkersResult:
@@ -407,22 +477,43 @@ def measure_workers(wrk: str, root: Path, args: argparse.Namespace) -> WorkersRe
                 servers.append(server)
                 wait_ready(server, "/readyz")
             rates: dict[str, list[float]] = {s.name: [] for s in servers}
+            shares: dict[str, list[CpuShare]] = {s.name: [] for s in servers}
+            redis_pid = run(_redis_pid(args.redis_url))
+            redis_pids = [redis_pid] if redis_pid is not None else []
 
-            def wrk_run(server: Server, seconds: float) -> float:
+            def wrk_run(server: Server, seconds: float) -> tuple[float, CpuShare]:
                 target = Target(
                     server.name, server.port, server.key, server.process, server.log_path
                 )
-                return run_wrk(wrk, target, seconds, args).requests_per_second
+                groups = [
+                    _process_tree(server.process.pid),
+                    redis_pids,
+                    run(_backend_pids(database_url)),
+                ]
+                before = [_cpu_seconds(g) for g in groups]
+                wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                result = run_wrk(wrk, target, seconds, args)
+                wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                used = [_cpu_seconds(g) - b for g, b in zip(groups, before, strict=True)]
+                wrk_cpu = (wrk_after.ru_utime - wrk_before.ru_utime) + (
+                    wrk_after.ru_stime - wrk_before.ru_stime
+                )
+                per = 1e6 / max(1, result.requests)
+                share = CpuShare(used[0] * per, used[1] * per, used[2] * per, wrk_cpu * per)
+                return result.requests_per_second, share
 
             for server in servers:
                 log(f"wrk warm-up, whoami, {server.name}, {args.warmup:g}s")
                 wrk_run(server, args.warmup)
             for round_number in range(1, args.rounds + 1):
                 for server in servers:
-                    rate = wrk_run(server, args.duration)
+                    rate, share = wrk_run(server, args.duration)
                     rates[server.name].append(rate)
+                    shares[server.name].append(share)
                     log(f"workers round {round_number}/{args.rounds} {server.name}: {rate:,.0f}/s")
-            return WorkersResult(rates["workers1"], rates["workers2"])
+            return WorkersResult(
+                rates["workers1"], rates["workers2"], shares["workers1"], shares["workers2"]
+            )
         finally:
             for server in servers:
                 stop_gracefully(server, timeout=60)
@@ -571,6 +662,10 @@ def report(
             f"{statistics.median(workers.one):>8,.0f}/s  --workers 2 "
             f"{statistics.median(workers.two):>8,.0f}/s  ratio {workers.ratio:.2f} "
             f"(target >= {TARGET_WORKERS}: {verdict}; rounds {rounds})"
+        )
+        lines.append(
+            f"           CPU per request, medians: --workers 1 {workers.cpu_line(workers.cpu_one)}"
+            f"; --workers 2 {workers.cpu_line(workers.cpu_two)}"
         )
     if cpu is not None:
         lines.append(
