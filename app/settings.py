@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     maintenance_interval_seconds: float = Field(default=60.0, ge=0)  # 0: off (tests)
     rollup_minute_retention_days: int = Field(default=8, ge=1)
     rollup_hour_retention_days: int = Field(default=400, ge=1)
+    # per-key hour rollups of routes and source addresses (advice): its longest window, 90 days
+    advice_retention_days: int = Field(default=90, ge=1, le=3650)
 
     scope_catalog_file: Path | None = None
     webhook_event_catalog_file: Path | None = None  # JSON; default: app/webhook/catalog.py

@@ -19,6 +19,7 @@ from app.actor import Actor
 from app.api_key.format import KeyFormat
 from app.api_key.invalidation import InvalidationBus
 from app.api_key.notices import publish_key_event
+from app.api_key.revocation import Revocation, audit_key, revoke
 from app.errors import BadUserInput
 from app.models import ApiKey
 from app.safe_json import InvalidJson, loads
@@ -145,8 +146,6 @@ class LeakIntake:
             action = "flagged"
         else:
             action = "revoked"
-            key.revoked_at = now
-            key.revoked_by_user_id = None
         key.leaked_at = now
         key.leak_report_url = match.url or None
         key.leak_source = match.source or None
@@ -160,13 +159,7 @@ class LeakIntake:
             "source": key.leak_source,
             "token_type": match.type or None,
         }
-        await uow.audit(
-            "api_key.leaked",
-            entity_id=key.entity_id,
-            target_type="api_key",
-            target_id=key.id,
-            details=details,
-        )
+        await audit_key(uow, "api_key.leaked", key, details)
         publish_key_event(
             uow,
             "api_key.leaked",
@@ -177,5 +170,5 @@ class LeakIntake:
             reported_at=now.isoformat(),
         )
         if action == "revoked":
-            publish_key_event(uow, "api_key.revoked", key)
-            self.bus.after_commit(uow, key.digest)
+            # By the system, after api_key.leaked; that audit row records the revocation.
+            await revoke(uow, self.bus, key, Revocation(now, None, audited=False))

@@ -31,6 +31,7 @@ from app.api_key.policy import (
     rotated_expiry_error,
     rotation_due,
 )
+from app.api_key.revocation import Revocation, audit_key, revoke, summary
 from app.api_key.scopes import ScopeCatalog
 from app.errors import BadUserInput, NotFound
 from app.models import ApiKey
@@ -190,7 +191,7 @@ class ApiKeyService(EntityApiSettings):
             key.rate_limit_per_second = new.rate_limit_per_second
             key.rate_limit_burst = new.rate_limit_burst
             await uow.api_keys.add(key)
-            await _audit(uow, "api_key.created", key, summary(key))
+            await audit_key(uow, "api_key.created", key, summary(key))
             publish_key_event(uow, "api_key.created", key)
         return CreatedKey(key, secret)
 
@@ -255,7 +256,7 @@ class ApiKeyService(EntityApiSettings):
             changed = {
                 k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]
             }
-            await _audit(uow, "api_key.updated", key, {"changes": changed})
+            await audit_key(uow, "api_key.updated", key, {"changes": changed})
             self.bus.after_commit(uow, key.digest)
         return key
 
@@ -309,7 +310,7 @@ class ApiKeyService(EntityApiSettings):
                 old.expires_at = deadline
             old.rotated_to_id = successor.id
             await uow.api_keys.add(old)
-            await _audit(
+            await audit_key(
                 uow,
                 "api_key.rotated",
                 old,
@@ -334,12 +335,9 @@ class ApiKeyService(EntityApiSettings):
             # Revoking only takes access away: api_keys.manage is enough, whatever the key's scopes.
             key, _ = await _key_for_change(uow, key_id)
             if key.revoked_at is None:
-                key.revoked_at = uow.now()
-                key.revoked_by_user_id = actor.user_id
-                await uow.api_keys.add(key)
-                await _audit(uow, "api_key.revoked", key, summary(key))
-                publish_key_event(uow, "api_key.revoked", key)
-            self.bus.after_commit(uow, key.digest)
+                await revoke(uow, self.bus, key, Revocation(uow.now(), actor.user_id))
+            else:  # already revoked: nothing to record, but make sure no replica still caches it
+                self.bus.after_commit(uow, key.digest)
         return key
 
     async def cleanup_keys(
@@ -371,12 +369,7 @@ class ApiKeyService(EntityApiSettings):
                 uow.discard()
                 return candidates
             for key in candidates:
-                key.revoked_at = now
-                key.revoked_by_user_id = actor.user_id
-                await uow.api_keys.add(key)
-                await _audit(uow, "api_key.revoked", key, {**summary(key), "reason": "cleanup"})
-                publish_key_event(uow, "api_key.revoked", key)
-                self.bus.after_commit(uow, key.digest)
+                await revoke(uow, self.bus, key, Revocation(now, actor.user_id, reason="cleanup"))
         return candidates
 
     # Webhook notices ----------------------------------------------------------------------------
@@ -436,29 +429,3 @@ async def _key_for_change(uow: UnitOfWork, key_id: str) -> tuple[ApiKey, Access]
         raise not_found from None
     access.require("api_keys.manage")
     return key, access
-
-
-async def _audit(uow: UnitOfWork, action: str, key: ApiKey, details: dict[str, object]) -> None:
-    await uow.audit(
-        action,
-        entity_id=key.entity_id,
-        target_type="api_key",
-        target_id=key.id,
-        details=details,
-    )
-
-
-def summary(key: ApiKey) -> dict[str, object]:
-    """A key in audit events (never its secret or digest)."""
-    return {
-        "name": key.name,
-        "description": key.description,
-        "mode": key.mode,
-        "start": key.start,
-        "scopes": list(key.scopes),
-        "ip_allowlist": list(key.ip_allowlist),
-        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
-        "justification": key.justification,
-        "rate_limit_per_second": key.rate_limit_per_second,
-        "rate_limit_burst": key.rate_limit_burst,
-    }

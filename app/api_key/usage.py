@@ -7,6 +7,7 @@ import contextlib
 import logging
 from datetime import datetime
 
+from app.db import OutageLog
 from app.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("portal.usage")
@@ -17,6 +18,7 @@ class UsageRecorder:
         self.uow = uow
         self.interval = interval_seconds
         self._pending: dict[str, tuple[datetime, str]] = {}
+        self.outage = OutageLog(self.name, logger)
 
     def record(self, key_id: str, ip: str) -> None:
         """O(1), no I/O: the request never waits on the database for this."""
@@ -29,11 +31,12 @@ class UsageRecorder:
         try:
             async with self.uow.writer() as uow:
                 await uow.api_keys.record_usage(batch)
-        except Exception:
-            logger.exception("could not write key usage; will retry")
+        except Exception as exc:
+            self.outage.failed(exc, "could not write key usage; will retry")
             for key_id, value in batch.items():
                 self._pending.setdefault(key_id, value)
             return 0
+        self.outage.succeeded()
         return len(batch)
 
     name = "usage_recorder"

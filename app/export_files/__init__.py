@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from app.clock import Clock
+from app.db import OutageLog
 from app.errors import Forbidden
 from app.security import SignedLinks
 
@@ -98,6 +99,7 @@ class ExportJob:
     def __init__(self) -> None:
         self._wake = asyncio.Event()
         self.processed = 0
+        self.outage = OutageLog(self.name, logger)
 
     def wake(self) -> None:
         self._wake.set()
@@ -120,8 +122,10 @@ class ExportJob:
                 try:
                     while not stopping.is_set() and await self.run_one():
                         self.processed += 1
-                except Exception:
-                    logger.exception("%s runner failed", self.name)
+                except Exception as exc:
+                    self.outage.failed(exc, "%s runner failed", self.name)
+                else:
+                    self.outage.succeeded()
         finally:
             waker.cancel()
 

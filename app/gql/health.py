@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import strawberry
 from strawberry.types import Info
 
+from app.actor import Actor
 from app.gql.context import Context
 from app.insight.figures import AttemptCounts, RouteCounts, StatusCounts
 from app.insight.health import EndpointHealth, KeyHealth, Window, error_rate, failure_rate
+from app.insight.service import InsightService
 
 
 @strawberry.enum(description="The window of a health view: the last 24 hours or 7 days.")
@@ -23,6 +25,41 @@ class HealthWindow(enum.Enum):
 
     def window(self) -> Window:
         return Window(self.value)
+
+
+@strawberry.type
+class HealthSpan:
+    """The window and time range both health views start with (not a schema type of its own)."""
+
+    window: HealthWindow
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+
+
+class Span(TypedDict):
+    window: HealthWindow
+    from_: datetime
+    to: datetime
+
+
+class StatusSplit(TypedDict):
+    errors4xx: int
+    rate_limited: int
+    errors5xx: int
+
+
+def span(health: KeyHealth | EndpointHealth) -> Span:
+    """``HealthSpan``'s fields of a health view."""
+    return {"window": HealthWindow(health.window.value), "from_": health.since, "to": health.until}
+
+
+def status_split(c: StatusCounts) -> StatusSplit:
+    """Disjoint 4xx / 429 / 5xx counts: 4xx without the 429s."""
+    return {
+        "errors4xx": c.errors_4xx - c.rate_limited,
+        "rate_limited": c.rate_limited,
+        "errors5xx": c.errors_5xx,
+    }
 
 
 @strawberry.type(description="Requests of a key on one route; the status classes are disjoint.")
@@ -35,14 +72,7 @@ class RouteHealth:
 
     @classmethod
     def of(cls, row: RouteCounts) -> RouteHealth:
-        c = row.counts
-        return cls(
-            route=row.route,
-            requests=c.requests,
-            errors4xx=c.errors_4xx - c.rate_limited,
-            rate_limited=c.rate_limited,
-            errors5xx=c.errors_5xx,
-        )
+        return cls(route=row.route, requests=row.counts.requests, **status_split(row.counts))
 
 
 @strawberry.type(description="A key's error requests with one status, code and route.")
@@ -56,10 +86,7 @@ class KeyErrorGroupType:
 
 
 @strawberry.type(name="ApiKeyHealth")
-class ApiKeyHealthType:
-    window: HealthWindow
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
+class ApiKeyHealthType(HealthSpan):
     requests: int
     errors4xx: int = strawberry.field(description="4xx answers other than 429.")
     rate_limited: int = strawberry.field(description="429 answers: the rate limit was hit.")
@@ -82,13 +109,9 @@ class ApiKeyHealthType:
     def of(cls, health: KeyHealth) -> ApiKeyHealthType:
         c: StatusCounts = health.counts
         return cls(
-            window=HealthWindow(health.window.value),
-            from_=health.since,
-            to=health.until,
+            **span(health),
             requests=c.requests,
-            errors4xx=c.errors_4xx - c.rate_limited,
-            rate_limited=c.rate_limited,
-            errors5xx=c.errors_5xx,
+            **status_split(c),
             error_rate=error_rate(c),
             previous_requests=health.previous.requests,
             previous_error_rate=error_rate(health.previous),
@@ -130,10 +153,7 @@ class WebhookFailureGroup:
 
 
 @strawberry.type(name="WebhookEndpointHealth")
-class WebhookEndpointHealthType:
-    window: HealthWindow
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
+class WebhookEndpointHealthType(HealthSpan):
     deliveries: int = strawberry.field(description="Deliveries attempted in the window.")
     attempts: int
     failed_attempts: int
@@ -155,9 +175,7 @@ class WebhookEndpointHealthType:
     def of(cls, health: EndpointHealth) -> WebhookEndpointHealthType:
         c: AttemptCounts = health.counts
         return cls(
-            window=HealthWindow(health.window.value),
-            from_=health.since,
-            to=health.until,
+            **span(health),
             deliveries=c.deliveries,
             attempts=c.attempts,
             failed_attempts=c.failed,
@@ -189,19 +207,22 @@ class WebhookEndpointHealthType:
         )
 
 
+def _insight(info: Info[Context, Any]) -> tuple[InsightService, Actor]:
+    """The health views' service and the signed-in actor asking."""
+    return info.context.services.insight, info.context.require_actor()
+
+
 async def key_health(
     info: Info[Context, Any], key_id: str, window: HealthWindow
 ) -> ApiKeyHealthType:
-    ctx = info.context
-    found = await ctx.services.insight.key_health(ctx.require_actor(), key_id, window.window())
-    return ApiKeyHealthType.of(found)
+    insight, actor = _insight(info)
+    return ApiKeyHealthType.of(await insight.key_health(actor, key_id, window.window()))
 
 
 async def endpoint_health(
     info: Info[Context, Any], endpoint_id: str, window: HealthWindow
 ) -> WebhookEndpointHealthType:
-    ctx = info.context
-    found = await ctx.services.insight.endpoint_health(
-        ctx.require_actor(), endpoint_id, window.window()
+    insight, actor = _insight(info)
+    return WebhookEndpointHealthType.of(
+        await insight.endpoint_health(actor, endpoint_id, window.window())
     )
-    return WebhookEndpointHealthType.of(found)

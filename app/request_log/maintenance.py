@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 
+from app.db import OutageLog
 from app.request_log.service import RequestLogService
 
 logger = logging.getLogger("portal.maintenance")
@@ -21,6 +22,7 @@ class Maintenance:
         self.interval = interval_seconds
         self.runs = 0
         self.failures = 0
+        self.outage = OutageLog(self.name, logger)
 
     async def run_once(self) -> None:
         compacted = await self.logs.compact()
@@ -38,9 +40,11 @@ class Maintenance:
             try:
                 await self.run_once()
                 self.runs += 1
-            except Exception:
+            except Exception as exc:
                 self.failures += 1
-                logger.exception("maintenance failed; will retry")
+                self.outage.failed(exc, "maintenance failed; will retry")
+            else:
+                self.outage.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.interval)
 

@@ -266,7 +266,8 @@ class RequestLogService:
     async def retention(self, now_ms: int | None = None) -> int:
         """Raw logs past each entity's retention go (chunked deletes; on PostgreSQL whole daily
         partitions are dropped once every entity's retention has passed them), then rollup
-        tiers past theirs. Returns the raw rows deleted row by row."""
+        tiers past theirs, and the advice's per-key rollups past ``advice_retention_days``.
+        Returns the raw rows deleted row by row."""
         now_ms = now_ms if now_ms is not None else self._now_ms()
         day = TIER_MS[DAY]
         default_days = effective_log_retention_days(None, self.settings)
@@ -290,10 +291,19 @@ class RequestLogService:
             hour_cut = now_ms - self.settings.rollup_hour_retention_days * day
             await rollups.delete_rollups_before(MINUTE, min(minute_cut, marks.get(MINUTE, 0)))
             await rollups.delete_rollups_before(HOUR, min(hour_cut, marks.get(HOUR, 0)))
+        await self._delete_key_rollups(now_ms - self.settings.advice_retention_days * day)
         return removed
 
     def _now_ms(self) -> int:
         return to_ms(self.clock.now())
+
+    async def _delete_key_rollups(self, cutoff_ms: int) -> None:
+        """The advice's per-key hour rollups past ``advice_retention_days``, a chunk per
+        transaction (SQLite holds one write lock: the log writer waits one chunk at most)."""
+        while True:
+            async with self.db.engine.begin() as connection:
+                if not await RollupRepository(connection).delete_key_rollups_before(cutoff_ms):
+                    return
 
     async def _delete(self, cutoff_ms: int, entity_id: str | None) -> int:
         total = 0

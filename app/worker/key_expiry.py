@@ -12,11 +12,13 @@ from datetime import timedelta
 
 from app.api_key.service import EXPIRING_NOTICE, ApiKeyService
 from app.container import Container
+from app.db import OutageLog
 from app.worker.job import HealthValue
 
 logger = logging.getLogger("portal.worker.key_expiry")
 
 DAY_SECONDS = 24 * 3600.0
+RETRY_SECONDS = 30.0  # after a failed run (the database away)
 
 
 class KeyExpiryJob:
@@ -37,6 +39,7 @@ class KeyExpiryJob:
         self.runs = 0
         self.published = 0
         self.last_run_monotonic: float | None = None
+        self.outage = OutageLog(self.name, logger)
 
     async def run_once(self) -> int:
         published = await self.api_keys.publish_expiring(self.within)
@@ -48,10 +51,18 @@ class KeyExpiryJob:
         return published
 
     async def run(self, stopping: asyncio.Event) -> None:
+        """A failed run is retried after ``RETRY_SECONDS`` (not a day later)."""
         while not stopping.is_set():
-            await self.run_once()
+            wait = self.interval_seconds
+            try:
+                await self.run_once()
+            except Exception as exc:
+                self.outage.failed(exc, "api_key.expiring notices failed; will retry")
+                wait = min(wait, RETRY_SECONDS)
+            else:
+                self.outage.succeeded()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=self.interval_seconds)
+                await asyncio.wait_for(stopping.wait(), timeout=wait)
 
     def health(self) -> Mapping[str, HealthValue]:
         since = (

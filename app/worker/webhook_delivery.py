@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from app.db import OutageLog
 from app.webhook.dispatcher import AttemptRow, Dispatcher, Prepared
 from app.webhook.secrets import SecretBox
 from app.webhook.sender import Sender
@@ -91,6 +92,7 @@ class WebhookDeliveryJob:
         self._last_retention = time.monotonic()
         self.heartbeat_seconds = dispatcher.settings.webhook_heartbeat_seconds
         self._next_beat = 0.0  # monotonic time of the next heartbeat
+        self.outage = OutageLog(self.name, log)  # a database outage: one warning, not a traceback
 
     # The Job protocol ----------------------------------------------------------------------------
 
@@ -144,9 +146,11 @@ class WebhookDeliveryJob:
                     # A timed poll: look before taking the write lock.
                     try:
                         due = await self.dispatcher.any_due()
-                    except Exception:
-                        log.exception("webhook delivery poll failed")
+                    except Exception as exc:
+                        self.outage.failed(exc, "webhook delivery poll failed")
                         due = True  # the claim's own error handling takes over
+                    else:
+                        self.outage.succeeded()
                     if not due:
                         self.idle_polls += 1
                         next_poll = loop.time() + self.poll_seconds
@@ -156,15 +160,16 @@ class WebhookDeliveryJob:
                         self._wake.clear()
                     try:
                         outcome, prepared = await self.dispatcher.cycle(batch, free if claim else 0)
-                    except Exception:
+                    except Exception as exc:
                         # Nothing of that transaction stands: the leases expire, another claim
                         # retries those deliveries.
                         failures += 1
-                        log.exception("webhook delivery transaction failed")
+                        self.outage.failed(exc, "webhook delivery transaction failed")
                         self._in_flight -= len(batch)
                         await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                         continue
                     failures = 0
+                    self.outage.succeeded()
                     self._in_flight -= len(batch)
                     self.sent += outcome.sent
                     self.failed += outcome.failed
@@ -229,8 +234,8 @@ class WebhookDeliveryJob:
             while item is not None:
                 try:
                     row = await self.dispatcher.attempt(item)
-                except Exception:
-                    log.exception("webhook attempt of delivery %s crashed", item.claim.id)
+                except Exception as exc:
+                    self.outage.failed(exc, "webhook attempt of delivery %s crashed", item.claim.id)
                     self._in_flight -= 1  # the lease expires and another claim retries it
                 else:
                     self._done.append(row)
@@ -249,8 +254,8 @@ class WebhookDeliveryJob:
             self._ready.clear()
         try:
             await self.dispatcher.release([item.claim for item in items])
-        except Exception:
-            log.exception("webhook lease release failed; the leases expire instead")
+        except Exception as exc:
+            self.outage.failed(exc, "webhook lease release failed; the leases expire instead")
         else:
             self.released += len(items)
         self._in_flight -= len(items)
@@ -275,8 +280,10 @@ class WebhookDeliveryJob:
         self._next_beat = time.monotonic() + self.heartbeat_seconds
         try:
             await self.dispatcher.beat()
-        except Exception:
-            log.exception("webhook delivery heartbeat failed")
+        except Exception as exc:
+            self.outage.failed(exc, "webhook delivery heartbeat failed")
+        else:
+            self.outage.succeeded()
 
     async def _stop_beating(self) -> None:
         try:
@@ -287,8 +294,8 @@ class WebhookDeliveryJob:
     async def _retention(self) -> None:
         try:
             deleted = await self.dispatcher.purge()
-        except Exception:
-            log.exception("webhook retention failed")
+        except Exception as exc:
+            self.outage.failed(exc, "webhook retention failed")
             return
         if deleted:
             log.info("webhook retention deleted %d rows", deleted)

@@ -233,7 +233,28 @@ class RollupRepository:
     # Retention ----------------------------------------------------------------------------------
 
     async def delete_rollups_before(self, tier: int, cutoff_ms: int) -> None:
-        for table in (ROLLUPS, HISTOGRAMS, KEY_IPS, KEY_ROUTES):
+        for table in (ROLLUPS, HISTOGRAMS):
             await self.connection.execute(
                 sa.delete(table).where(table.c.tier == tier, table.c.bucket_ms < cutoff_ms)
             )
+
+    async def delete_key_rollups_before(self, cutoff_ms: int, *, chunk: int = 5_000) -> int:
+        """One chunk of the per-key hour rollups (key_ip_rollups, then key_route_rollups) older
+        than the cutoff: the rows deleted, 0 when none is left. Rows are picked by their
+        physical id (``rowid`` on SQLite, ``ctid`` on PostgreSQL), so a chunk is one short
+        statement whatever the table's composite key."""
+        row_id: sa.ColumnClause[Any] = sa.literal_column(
+            "ctid" if self.connection.dialect.name == "postgresql" else "rowid"
+        )
+        for table in (KEY_IPS, KEY_ROUTES):
+            old = (
+                sa.select(row_id)
+                .select_from(table)
+                .where(table.c.bucket_ms < cutoff_ms)
+                .limit(chunk)
+                .scalar_subquery()
+            )
+            result = await self.connection.execute(sa.delete(table).where(row_id.in_(old)))
+            if result.rowcount:
+                return int(result.rowcount)
+        return 0

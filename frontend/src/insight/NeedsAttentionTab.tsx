@@ -12,7 +12,7 @@ import { StatusBlock, failureState, type BlockedState } from '../shared/ui/Statu
 import { usePageMode } from '../shell/pageMode';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
-import { WINDOWS, windowRange } from '../keys/KeyHealthPanel';
+import { WINDOWS, windowRange } from './HealthPanel';
 import { webhookPath } from '../webhooks/WebhooksTab';
 import '../insight/health.css';
 

@@ -2,31 +2,19 @@
 // limits hit and errors grouped by status, code and route. Each group opens the Logs tab filtered to
 // it (the Logs tab's URL filters: key, route, exact status, error code, range).
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { gqlRequest } from '../shared/api/client';
 import { KeyHealthDocument, type HealthWindow, type KeyHealthQuery, type Mode } from '../gql/graphql';
-import { formatDateTime, formatNumber, formatPercent, formatRelative } from '../shared/format';
+import { formatNumber, formatPercent, formatRelative } from '../shared/format';
 import { Modal } from '../shared/ui/Modal';
-import { Segmented } from '../shared/ui/Segmented';
-import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
+import { Figure, HealthPanel, LastSeen, windowRange } from '../insight/HealthPanel';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
 import '../insight/health.css';
 
 type Health = NonNullable<NonNullable<KeyHealthQuery['entity']>['apiKey']>['health'];
 type Group = Health['errorGroups'][number];
-type State = BlockedState | { status: 'missing' } | { status: 'ready'; health: Health };
-
-export const WINDOWS: { value: HealthWindow; label: string }[] = [
-  { value: 'DAY', label: '24 h' },
-  { value: 'WEEK', label: '7 d' },
-];
-
-/** The Logs tab's range for a window. */
-export function windowRange(window: HealthWindow): '24h' | '7d' {
-  return window === 'DAY' ? '24h' : '7d';
-}
 
 /** The Logs tab filtered to one error group of a key. */
 export function groupLogsPath(entityId: string, mode: Mode, keyId: string, window: HealthWindow, group: Group): string {
@@ -40,52 +28,21 @@ export function groupLogsPath(entityId: string, mode: Mode, keyId: string, windo
 }
 
 export function KeyHealthPanel({ entityId, apiKey }: { entityId: string; apiKey: { id: string; name: string; mode: Mode } }) {
-  const [window, setWindow] = useState<HealthWindow>('DAY');
-  const [state, setState] = useState<State>({ status: 'loading' });
-  const seq = useRef(0);
-
-  const load = useCallback(() => {
-    const mine = ++seq.current;
-    setState({ status: 'loading' });
-    gqlRequest(KeyHealthDocument, { entityId, id: apiKey.id, window }).then(
-      (data) => {
-        if (mine !== seq.current) return;
-        const found = data.entity?.apiKey;
-        setState(found ? { status: 'ready', health: found.health } : { status: 'missing' });
-      },
-      (err) => {
-        if (mine === seq.current) setState(failureState(err));
-      },
-    );
-  }, [entityId, apiKey.id, window]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      seq.current++;
-    };
-  }, [load]);
-
+  const fetchHealth = useCallback(
+    (window: HealthWindow) =>
+      gqlRequest(KeyHealthDocument, { entityId, id: apiKey.id, window }).then((data) => data.entity?.apiKey?.health),
+    [entityId, apiKey.id],
+  );
   return (
-    <section className="health-panel" aria-label={`Health of ${apiKey.name}`} data-testid="key-health">
-      <div className="section-head">
-        <h3>Health</h3>
-        <Segmented label="Window" options={WINDOWS} value={window} onChange={setWindow} />
-      </div>
-      {state.status === 'missing' ? (
-        <p className="muted">This key no longer exists.</p>
-      ) : state.status !== 'ready' ? (
-        <StatusBlock
-          state={state}
-          title="Health"
-          loadingText="Loading the key's health…"
-          forbiddenTestId="key-health-forbidden"
-          onRetry={load}
-        />
-      ) : (
-        <HealthView entityId={entityId} keyId={apiKey.id} mode={apiKey.mode} window={window} health={state.health} />
-      )}
-    </section>
+    <HealthPanel
+      label={`Health of ${apiKey.name}`}
+      testId="key-health"
+      fetchHealth={fetchHealth}
+      missingText="This key no longer exists."
+      loadingText="Loading the key's health…"
+    >
+      {(health, window) => <HealthView entityId={entityId} keyId={apiKey.id} mode={apiKey.mode} window={window} health={health} />}
+    </HealthPanel>
   );
 }
 
@@ -188,8 +145,7 @@ function HealthView({
                   <td className="mono break">{g.route}</td>
                   <td>{formatNumber(g.count)}</td>
                   <td>
-                    <span title={formatDateTime(g.lastAt)}>{formatRelative(g.lastAt)}</span>
-                    <div className="mono small-text">{g.lastRequestId}</div>
+                    <LastSeen at={g.lastAt} id={g.lastRequestId} />
                   </td>
                   <td>
                     <Link
@@ -206,18 +162,6 @@ function HealthView({
         </div>
       )}
     </>
-  );
-}
-
-export function Figure({ label, value, note, testId }: { label: string; value: string; note?: string; testId?: string }) {
-  return (
-    <div className="health-figure" data-testid={testId}>
-      <dt>{label}</dt>
-      <dd>
-        <strong>{value}</strong>
-        {note && <span className="muted small-text"> {note}</span>}
-      </dd>
-    </div>
   );
 }
 

@@ -3,18 +3,13 @@
 // status. Each group opens the endpoint's deliveries list filtered to its event type (the list's URL
 // filter `event`).
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import { Link, useLocation } from 'react-router';
 import { gqlRequest } from '../shared/api/client';
-import { WebhookEndpointHealthDocument, type HealthWindow, type WebhookEndpointHealthQuery } from '../gql/graphql';
-import { formatDateTime, formatNumber, formatPercent, formatRelative } from '../shared/format';
-import { Segmented } from '../shared/ui/Segmented';
-import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
-import { Figure, WINDOWS } from '../keys/KeyHealthPanel';
+import { WebhookEndpointHealthDocument, type HealthWindow } from '../gql/graphql';
+import { formatNumber, formatPercent } from '../shared/format';
+import { Figure, HealthPanel, LastSeen } from '../insight/HealthPanel';
 import '../insight/health.css';
-
-type Health = NonNullable<NonNullable<WebhookEndpointHealthQuery['entity']>['webhookEndpoint']>['health'];
-type State = BlockedState | { status: 'missing' } | { status: 'ready'; health: Health };
 
 /** The current page (the endpoint's detail) with the deliveries list filtered to `eventType`. */
 export function deliveriesSearch(search: string, eventType: string): string {
@@ -25,78 +20,45 @@ export function deliveriesSearch(search: string, eventType: string): string {
 }
 
 export function WebhookHealthPanel({ entityId, endpointId, version = 0 }: { entityId: string; endpointId: string; version?: number }) {
-  const [window, setWindow] = useState<HealthWindow>('DAY');
-  const [state, setState] = useState<State>({ status: 'loading' });
-  const seq = useRef(0);
   const location = useLocation();
-
-  const load = useCallback(() => {
-    const mine = ++seq.current;
-    gqlRequest(WebhookEndpointHealthDocument, {
-      entityId,
-      id: endpointId,
-      window,
-    }).then(
-      (data) => {
-        if (mine !== seq.current) return;
-        const found = data.entity?.webhookEndpoint;
-        setState(found ? { status: 'ready', health: found.health } : { status: 'missing' });
-      },
-      (err) => {
-        if (mine === seq.current) setState(failureState(err));
-      },
-    );
-  }, [entityId, endpointId, window]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      seq.current++;
-    };
-  }, [load, version]);
+  const fetchHealth = useCallback(
+    (window: HealthWindow) =>
+      gqlRequest(WebhookEndpointHealthDocument, { entityId, id: endpointId, window }).then((data) => data.entity?.webhookEndpoint?.health),
+    [entityId, endpointId],
+  );
 
   return (
-    <section className="health-panel" aria-label="Endpoint health" data-testid="webhook-health">
-      <div className="section-head">
-        <h3>Health</h3>
-        <Segmented label="Window" options={WINDOWS} value={window} onChange={setWindow} />
-      </div>
-      {state.status === 'missing' ? (
-        <p className="muted">This endpoint no longer exists.</p>
-      ) : state.status !== 'ready' ? (
-        <StatusBlock
-          state={state}
-          title="Health"
-          loadingText="Loading the endpoint's health…"
-          forbiddenTestId="webhook-health-forbidden"
-          onRetry={load}
-        />
-      ) : (
+    <HealthPanel
+      label="Endpoint health"
+      testId="webhook-health"
+      fetchHealth={fetchHealth}
+      missingText="This endpoint no longer exists."
+      loadingText="Loading the endpoint's health…"
+      keepShownWhileLoading
+      version={version}
+    >
+      {(health) => (
         <>
           <dl className="health-figures" data-testid="webhook-health-figures">
-            <Figure
-              label="Deliveries"
-              value={formatNumber(state.health.deliveries)}
-              note={`${formatNumber(state.health.attempts)} attempts`}
-            />
-            <Figure label="Failed" value={formatNumber(state.health.failedAttempts)} testId="health-failed" />
-            <Figure label="4xx" value={formatNumber(state.health.failed4xx)} note="other than 429" testId="health-failed-4xx" />
-            <Figure label="429" value={formatNumber(state.health.failed429)} testId="health-failed-429" />
-            <Figure label="5xx" value={formatNumber(state.health.failed5xx)} testId="health-failed-5xx" />
-            <Figure label="No answer" value={formatNumber(state.health.failedNetwork)} note="DNS, connect, TLS, timeout…" />
+            <Figure label="Deliveries" value={formatNumber(health.deliveries)} note={`${formatNumber(health.attempts)} attempts`} />
+            <Figure label="Failed" value={formatNumber(health.failedAttempts)} testId="health-failed" />
+            <Figure label="4xx" value={formatNumber(health.failed4xx)} note="other than 429" testId="health-failed-4xx" />
+            <Figure label="429" value={formatNumber(health.failed429)} testId="health-failed-429" />
+            <Figure label="5xx" value={formatNumber(health.failed5xx)} testId="health-failed-5xx" />
+            <Figure label="No answer" value={formatNumber(health.failedNetwork)} note="DNS, connect, TLS, timeout…" />
             <Figure
               label="Failure rate"
-              value={formatPercent(state.health.failureRate)}
-              note={`was ${formatPercent(state.health.previousFailureRate)}`}
+              value={formatPercent(health.failureRate)}
+              note={`was ${formatPercent(health.previousFailureRate)}`}
               testId="health-failure-rate"
             />
           </dl>
           <h4>Busiest event types</h4>
-          {state.health.eventTypes.length === 0 ? (
+          {health.eventTypes.length === 0 ? (
             <p className="muted">No attempts in this window.</p>
           ) : (
             <ul className="plain-list" data-testid="webhook-health-types">
-              {state.health.eventTypes.map((t) => (
+              {health.eventTypes.map((t) => (
                 <li key={t.eventType}>
                   <span className="mono">{t.eventType}</span>: {formatNumber(t.attempts)} attempts, {formatNumber(t.failedAttempts)} failed
                 </li>
@@ -104,7 +66,7 @@ export function WebhookHealthPanel({ entityId, endpointId, version = 0 }: { enti
             </ul>
           )}
           <h4>Failures</h4>
-          {state.health.failureGroups.length === 0 ? (
+          {health.failureGroups.length === 0 ? (
             <p className="muted">No failed attempt in this window.</p>
           ) : (
             <div className="table-wrap">
@@ -119,14 +81,13 @@ export function WebhookHealthPanel({ entityId, endpointId, version = 0 }: { enti
                   </tr>
                 </thead>
                 <tbody>
-                  {state.health.failureGroups.map((g) => (
+                  {health.failureGroups.map((g) => (
                     <tr key={`${g.eventType}|${g.errorClass ?? ''}|${g.statusCode ?? ''}`} data-failure-group={g.eventType}>
                       <td className="mono">{g.eventType}</td>
                       <td>{g.statusCode !== null ? `HTTP ${g.statusCode}` : <span className="mono">{g.errorClass}</span>}</td>
                       <td>{formatNumber(g.count)}</td>
                       <td>
-                        <span title={formatDateTime(g.lastAttemptedAt)}>{formatRelative(g.lastAttemptedAt)}</span>
-                        <div className="mono small-text">{g.lastDeliveryId}</div>
+                        <LastSeen at={g.lastAttemptedAt} id={g.lastDeliveryId} />
                       </td>
                       <td>
                         <Link
@@ -146,6 +107,6 @@ export function WebhookHealthPanel({ entityId, endpointId, version = 0 }: { enti
           )}
         </>
       )}
-    </section>
+    </HealthPanel>
   );
 }
