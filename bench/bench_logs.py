@@ -290,8 +290,8 @@ def measure_http(wrk: str, root: Path, args: argparse.Namespace) -> HttpResult:
 
 
 @contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh ``portico_bench_logs`` database, dropped afterwards."""
+def postgres_database(server_url: str, name: str = PG_DATABASE) -> Iterator[str]:
+    """A fresh database (``portico_bench_logs`` unless told), dropped afterwards."""
 
     async def execute(sql: str) -> None:
         connection = await asyncpg.connect(f"{server_url}/postgres", timeout=5)
@@ -300,22 +300,22 @@ def postgres_database(server_url: str) -> Iterator[str]:
         finally:
             await connection.close()
 
-    drop = f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     try:
         run(execute(drop))
-        run(execute(f'CREATE DATABASE "{PG_DATABASE}"'))
+        run(execute(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         raise BenchError(
-            f"cannot create database {PG_DATABASE} on PostgreSQL at {server_url} "
+            f"cannot create database {name} on PostgreSQL at {server_url} "
             f"(set BENCH_POSTGRES_URL): {exc}"
         ) from exc
     try:
-        yield f"{server_url}/{PG_DATABASE}"
+        yield f"{server_url}/{name}"
     finally:
         try:
             run(execute(drop))
         except (OSError, asyncpg.PostgresError) as exc:
-            log(f"could not drop database {PG_DATABASE}: {exc}")
+            log(f"could not drop database {name}: {exc}")
 
 
 # route, method, weight, median latency (ms)
@@ -425,7 +425,9 @@ async def create_keys(container: Container, count: int) -> tuple[str, tuple[str,
 
 @dataclass
 class Totals:
-    """What the analytics view shows, from either source."""
+    """What the analytics view shows, from either source: the totals, the series (requests per
+    bucket), the top endpoints, usage by key, the top error codes and the previous period's
+    requests."""
 
     requests: int
     errors_4xx: int
@@ -435,9 +437,13 @@ class Totals:
     active_keys: int
     percentiles: tuple[float, ...]
     endpoints: dict[str, int]
+    keys: dict[str, int] = field(default_factory=dict)
+    error_codes: dict[str, int] = field(default_factory=dict)
+    series: dict[int, int] = field(default_factory=dict)
+    previous: int = 0
 
     @classmethod
-    def of(cls, result: Report) -> Totals:
+    def of(cls, result: Report, previous: Report | None = None) -> Totals:
         t = result.totals
         return cls(
             t.requests,
@@ -448,6 +454,10 @@ class Totals:
             t.active_keys,
             (t.p50 or 0.0, t.p95 or 0.0, t.p99 or 0.0),
             {g.key: g.requests for g in result.endpoints},
+            {g.key: g.requests for g in result.keys},
+            {g.key: g.requests for g in result.error_codes},
+            {p.bucket_ms: p.requests for p in result.series},
+            previous.totals.requests if previous is not None else 0,
         )
 
 
@@ -456,18 +466,34 @@ def raw_where(entity_id: str, since_ms: int, until_ms: int) -> list[sa.ColumnEle
     return [t.entity_id == entity_id, t.mode == "live", t.ts_ms >= since_ms, t.ts_ms < until_ms]
 
 
+def _top(counts: dict[str, int], limit: int = 20) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
 async def raw_totals(
-    connection: Any, entity_id: str, since_ms: int, until_ms: int, percentiles: str
+    connection: Any,
+    entity_id: str,
+    since_ms: int,
+    until_ms: int,
+    percentiles: str,
+    size: int,
+    *,
+    previous: bool = True,
 ) -> Totals:
-    """Everything but the percentiles in one scan (GROUP BY route, key; folded here), then the
-    percentiles with ``percentiles`` (see PERCENTILE_METHODS)."""
+    """What ``RequestLogService.analytics`` shows, from the raw rows: every figure but the
+    percentiles in one scan (GROUP BY series bucket of ``size`` ms, route, key and error code;
+    folded here), the percentiles with ``percentiles`` (see PERCENTILE_METHODS), then the same
+    for the previous period (its totals only, as the report has)."""
     t = REQUEST_LOGS.c
     where = raw_where(entity_id, since_ms, until_ms)
+    bucket = (t.ts_ms - t.ts_ms % sa.literal_column(str(int(size)))).label("b")
     groups = (
         await connection.execute(
             sa.select(
+                bucket,
                 t.route,
                 t.api_key_id,
+                t.error_code,
                 sa.func.count(),
                 sa.func.sum(sa.case((sa.and_(t.status >= 400, t.status < 500), 1), else_=0)),
                 sa.func.sum(sa.case((t.status >= 500, 1), else_=0)),
@@ -475,25 +501,43 @@ async def raw_totals(
                 sa.func.max(t.latency_ms),
             )
             .where(*where)
-            .group_by(t.route, t.api_key_id)
+            .group_by(sa.text("b"), t.route, t.api_key_id, t.error_code)
         )
     ).all()
-    requests = sum(int(g[2]) for g in groups)
+    requests = sum(int(g[4]) for g in groups)
+    series: dict[int, int] = {}
     endpoints: dict[str, int] = {}
-    for g in groups:
-        endpoints[g[0]] = endpoints.get(g[0], 0) + int(g[2])
-    top = dict(sorted(endpoints.items(), key=lambda kv: (-kv[1], kv[0]))[:20])
+    keys: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    for b, route, key, code, count, *_ in groups:
+        series[int(b)] = series.get(int(b), 0) + int(count)
+        endpoints[route] = endpoints.get(route, 0) + int(count)
+        if key:
+            keys[key] = keys.get(key, 0) + int(count)
+        if code:
+            codes[code] = codes.get(code, 0) + int(count)
     ranks = [round(q * (requests - 1)) for q in PERCENTILES] if requests else []
     values = await PERCENTILE_METHODS[percentiles](connection, where, ranks) if ranks else []
+    before = 0
+    if previous:
+        span = until_ms - since_ms
+        earlier = await raw_totals(
+            connection, entity_id, since_ms - span, since_ms, percentiles, size, previous=False
+        )
+        before = earlier.requests
     return Totals(
         requests=requests,
-        errors_4xx=sum(int(g[3]) for g in groups),
-        errors_5xx=sum(int(g[4]) for g in groups),
-        latency_sum=sum(float(g[5]) for g in groups),
-        latency_max=max((float(g[6]) for g in groups), default=0.0),
-        active_keys=len({g[1] for g in groups if g[1]}),
+        errors_4xx=sum(int(g[5]) for g in groups),
+        errors_5xx=sum(int(g[6]) for g in groups),
+        latency_sum=sum(float(g[7]) for g in groups),
+        latency_max=max((float(g[8]) for g in groups), default=0.0),
+        active_keys=len(keys),
         percentiles=tuple(values),
-        endpoints=top,
+        endpoints=_top(endpoints),
+        keys=_top(keys),
+        error_codes=_top(codes),
+        series=series,
+        previous=before,
     )
 
 
@@ -560,6 +604,7 @@ class AnalyticsResult:
     rows: int
     rollup_rows: dict[str, int]
     rollup_ms: list[float]
+    rollup_cpu_ms: list[float]  # this process's CPU (the aiosqlite thread's too), not the server's
     raw_ms: list[float]
     percentile_method: str
     percentile_trials: dict[str, float]
@@ -679,6 +724,18 @@ async def measure(target: Target, loaded: Loaded, args: argparse.Namespace) -> A
         await container.close()
 
 
+async def rollup_reports(
+    connection: Any, entity_id: str, since: int, until: int
+) -> tuple[Report, Report]:
+    """What ``RequestLogService.analytics`` reads for the page: the watermarks, the report of
+    the range and the previous period's totals."""
+    marks = await RollupRepository(connection).watermarks()
+    current = await report(connection, entity_id, "live", since, until, marks)
+    span = until - since
+    previous = await report(connection, entity_id, "live", since - span, since, marks, detail=False)
+    return current, previous
+
+
 async def measure_with(
     container: Container, target: Target, loaded: Loaded, args: argparse.Namespace
 ) -> AnalyticsResult:
@@ -694,19 +751,26 @@ async def measure_with(
                 await autocommit.execute(sa.text(f"VACUUM ANALYZE {table}"))
         notes.append("VACUUM ANALYZE ran after the load, before any timing (both sides benefit)")
 
-    async def rollup_once() -> tuple[float, Report]:
+    async def rollup_once() -> tuple[float, tuple[Report, Report]]:
         async with engine.connect() as connection:  # as RequestLogService.analytics does
-            marks = await RollupRepository(connection).watermarks()
-            return await timed(lambda: report(connection, entity_id, "live", since, until, marks))
+            cpu = time.process_time()
+            found = await timed(lambda: rollup_reports(connection, entity_id, since, until))
+            rollup_cpu_ms.append((time.process_time() - cpu) * 1000)
+            return found
 
     async def raw_once(method: str) -> tuple[float, Totals]:
         async with engine.connect() as connection:
-            return await timed(lambda: raw_totals(connection, entity_id, since, until, method))
+            return await timed(
+                lambda: raw_totals(connection, entity_id, since, until, method, size)
+            )
 
     log(f"{name}: analytics report() from rollups, warm-up + {args.repeats} runs")
-    await rollup_once()
+    rollup_cpu_ms: list[float] = []
+    _, (warm, __) = await rollup_once()
+    rollup_cpu_ms.clear()
+    size = warm.granularity_ms  # the raw side computes the same series
     rollup_ms = []
-    rollup_report: Report | None = None
+    rollup_report: tuple[Report, Report] | None = None
     for _ in range(args.repeats):
         ms, rollup_report = await rollup_once()
         rollup_ms.append(ms)
@@ -732,10 +796,11 @@ async def measure_with(
         rows=data.rows,
         rollup_rows=await tier_rows(container),
         rollup_ms=rollup_ms,
+        rollup_cpu_ms=rollup_cpu_ms,
         raw_ms=raw_ms,
         percentile_method=method,
         percentile_trials=trials,
-        rollup=Totals.of(rollup_report),
+        rollup=Totals.of(*rollup_report),
         raw=raw,
         generated=data.rows,
         load_seconds=loaded.load_seconds,
@@ -794,6 +859,15 @@ def check_lines(result: AnalyticsResult) -> list[str]:
     avg = r.latency_sum / max(r.requests, 1)
     raw_avg = raw.latency_sum / max(raw.requests, 1)
     endpoints = "equal" if r.endpoints == raw.endpoints else "DIFFERENT"
+    groups = ", ".join(
+        f"{label} {'equal' if a == b else 'DIFFERENT'}"
+        for label, a, b in (
+            ("usage by key", r.keys, raw.keys),
+            ("top error codes", r.error_codes, raw.error_codes),
+            (f"series ({len(r.series)} points)", r.series, raw.series),
+            (f"previous period ({r.previous:,} requests)", r.previous, raw.previous),
+        )
+    )
     keys = "equal" if r.active_keys == raw.active_keys else "DIFFERENT"
     percentiles = ", ".join(
         f"p{round(q * 100)} {a:.2f}/{b:.2f} ({relative(a, b):.1%})"
@@ -807,6 +881,7 @@ def check_lines(result: AnalyticsResult) -> list[str]:
         f"{raw.latency_max:.3f} ms, active keys {r.active_keys} / {raw.active_keys} ({keys}), "
         f"top endpoints {endpoints}",
         f"    check percentiles (sketch, within 2%): {percentiles}",
+        f"    check {groups}",
     ]
 
 
@@ -878,11 +953,15 @@ def format_report(
         lines += [
             f"  {result.database}: report() from rollups {result.rollup_median:,.1f} ms "
             f"(median of {len(result.rollup_ms)}, min {min(result.rollup_ms):,.1f}, "
-            f"max {max(result.rollup_ms):,.1f}); raw SQL {result.raw_median:,.0f} ms "
+            f"max {max(result.rollup_ms):,.1f}; bench process CPU "
+            f"{statistics.median(result.rollup_cpu_ms):,.1f} ms); "
+            f"raw SQL {result.raw_median:,.0f} ms "
             f"(median of {len(result.raw_ms)}); ratio {speedup:,.0f}x "
             f"(target >= {TARGET_SPEEDUP}x and < {TARGET_ROLLUP_MS} ms: {verdict})",
-            f"    raw = one GROUP BY route, api_key_id scan for counts/avg/max/keys/endpoints + "
-            f"percentiles by {result.percentile_method} (one trial each: {trials})",
+            f"    rollups = the page's reads (watermarks, report(), the previous period's totals); "
+            f"raw = one GROUP BY series bucket, route, key, error code scan for every figure "
+            f"but the percentiles + percentiles by {result.percentile_method} (one trial each: "
+            f"{trials}), the same for the previous period",
             f"    load {result.load_seconds:.0f}s ({result.rows / result.load_seconds:,.0f} "
             f"records/s), compact {result.compact_seconds:.0f}s; rows: "
             + ", ".join(f"{k} {v:,}" for k, v in result.rollup_rows.items()),
@@ -917,6 +996,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
         help="server URL without a database name (default: $BENCH_POSTGRES_URL or local)",
     )
+    parser.add_argument(
+        "--postgres-database",
+        default=PG_DATABASE,
+        help=f"the database created (and dropped afterwards) there (default {PG_DATABASE})",
+    )
     return parser.parse_args(argv)
 
 
@@ -944,7 +1028,8 @@ def main(argv: list[str] | None = None) -> int:
             if "sqlite" in databases:
                 targets.append(("SQLite", bench_settings(root / "analytics-sqlite")))
             if "postgres" in databases:
-                url = stack.enter_context(postgres_database(args.postgres_url))
+                database = postgres_database(args.postgres_url, args.postgres_database)
+                url = stack.enter_context(database)
                 targets.append(("PostgreSQL", bench_settings(root / "analytics-postgres", url)))
             if targets:
                 analytics = run_analytics(targets, args)

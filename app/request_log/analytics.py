@@ -145,16 +145,15 @@ async def report(
     reads = AnalyticsRepository(
         connection, entity_id, mode, segments, route=route, api_key_id=api_key_id
     )
-    totals = Totals(*await reads.totals())
-    counts = await reads.latency_bins()
-    totals.p50, totals.p95, totals.p99 = (quantile(counts, q) for q in (0.5, 0.95, 0.99))
+    figures = await reads.figures(size if detail else None)  # one statement
+    totals = Totals(*figures.totals)
+    totals.p50, totals.p95, totals.p99 = (quantile(figures.bins, q) for q in (0.5, 0.95, 0.99))
     result = Report(since_ms, until_ms, size, totals)
-    if not detail:
-        return result
-    result.series = [Point(*row) for row in await reads.series(size)]
-    result.endpoints = [Group(*row) for row in await reads.top("route")]
-    result.keys = [Group(*row) for row in await reads.top("api_key_id")]
-    result.error_codes = [Group(*row) for row in await reads.top("error_code")]
+    if detail:
+        result.series = [Point(*row) for row in figures.series]
+        result.endpoints = [Group(*row) for row in figures.tops["route"]]
+        result.keys = [Group(*row) for row in figures.tops["api_key_id"]]
+        result.error_codes = [Group(*row) for row in figures.tops["error_code"]]
     return result
 
 

@@ -78,12 +78,25 @@ class UsageRollup(SQLModel, table=True):
     latency_max: float
 
 
+ENTITY_WIDE = sa.and_(sa.column("route") == "*", sa.column("api_key_id") == "*")
+
+
 class LatencyHistogram(SQLModel, table=True):
     """Mergeable log-bucket latency counts (see sketch.py) per tier bucket, route and key."""
 
     __tablename__ = "latency_histograms"
     __table_args__ = (
         sa.Index("ix_latency_histograms_scan", "entity_id", "mode", "tier", "bucket_ms"),
+        # the entity-wide rows (route and key '*') an unfiltered report's percentiles read
+        sa.Index(
+            "ix_latency_histograms_entity_wide",
+            "entity_id",
+            "mode",
+            "tier",
+            "bucket_ms",
+            postgresql_where=ENTITY_WIDE,
+            sqlite_where=ENTITY_WIDE,
+        ),
     )
 
     tier: int = Field(primary_key=True, sa_type=sa.SmallInteger)
