@@ -1,11 +1,11 @@
 """The webhook delivery job (a ``Job`` of the task runner, app/worker/job.py).
 
 It sends up to ``settings.webhook_concurrency`` attempts at once, one per lane (a task that
-sends one claimed delivery after another), and keeps up to ``prefetch`` (default: as many again)
-claimed deliveries queued behind the lanes, so a finished attempt's slot is refilled at once
-while the main loop's transaction records the finished batch and claims the next (one
-transaction per cycle). It claims whenever queue and lanes have room and there may be work
-(``wake()`` after an outbox commit, a finished attempt, or every
+sends one claimed delivery after another), and keeps up to ``prefetch`` (default: three times as
+many, ``PREFETCH_FACTOR``) claimed deliveries queued behind the lanes, so a finished attempt's
+slot is refilled at once while the main loop's transaction records the finished batch and
+claims the next (one transaction per cycle). It claims whenever queue and lanes have room and
+there may be work (``wake()`` after an outbox commit, a finished attempt, or every
 ``settings.webhook_poll_seconds``). A queued delivery is leased like one being sent (it counts
 against its endpoint's concurrency and rate limits); one that waited longer than half of
 ``webhook_lease_seconds - webhook_timeout_seconds`` for a lane is released unsent (its lease
@@ -41,6 +41,11 @@ log = logging.getLogger("portal.webhooks")
 
 RETENTION_INTERVAL_SECONDS = 3600.0
 RECORD_GATHER_SECONDS = 0.005
+# Claimed deliveries queued per lane. Under load a record-and-claim transaction takes 100-200 ms
+# (each database round trip waits its turn on a loop busy with the sends); with one queued per
+# lane the queue ran dry during it and most lanes stopped. Three per lane keeps them sending and
+# makes each transaction's batch about twice as large (measured: bench/README.md).
+PREFETCH_FACTOR = 3
 
 
 class WebhookDeliveryJob:
@@ -65,7 +70,7 @@ class WebhookDeliveryJob:
         self._done_ready = asyncio.Event()
         # Claimed, not started yet: up to ``prefetch`` more than the lanes send, so a finished
         # attempt's slot is refilled while the main loop's transaction records and claims.
-        self.prefetch = concurrency if prefetch is None else prefetch
+        self.prefetch = PREFETCH_FACTOR * concurrency if prefetch is None else prefetch
         self.capacity = concurrency + self.prefetch
         self._ready: deque[tuple[Prepared, float]] = deque()
         self._expired: list[Prepared] = []

@@ -137,7 +137,8 @@ class TestDeliveryJob:
         async with Receiver(delay=0.5) as receiver:
             endpoint, _ = await add_endpoint(container, entity.id, receiver.url())
             await publish(container, entity.id, [endpoint.id], count=5)
-            job = build_delivery_job(container, concurrency=1)  # one lane, one queued behind it
+            # one lane, one queued behind it
+            job = build_delivery_job(container, concurrency=1, prefetch=1)
             stopping = asyncio.Event()
             task = asyncio.create_task(job.run(stopping))
             await eventually(lambda: receiver.overlap == 1)  # the first is being answered

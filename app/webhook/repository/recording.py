@@ -10,11 +10,12 @@ record's CPU):
 * PostgreSQL: one statement. ``unnest`` of typed arrays; a data-modifying CTE updates the
   deliveries (row locks taken by the UPDATE, the guard re-checked by PostgreSQL after a wait) and
   the attempts are inserted for the deliveries it returned.
-* SQLite: two statements over ``json_each`` of one JSON array, the attempts' INSERT ... SELECT
-  and the deliveries' UPDATE ... FROM ... RETURNING, both under the same guard (``+status``
-  keeps the planner on the primary key, not the due index's every pending row); the writing
-  transaction holds the database write lock from its start (``BEGIN IMMEDIATE``), so nothing
-  changes between the two.
+* SQLite: three statements, whatever the batch size: one SELECT reads which deliveries are still
+  pending and leased by their attempt's ``lease_owner`` (``+status`` keeps the planner on the
+  primary key, not the due index's every pending row), then the attempts' INSERT and the
+  deliveries' UPDATE (under the same guard) run as ``executemany`` over plain tuples, bound by
+  sqlite3 in C. The writing transaction holds the database write lock from its start
+  (``BEGIN IMMEDIATE``), so nothing changes between the three.
 
 Values are converted by the columns' own bind processors (the stored text of a timestamp or a
 JSON column is the same as when SQLAlchemy writes it through the model).
@@ -22,8 +23,8 @@ JSON column is the same as when SQLAlchemy writes it through the model).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,6 +77,19 @@ _ATTEMPT_COLUMNS = (
     "error_class",
     "error_message",
 )
+_UPDATE_COLUMNS = (
+    "status",
+    "next_attempt_at",
+    "attempted_at",
+    "status_code",
+    "last_error",
+    "completed_at",
+    "delivery_id",
+    "lease_owner",
+)
+_ATTEMPT_VALUES = itemgetter(*(_INDEX[c] for c in _ATTEMPT_COLUMNS))
+_UPDATE_VALUES = itemgetter(*(_INDEX[c] for c in _UPDATE_COLUMNS))
+_SQLITE_CHUNK = 500  # ids per lease check (well under SQLite's bound-variable limit)
 _PENDING = DeliveryStatus.PENDING.value
 _TYPES: dict[str, Any] = {
     "TEXT": sa.String(),
@@ -86,28 +100,25 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def _sqlite_statements() -> tuple[sa.TextClause, sa.TextClause]:
-    def field(name: str) -> str:
-        return f"json_extract(j.value, '$[{_INDEX[name]}]')"
-
-    insert = sa.text(
+def _sqlite_statements() -> tuple[str, str, str]:
+    """The lease check (``{marks}``: one ``?`` per delivery id), the attempts' INSERT and the
+    deliveries' UPDATE, both run with ``executemany`` over plain tuples (bound by sqlite3 in C:
+    no per-row statement work in Python, no JSON to unpack per field)."""
+    leases = (
+        f"SELECT id, lease_owner FROM {D.name} "  # noqa: S608 (constants only)
+        f"WHERE +status = '{_PENDING}' AND id IN ({{marks}})"
+    )
+    insert = (
         f"INSERT INTO {A.name} ({', '.join(_ATTEMPT_COLUMNS)}) "  # noqa: S608 (constants only)
-        f"SELECT {', '.join(field(c) for c in _ATTEMPT_COLUMNS)} "
-        f"FROM json_each(:batch) AS j JOIN {D.name} AS d ON d.id = {field('delivery_id')} "
-        f"WHERE d.lease_owner = {field('lease_owner')} AND +d.status = '{_PENDING}'"
+        f"VALUES ({', '.join('?' for _ in _ATTEMPT_COLUMNS)})"
     )
-    update = sa.text(
-        f"UPDATE {D.name} SET status = {field('status')}, "  # noqa: S608 (constants only)
-        "attempt_count = attempt_count + 1, "
-        f"next_attempt_at = {field('next_attempt_at')}, lease_owner = NULL, "
-        f"lease_expires_at = NULL, last_attempt_at = {field('attempted_at')}, "
-        f"last_status_code = {field('status_code')}, last_error = {field('last_error')}, "
-        f"completed_at = {field('completed_at')} "
-        f"FROM json_each(:batch) AS j WHERE {D.name}.id = {field('delivery_id')} "
-        f"AND {D.name}.lease_owner = {field('lease_owner')} AND +{D.name}.status = '{_PENDING}' "
-        f"RETURNING {D.name}.id"
+    update = (
+        f"UPDATE {D.name} SET status = ?, attempt_count = attempt_count + 1, "  # noqa: S608
+        "next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
+        "last_attempt_at = ?, last_status_code = ?, last_error = ?, completed_at = ? "
+        f"WHERE id = ? AND lease_owner = ? AND +status = '{_PENDING}'"
     )
-    return insert, update
+    return leases, insert, update
 
 
 def _postgresql_statement() -> sa.TextClause:
@@ -177,14 +188,26 @@ class Recorder:
             params = {name: [row[n] for row in batch] for n, (name, _) in enumerate(_FIELDS)}
             result = await connection.execute(_POSTGRESQL, params)
             return {row[0] for row in result.all()}
-        for row in batch:
-            for n in (_INDEX["response_truncated"], _INDEX["succeeded"]):
-                row[n] = int(row[n])
-        payload = {"batch": json.dumps(batch, separators=(",", ":"))}
-        insert, update = _SQLITE
-        await connection.execute(insert, payload)
-        result = await connection.execute(update, payload)
-        return {row[0] for row in result.all()}
+        return await self._record_sqlite(connection, batch)
+
+    async def _record_sqlite(self, connection: AsyncConnection, batch: list[list[Any]]) -> set[str]:
+        """Under the write lock taken at the transaction's start (``BEGIN IMMEDIATE``): read
+        which deliveries are still pending and leased by the attempt's owner, then insert the
+        attempts and advance the deliveries of those only."""
+        leases, insert, update = _SQLITE
+        owners: dict[str, str] = {}
+        for start in range(0, len(batch), _SQLITE_CHUNK):
+            ids = tuple(row[1] for row in batch[start : start + _SQLITE_CHUNK])
+            statement = leases.format(marks=", ".join("?" * len(ids)))
+            result = await connection.exec_driver_sql(statement, ids)
+            found: list[Any] = list(result.all())
+            owners.update((row[0], row[1]) for row in found)
+        kept = [row for row in batch if owners.get(row[1]) == row[_INDEX["lease_owner"]]]
+        if not kept:
+            return set()
+        await connection.exec_driver_sql(insert, [_ATTEMPT_VALUES(row) for row in kept])
+        await connection.exec_driver_sql(update, [_UPDATE_VALUES(row) for row in kept])
+        return {row[1] for row in kept}
 
 
 def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
