@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,15 +51,8 @@ class PortalApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(
-    settings: Settings | None = None, *, migrate: bool | None = None, freeze_heap: bool = False
-) -> Starlette:
-    """Build the ASGI app. The embedded SQLite default migrates itself at start-up.
-
-    ``freeze_heap`` (``portal serve``): once started, everything allocated so far (modules, the
-    GraphQL schema, SQLAlchemy's tables...) moves to the collector's permanent generation, so a
-    full collection no longer walks it (about 150 ms per full collection, every few seconds
-    under load, without it)."""
+def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> Starlette:
+    """Build the ASGI app. The embedded SQLite default migrates itself at start-up."""
     settings = settings or load_settings()
     container = Container(settings)
     should_migrate = settings.is_sqlite if migrate is None else migrate
@@ -74,9 +66,6 @@ def create_app(
             await asyncio.to_thread(upgrade_to_head, settings)
         await container.start()  # pub/sub first: the jobs publish (tail, invalidation)
         await runner.start()
-        if freeze_heap:
-            gc.collect()
-            gc.freeze()
         logger.info("portal started", extra={"fields": {"url": settings.public_url}})
         try:
             yield
@@ -140,4 +129,4 @@ def app_factory() -> Starlette:
     """Entry point for ``uvicorn --factory`` (used by ``portal serve``)."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings, freeze_heap=True)
+    return create_app(settings)
