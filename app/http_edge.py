@@ -313,22 +313,36 @@ class SecurityHeaders:
             self.always.append((b"strict-transport-security", b"max-age=31536000"))
         self.html = [(b"content-security-policy", content_security_policy(public_url).encode())]
         self._names = frozenset(name for name, _ in self.always + self.html)
+        # lower-case names seen that are none of the above and not content-type (most of a
+        # response's headers): one set look-up each instead of lower() and two comparisons
+        self._plain: set[bytes] = set()
 
     def add(self, headers: list[tuple[bytes, bytes]]) -> None:
         """Appends (in place) the ones the response lacks."""
-        present: set[bytes] = set()
+        present: set[bytes] | None = None
         html = False
+        plain = self._plain
         for name, value in headers:
+            if name in plain:
+                continue
             lowered = name.lower()
             if lowered in self._names:
+                if present is None:
+                    present = set()
                 present.add(lowered)
-            elif lowered == b"content-type" and value.lower().startswith(b"text/html"):
-                html = True
+            elif lowered == b"content-type":
+                if value.lower().startswith(b"text/html"):
+                    html = True
+            elif lowered == name and len(plain) < _PLAIN_NAMES:
+                plain.add(name)
         extra = self.always + self.html if html else self.always
         if present:
             headers += [(name, value) for name, value in extra if name not in present]
         else:
             headers += extra
+
+
+_PLAIN_NAMES = 256  # bounded: names come from routes (and what they echo), not from clients
 
 
 class SecurityHeadersMiddleware:

@@ -153,9 +153,9 @@ class AccessLog:
         return handler
 
     def request(self, method: str, path: str, status: int, duration_ms: float) -> None:
-        fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
         handler = self._fast()
         if handler is None:
+            fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
             access_logger.info("request", extra={"fields": fields})
             return
         now = time.time()
@@ -165,16 +165,32 @@ class AccessLog:
             self._prefix = _iso_ms(second)[:19]  # up to the seconds
         micros = round((now - second) * 1_000_000)
         ts = f"{self._prefix}.{micros // 1000:03d}+00:00" if micros < 1_000_000 else _iso_ms(now)
-        payload: dict[str, Any] = {
-            "ts": ts,
-            "level": "info",
-            "logger": "portal.access",
-            "message": "request",
-        }
+        # the formatter's fields, in its order: ts, level, logger, message, request_id, fields
         request_id = request_id_var.get()
-        if request_id:
-            payload["request_id"] = request_id
-        payload.update(fields)
+        payload: dict[str, Any] = (
+            {
+                "ts": ts,
+                "level": "info",
+                "logger": "portal.access",
+                "message": "request",
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+            }
+            if request_id
+            else {
+                "ts": ts,
+                "level": "info",
+                "logger": "portal.access",
+                "message": "request",
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+            }
+        )
         lines = self._lines
         lines.append(orjson.dumps(payload).decode())
         if len(lines) >= self.FLUSH_LINES:

@@ -527,6 +527,7 @@ class CpuResult:
     bare_us: float
     whoami_us: float
     healthz_us: float
+    writer_us: float  # the log writer's main-thread CPU per /v1/whoami record (its flushes)
 
     @property
     def ratio(self) -> float:
@@ -610,16 +611,20 @@ async def measure_cpu(root: Path, count: int, rounds: int) -> CpuResult:
 
             bare = Starlette(routes=[Route("/v1/whoami", whoami)])
             writer = app.state.container.log_writer
-            rates: dict[str, list[float]] = {"bare": [], "whoami": [], "healthz": []}
+            rates: dict[str, list[float]] = {"bare": [], "whoami": [], "healthz": [], "writer": []}
             for _ in range(rounds):
                 rates["bare"].append(await _cpu_per_request(bare, "/v1/whoami", secret, count))
                 rates["whoami"].append(await _cpu_per_request(app, "/v1/whoami", secret, count))
+                started = time.thread_time()  # the flushes of those records (rows, rollups)
                 await writer.drain()
+                rates["writer"].append((time.thread_time() - started) / count * 1e6)
                 rates["healthz"].append(await _cpu_per_request(app, "/healthz", secret, count))
     finally:
         handler.setStream(sys.stdout)
         sink.close()
-    return CpuResult(*(statistics.median(rates[k]) for k in ("bare", "whoami", "healthz")))
+    return CpuResult(
+        *(statistics.median(rates[k]) for k in ("bare", "whoami", "healthz", "writer"))
+    )
 
 
 def report(
@@ -671,7 +676,8 @@ def report(
         lines.append(
             f"in-process main-thread CPU per request (ASGI, no sockets; medians of "
             f"{args.cpu_rounds}): bare {cpu.bare_us:.0f} us, /v1/whoami {cpu.whoami_us:.0f} us "
-            f"(bare/portal {cpu.ratio:.2f}), /healthz {cpu.healthz_us:.0f} us"
+            f"(bare/portal {cpu.ratio:.2f}), /healthz {cpu.healthz_us:.0f} us; log writer "
+            f"{cpu.writer_us:.1f} us per /v1/whoami record (its flushes, main thread)"
         )
     if verify is not None:
         lines += verify.lines()

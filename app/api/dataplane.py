@@ -38,7 +38,7 @@ from app.http_edge import (
     body_error_response,
     too_large,
 )
-from app.metrics import observe_request
+from app.metrics import observe_v1
 from app.observability import (
     ACCESS_LOG_PATH_LIMIT,
     access_log,
@@ -178,7 +178,8 @@ class DataPlane:
                 await body_error_response(error, "api", request_id)(scope, receive, exchange.send)
         finally:
             seconds = time.perf_counter() - started
-            observe_request(scope, exchange.access_status, seconds)  # Prometheus (app/metrics.py)
+            # Prometheus (app/metrics.py): by the route template the router matched (or none)
+            observe_v1(state.get("route"), scope.get("method"), exchange.access_status, seconds)
             access_log.request(
                 # the path may carry an API key (or anything else): scrubbed, bounded
                 headers.storable(str(scope.get("method") or ""), 16),
@@ -208,12 +209,12 @@ class DataPlane:
         scope["endpoint"] = self.v1
         writer = self.writer
         if writer is None:
-            await self._guarded(scope, state, receive, exchange, headers)
+            await self._gated(scope, state, receive, exchange, headers)
             return
         wall_ms = time.time_ns() // 1_000_000
         exchange.logging = True
         try:
-            await self._guarded(scope, state, receive, exchange, headers)
+            await self._gated(scope, state, receive, exchange, headers)
         finally:
             latency = (time.perf_counter() - started) * 1000
             received = reader.received if reader is not None else 0
@@ -247,25 +248,6 @@ class DataPlane:
                     round(latency, 3),
                 )
 
-    async def _guarded(
-        self,
-        scope: Scope,
-        state: dict[str, Any],
-        receive: Receive,
-        exchange: Exchange,
-        headers: RawHeaders,
-    ) -> None:
-        """The database away (a key look-up on a cache miss, a handler's query): 503
-        ``service_unavailable`` with ``Retry-After``, logged like any refusal, never a 500."""
-        state[UNAVAILABLE_STATE] = self.unavailable  # the /v1 handler counts through it too
-        try:
-            await self._gated(scope, state, receive, exchange, headers)
-        except Exception as error:
-            if exchange.started or not is_unavailable(error):
-                raise
-            self.unavailable.note(error)
-            await unavailable_response(state["request_id"])(scope, receive, exchange.send)
-
     async def _gated(
         self,
         scope: Scope,
@@ -274,22 +256,32 @@ class DataPlane:
         exchange: Exchange,
         headers: RawHeaders,
     ) -> None:
-        found = self.router.find(scope)
-        operation = found[0] if found is not None else None
-        if operation is not None:
-            state["route"] = operation.path
-        if self.auth_enabled:
-            entity_id = found[2].get("entity_id") if found is not None else None
-            if not await self.gate.admit(
-                scope, receive, state, headers, operation, entity_id, exchange
-            ):
+        """The key gate, then the route. The database away (a key look-up on a cache miss, a
+        handler's query): 503 ``service_unavailable`` with ``Retry-After``, logged like any
+        refusal, never a 500."""
+        state[UNAVAILABLE_STATE] = self.unavailable  # the /v1 handler counts through it too
+        try:
+            found = self.router.find(scope)
+            operation = found[0] if found is not None else None
+            if operation is not None:
+                state["route"] = operation.path
+            if self.auth_enabled:
+                entity_id = found[2].get("entity_id") if found is not None else None
+                if not await self.gate.admit(
+                    scope, receive, state, headers, operation, entity_id, exchange
+                ):
+                    return
+            else:
+                state["auth_disabled"] = True  # benchmarks: logged like keyed requests, as rows
+            if found is None:
+                await self.v1(scope, receive, exchange.send)
                 return
-        else:
-            state["auth_disabled"] = True  # benchmarks: logged like keyed requests, as rows
-        if found is None:
-            await self.v1(scope, receive, exchange.send)
-            return
-        await self._dispatch(found[1], found[2], scope, receive, exchange)
+            await self._dispatch(found[1], found[2], scope, receive, exchange)
+        except Exception as error:
+            if exchange.started or not is_unavailable(error):
+                raise
+            self.unavailable.note(error)
+            await unavailable_response(state["request_id"])(scope, receive, exchange.send)
 
     async def _dispatch(
         self,

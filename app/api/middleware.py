@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.api.errors import error_response
 from app.api.operations import Operation
-from app.api_key.entity_settings import effective_rate_limit
+from app.api_key.entity_settings import RateLimit, effective_rate_limit
 from app.api_key.ratelimit import RateLimiter
 from app.api_key.usage import UsageRecorder
 from app.api_key.verifier import CONFLICTING, INVALID, MISSING, Denial, KeyRecord, KeyVerifier
@@ -27,6 +27,7 @@ from app.settings import Settings
 
 logger = logging.getLogger("portal.api")
 ANONYMOUS_BUCKET = "anon:"
+_RATES_REMEMBERED = 4096  # distinct (rate, burst) pairs of keys and entities
 
 
 class RequestHeaders(Protocol):
@@ -89,6 +90,8 @@ class KeyGate:
         self.settings = settings
         self.trusted = trusted_proxies
         self._last_limited_log = 0.0
+        # (the key's or entity's rate, burst) -> the effective limit under these settings
+        self._rates: dict[tuple[float | None, int | None], RateLimit] = {}
 
     async def admit(
         self,
@@ -131,7 +134,12 @@ class KeyGate:
             return False
         assert record is not None
 
-        rate = effective_rate_limit(record.rate_per_second, record.rate_burst, self.settings)
+        own = (record.rate_per_second, record.rate_burst)
+        rate = self._rates.get(own)
+        if rate is None:
+            if len(self._rates) >= _RATES_REMEMBERED:
+                self._rates.clear()
+            rate = self._rates[own] = effective_rate_limit(*own, self.settings)
         decision = await self.limiter.hit(record.id, rate.per_second, rate.burst)
         state["api_key"] = record
         state["api_key_id"] = record.id

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.request_log.models import HOUR, TIER_MS
+from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.sketch import bin_of
 
@@ -18,6 +18,12 @@ HistogramKey = tuple[int, str, str, int, str, str, int]
 # per key and hour (advice, app/advice): (entity, mode, hour, key, ip) and (..., method, route)
 KeyIpKey = tuple[str, str, int, str, str]
 KeyRouteKey = tuple[str, str, int, str, str, str]
+# A batch's records grouped by their minute rollup row (see ``Increments.add_records``):
+# (entity, mode, minute, route, key, status, code) -> count, latency sum, max,
+# {latency: count}, {(ip, method): [count, first, last]}
+GroupKey = tuple[str, str, int, str, str, int, str]
+_MINUTE_MS = TIER_MS[MINUTE]
+_HOUR_MS = TIER_MS[HOUR]
 
 
 @dataclass
@@ -57,6 +63,91 @@ class Increments:
             self.histograms[
                 (tier, record.entity_id, record.mode, bucket, ALL, ALL, latency_bin)
             ] += 1
+
+    def add_records(self, records: Iterable[LogRecord], marks: dict[int, int]) -> None:
+        """What ``add`` gives for each record (a record older than a compaction watermark also
+        goes to the tier that absorbed its minute), computed once per group of records that
+        share a minute rollup row instead of once per record: a record costs one key and one
+        look-up, its latency's histogram bin is found once per distinct latency, and the
+        per-key source and route counts once per (IP, method) of the group. Within a row the
+        latency sum adds the records in their order, as ``add`` does; the rare record past a
+        watermark goes through ``add`` itself (its hour and day rows then add in order too)."""
+        minute_mark = marks.get(MINUTE, 0)
+        hour_mark = marks.get(HOUR, 0)
+        top = max(minute_mark, hour_mark)
+        groups: dict[GroupKey, list[Any]] = {}
+        for record in records:
+            entity_id = record.entity_id
+            if entity_id is None:
+                continue  # nobody's request: counted in the raw log only
+            ts = record.ts_ms
+            if ts < top:  # past a watermark: also its hour (and day) rows
+                tiers = [MINUTE]
+                if ts < minute_mark:
+                    tiers.append(HOUR)
+                if ts < hour_mark:
+                    tiers.append(DAY)
+                self.add(record, tiers)
+                continue
+            key = (
+                entity_id,
+                record.mode,
+                ts - ts % _MINUTE_MS,
+                record.route,
+                record.api_key_id or "",
+                record.status,
+                record.error_code or "",
+            )
+            latency = record.latency_ms
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = [1, latency, latency, {latency: 1}, {}]
+            else:
+                group[0] += 1
+                group[1] += latency
+                if latency > group[2]:
+                    group[2] = latency
+                latencies = group[3]
+                latencies[latency] = latencies.get(latency, 0) + 1
+            if record.api_key_id:
+                source = (record.ip or "", record.method)
+                seen = group[4].get(source)
+                if seen is None:
+                    group[4][source] = [1, ts, ts]
+                else:
+                    seen[0] += 1
+                    if ts < seen[1]:
+                        seen[1] = ts
+                    if ts > seen[2]:
+                        seen[2] = ts
+        for key, group in groups.items():
+            self._add_group(key, group)
+
+    def _add_group(self, key: GroupKey, group: list[Any]) -> None:
+        entity_id, mode, minute, route, key_id, status, code = key
+        count, total, peak, latencies, sources = group
+        dims = (MINUTE, entity_id, mode, minute, route, key_id)
+        rollup: RollupKey = (*dims, status, code)
+        current = self.rollups.get(rollup)
+        if current is None:
+            self.rollups[rollup] = [count, total, peak]
+        else:  # not from this batch's groups (one per row): another call's records
+            current[0] += count
+            current[1] += total
+            current[2] = max(current[2], peak)
+        bins: dict[int, int] = {}
+        for latency, times in latencies.items():
+            latency_bin = bin_of(latency)
+            bins[latency_bin] = bins.get(latency_bin, 0) + times
+        histograms = self.histograms
+        for latency_bin, times in bins.items():
+            histograms[(*dims, latency_bin)] += times
+            histograms[(MINUTE, entity_id, mode, minute, ALL, ALL, latency_bin)] += times
+        if sources:
+            base = (entity_id, mode, minute - minute % _HOUR_MS, key_id)
+            for (ip, method), (times, first, last) in sources.items():
+                _merge(self.key_ips, (*base, ip), times, first, last)
+                _merge(self.key_routes, (*base, method, route), times, first, last)
 
     def _add_key(self, record: LogRecord) -> None:
         """Hour buckets only (never compacted: they stay until hour-tier retention)."""
@@ -131,6 +222,18 @@ class Increments:
             }
             for k, v in sorted(self.histograms.items())
         ]
+
+
+def _merge(
+    table: dict[Any, list[int]], key: tuple[Any, ...], count: int, first: int, last: int
+) -> None:
+    current = table.get(key)
+    if current is None:
+        table[key] = [count, first, last]
+    else:
+        current[0] += count
+        current[1] = min(current[1], first)
+        current[2] = max(current[2], last)
 
 
 def _bump(table: dict[Any, list[int]], key: tuple[Any, ...], ts: int) -> None:

@@ -371,8 +371,7 @@ def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Incre
     """The rollup and histogram increments of a batch of records (minute rows; a record older
     than a compaction watermark also goes to the tier that already absorbed its minute)."""
     increments = Increments()
-    for record in records:
-        increments.add(record, _tiers(record.ts_ms, marks))
+    increments.add_records(records, marks)  # per group of records: ``add`` with ``_tiers``
     return increments
 
 

@@ -90,28 +90,34 @@ async def upsert_histograms(connection: AsyncConnection, rows: list[dict[str, An
         await _execute_many(connection, "histograms", _histogram_upsert, HISTOGRAMS, rows)
 
 
+def _key_count_upsert(table: sa.Table) -> Callable[[str], Any]:
+    def build(dialect: str) -> Any:
+        insert = _insert(dialect)(table)
+        return insert.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={
+                "count": table.c.count + insert.excluded.count,
+                "first_ms": sa.case(
+                    (insert.excluded.first_ms < table.c.first_ms, insert.excluded.first_ms),
+                    else_=table.c.first_ms,
+                ),
+                "last_ms": sa.case(
+                    (insert.excluded.last_ms > table.c.last_ms, insert.excluded.last_ms),
+                    else_=table.c.last_ms,
+                ),
+            },
+        )
+
+    return build
+
+
 async def upsert_key_counts(
     connection: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]
 ) -> None:
-    """Per-key hour counts with first and last seen (key_ip_rollups, key_route_rollups)."""
-    if not rows:
-        return
-    insert = _insert(connection.dialect.name)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={
-            "count": table.c.count + insert.excluded.count,
-            "first_ms": sa.case(
-                (insert.excluded.first_ms < table.c.first_ms, insert.excluded.first_ms),
-                else_=table.c.first_ms,
-            ),
-            "last_ms": sa.case(
-                (insert.excluded.last_ms > table.c.last_ms, insert.excluded.last_ms),
-                else_=table.c.last_ms,
-            ),
-        },
-    )
-    await connection.execute(statement, rows)
+    """Per-key hour counts with first and last seen (key_ip_rollups, key_route_rollups), the
+    upsert compiled once per dialect like the rollups'."""
+    if rows:
+        await _execute_many(connection, table.name, _key_count_upsert(table), table, rows)
 
 
 class RollupRepository:
