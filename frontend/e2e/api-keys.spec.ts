@@ -289,8 +289,10 @@ test('expiry, presets, rotation links, logs link, active-only view and clean-up'
     await expect(row(name)).toHaveCount(0);
     const activeOnly = panel.getByRole('checkbox', { name: 'Active only', exact: true });
     await expect(activeOnly).toBeChecked();
-    await activeOnly.uncheck();
+    // the filter lives in the URL: the box follows the navigation, so click, then wait for it
+    await activeOnly.click();
     await expect(page).toHaveURL(/status=all/);
+    await expect(activeOnly).not.toBeChecked();
     await expect(row(name).first()).toBeVisible();
     await expect(row(name).first().getByText('REVOKED', { exact: true })).toBeVisible();
     await expect(row(name).first().getByTestId('key-expiry')).toHaveText('—');
