@@ -91,7 +91,7 @@ def unavailable_response(request_id: str) -> JSONResponse:
 
 class UnavailableCounter:
     """Requests answered 503 because the database could not be reached (the data plane's
-    ``_guarded`` and the ``/v1`` exception handler), logged as one warning line per
+    ``_gated`` and the ``/v1`` exception handler), logged as one warning line per
     ``_UNAVAILABLE_LOG_INTERVAL`` seconds, not per request."""
 
     def __init__(self) -> None:
