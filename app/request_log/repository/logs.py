@@ -219,6 +219,7 @@ class LogRepository:
             return
         day = TIER_MS[DAY]
         today = now_ms - now_ms % day
+        await self._lock_partitions()
         existing = await self._partitions()
         for n in range(1, days_ahead + 1):
             start = today + n * day
@@ -235,6 +236,7 @@ class LogRepository:
     async def drop_partitions_before(self, cutoff_ms: int) -> list[str]:
         if self.connection.dialect.name != "postgresql":
             return []
+        await self._lock_partitions()
         dropped = []
         for name in await self._partitions():
             start = partition_start(name)
@@ -242,6 +244,14 @@ class LogRepository:
                 await self.connection.execute(sa.text(f"DROP TABLE {name}"))
                 dropped.append(name)
         return dropped
+
+    async def _lock_partitions(self) -> None:
+        """Serialise partition maintenance across processes (each replica and worker runs the
+        retention job): two concurrent ``CREATE TABLE IF NOT EXISTS ... PARTITION OF`` race in
+        the catalog and one fails with "already exists". Held until the transaction ends."""
+        await self.connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY}
+        )
 
     async def _partitions(self) -> set[str]:
         result = await self.connection.execute(
@@ -254,6 +264,7 @@ class LogRepository:
 
 
 TIERS = (MINUTE, HOUR, DAY)
+PARTITION_LOCK_KEY = 0x706F7274_69636F01  # "portico" + 1: request_logs partition maintenance
 
 
 def partition_name(start_ms: int) -> str:
