@@ -278,6 +278,27 @@ class TestWriterOverCopy:
         assert messages[0][2] is None  # one line, no traceback
         assert messages[1][:2] == (logging.WARNING, "request log flush recovered")
 
+    async def test_a_failure_after_the_copy_rolls_it_back_and_the_retry_writes_once(
+        self, container: Container, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from app.request_log.repository import RollupRepository
+        from app.request_log.writer import LogWriter
+
+        original = RollupRepository.write_increments
+        failures = [sa.exc.OperationalError("INSERT", {}, ConnectionResetError(104, "reset"))]
+
+        async def write_increments(self: RollupRepository, increments: Any) -> None:
+            assert await LogRepository(self.connection).count() == 20  # copied, uncommitted
+            if failures:
+                raise failures.pop()
+            await original(self, increments)
+
+        monkeypatch.setattr(RollupRepository, "write_increments", write_increments)
+        writer = LogWriter(container.db)
+        await writer._flush_with_retry([bare_record() for _ in range(20)])
+        assert (writer.written, writer.rejected, writer.failed_flushes) == (20, 0, 1)
+        assert await count(container) == 20  # once: the first attempt's rows were rolled back
+
     async def test_a_refused_record_is_isolated_and_the_others_written(
         self, container: Container
     ) -> None:
