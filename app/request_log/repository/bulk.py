@@ -1,5 +1,5 @@
 """The writer's raw-row insert: one driver ``executemany`` of the compiled INSERT (SQLite), or
-asyncpg's binary ``COPY ... FROM STDIN`` into the partitioned parent (PostgreSQL: about half
+asyncpg's binary ``COPY ... FROM STDIN`` into the partitioned parent (PostgreSQL: ~40% less
 the backend CPU per row of the INSERT; ``bench/bench_log_copy.py``). Either way in the
 caller's transaction, and a failure surfaces as SQLAlchemy's ``DBAPIError`` (or the plain
 ``OSError`` / ``TimeoutError`` of a lost socket), as the INSERT's does, so the writer's retry
