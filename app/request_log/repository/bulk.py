@@ -1,6 +1,6 @@
 """The writer's raw-row insert: one driver ``executemany`` of the compiled INSERT (SQLite), or
 asyncpg's binary ``COPY ... FROM STDIN`` into the partitioned parent (PostgreSQL: ~40% less
-the backend CPU per row of the INSERT; ``bench/bench_log_copy.py``). Either way in the
+backend CPU per row than the INSERT; ``bench/bench_log_copy.py``). Either way in the
 caller's transaction, and a failure surfaces as SQLAlchemy's ``DBAPIError`` (or the plain
 ``OSError`` / ``TimeoutError`` of a lost socket), as the INSERT's does, so the writer's retry
 and poison-record isolation (app/request_log/writer.py) work the same."""
