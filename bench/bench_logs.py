@@ -69,7 +69,7 @@ from app.api_key.service import NewKey
 from app.container import Container
 from app.request_log.analytics import Report, report
 from app.request_log.models import REQUEST_LOGS
-from app.request_log.record import FIELDS, LogRecord
+from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
 from app.request_log.writer import increments_for
 from app.settings import Settings
@@ -648,21 +648,12 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
 async def bulk_flush(container: Container, batch: list[LogRecord]) -> None:
     """One batch as the writer writes it, in one transaction: the minute rollups and histograms
     from the writer's own code (``increments_for`` + ``RollupRepository.write_increments``),
-    the raw rows in bulk (PostgreSQL: ``COPY``; SQLite: the writer's one ``executemany``)."""
+    the raw rows through the writer's own ``LogRepository.insert_records`` (PostgreSQL: binary
+    ``COPY``; SQLite: one ``executemany``)."""
     async with container.db.engine.begin() as connection:
         rollups = RollupRepository(connection)
         increments = increments_for(batch, await rollups.watermarks())
-        if connection.dialect.name == "postgresql":
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.copy_records_to_table(
-                "request_logs",
-                records=[tuple(getattr(r, f) for f in FIELDS) for r in batch],
-                columns=list(FIELDS),
-            )
-        else:
-            await LogRepository(connection).insert_records(batch)
+        await LogRepository(connection).insert_records(batch)  # the writer's own bulk insert
         await rollups.write_increments(increments)
 
 

@@ -3,56 +3,18 @@ PostgreSQL's daily partitions."""
 
 from __future__ import annotations
 
-import operator
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.net import parse_network
 from app.request_log.filters import LogFilter, Op, active_rules, entity_path_prefix, ip_matches
 from app.request_log.models import DAY, HOUR, MINUTE, REQUEST_LOGS, TIER_MS
-from app.request_log.record import FIELDS, LogRecord
-
-
-class _BulkInsert:
-    """The writer's raw-row insert for one dialect, compiled once: the driver's own SQL, each
-    record's values read in one ``attrgetter`` call and put through the columns' own bind
-    processors (JSON serialization, None as JSON ``null``, as SQLAlchemy does), then one
-    ``executemany``. The rows stored are the ones ``insert(sa.insert(...), dicts)`` stores,
-    without SQLAlchemy's per-row parameter handling."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        compiled = sa.insert(REQUEST_LOGS).compile(dialect=dialect, column_keys=list(FIELDS))
-        names = list(compiled.positiontup or ())
-        assert sorted(names) == sorted(FIELDS), names
-        self.sql = str(compiled)
-        self.values: Callable[[LogRecord], tuple[Any, ...]] = operator.attrgetter(*names)
-        self.processors: list[tuple[int, Callable[[Any], Any], Any]] = []
-        for index, name in enumerate(names):
-            process = REQUEST_LOGS.c[name].type._cached_bind_processor(dialect)
-            if process is not None:
-                self.processors.append((index, process, process(None)))
-
-    def rows(self, records: Sequence[LogRecord]) -> list[tuple[Any, ...]]:
-        values = self.values
-        if not self.processors:
-            return [values(r) for r in records]
-        rows: list[tuple[Any, ...]] = []
-        for record in records:
-            row = list(values(record))
-            for index, process, none in self.processors:
-                value = row[index]
-                row[index] = none if value is None else process(value)
-            rows.append(tuple(row))
-        return rows
-
-
-_BULK: weakref.WeakKeyDictionary[Dialect, _BulkInsert] = weakref.WeakKeyDictionary()
+from app.request_log.record import LogRecord
+from app.request_log.repository.bulk import bulk_insert
 
 
 def _like_escaped(value: str) -> str:
@@ -177,14 +139,10 @@ class LogRepository:
             await self.connection.execute(sa.insert(REQUEST_LOGS), list(rows))
 
     async def insert_records(self, records: Sequence[LogRecord]) -> None:
-        """The writer's batch, in the caller's transaction (one driver ``executemany``)."""
-        if not records:
-            return
-        dialect = self.connection.dialect
-        bulk = _BULK.get(dialect)
-        if bulk is None:
-            bulk = _BULK[dialect] = _BulkInsert(dialect)
-        await self.connection.exec_driver_sql(bulk.sql, bulk.rows(records))
+        """The writer's batch, in the caller's transaction: PostgreSQL's binary COPY, SQLite's
+        one driver ``executemany`` (app/request_log/repository/bulk.py)."""
+        if records:
+            await bulk_insert(self.connection.dialect).write(self.connection, records)
 
     async def count(self) -> int:
         return int(
