@@ -113,10 +113,20 @@ class HideIntrospectionFromAnonymous(SchemaExtension):
         yield
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error that is a bug (masked and logged), not a domain rule or GraphQL's own."""
     original = error.original_error
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
+class CodedMaskErrors(MaskErrors):
+    """The masked error says only "Internal server error", with a code like every other."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
 def masked_errors() -> MaskErrors:
-    return MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")
+    return CodedMaskErrors(should_mask_error=is_unexpected, error_message="Internal server error")
