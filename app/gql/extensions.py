@@ -1,4 +1,5 @@
-"""Schema extensions: the CSRF guard for cookie-authenticated mutations, and error masking."""
+"""Schema extensions: the CSRF guard for cookie-authenticated mutations, subscriptions over the
+WebSocket only, input text checks and error masking."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ class CsrfGuard(SchemaExtension):
                     extensions={"code": "FORBIDDEN", "reason": "origin_not_allowed"},
                 )
                 self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """A subscription sent as a plain HTTP request is refused (BAD_USER_INPUT) before it runs:
+    executed there, its resolver's stream could yield nothing and the answer was a 500. The
+    portal serves subscriptions over the WebSocket (graphql-transport-ws) only."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (
+            self.execution_context.operation_type is OperationType.SUBSCRIPTION
+            and isinstance(context, Context)
+            and context.request.scope.get("type") != "websocket"
+        ):
+            error = GraphQLError(
+                "Subscriptions run over the WebSocket (graphql-transport-ws) on /graphql",
+                extensions={"code": "BAD_USER_INPUT", "reason": "subscription_over_http"},
+            )
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
 
 

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
-from strawberry.types.graphql import OperationType
 
 from app.gql.api_key.advice import AdviceEntity, AdviceMutation
 from app.gql.api_key.catalog import ApiKeyQuery
@@ -40,6 +37,7 @@ from app.gql.extensions import (
     CsrfGuard,
     HideIntrospectionFromAnonymous,
     RejectUnstorableText,
+    SubscriptionsOverWebSocket,
     is_unexpected,
     masked_errors,
 )
@@ -152,31 +150,9 @@ class PortalSchema(strawberry.Schema):
     """Logs unexpected errors with their traceback; expected (domain) errors are not logged.
     Every error answered carries ``extensions.code`` (``error_code`` for GraphQL's own, the
     masked ones ``INTERNAL_SERVER_ERROR``). With ``hide_suggestions`` (production) no error
-    names fields the caller did not ask for. A subscription runs over the WebSocket only: sent
-    as a plain request (``execute``), it is refused (400) instead of failing as a 500."""
+    names fields the caller did not ask for."""
 
     hide_suggestions = False
-
-    async def execute(
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[OperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed - {OperationType.SUBSCRIPTION},
-            operation_extensions,
-        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -214,6 +190,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             HideIntrospectionFromAnonymous,
             CsrfGuard,
+            SubscriptionsOverWebSocket,
             RejectUnstorableText,
             masked_errors,
         ],

@@ -226,8 +226,11 @@ class TestErrorCodes:
             json={"query": query, "variables": {"e": world.acme.id}},
             headers={"Authorization": f"Bearer {world.tokens['owner']}"},
         )
-        assert response.status_code == 400, response.text
-        assert "subscriptions are not allowed" in response.text
+        assert response.status_code == 200, response.text
+        errors = response.json()["errors"]
+        assert [e["extensions"] for e in errors] == [
+            {"code": "BAD_USER_INPUT", "reason": "subscription_over_http"}
+        ]
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
