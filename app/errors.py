@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+EXCERPT_CHARS = 60
+LISTED_VALUES = 10
+
+
+def excerpt(value: str, limit: int = EXCERPT_CHARS) -> str:
+    """A value the caller sent, cut for an error message: a message names what was wrong
+    without echoing a 100 KB input back (and into every log line that quotes it)."""
+    return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} characters)"
+
+
+def listing(values: Sequence[str], limit: int = LISTED_VALUES) -> str:
+    """The first ``limit`` values, each an ``excerpt``, comma-separated, and how many more."""
+    shown = ", ".join(excerpt(v) for v in values[:limit])
+    return shown if len(values) <= limit else f"{shown} and {len(values) - limit} more"
 
 
 class DomainError(Exception):

@@ -80,6 +80,15 @@ def new_session_token() -> str:
     return "pts_" + secrets.token_urlsafe(32)
 
 
+# passlib refuses longer secrets (PasswordSizeError, its MAX_PASSWORD_SIZE): a longer password
+# is never set, and one given at sign-in is simply wrong.
+MAX_PASSWORD_BYTES = 4096
+
+
+def password_too_long(password: str) -> bool:
+    return len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES
+
+
 class PasswordHasher:
     """argon2 through passlib's CryptContext, always run off the event loop."""
 
@@ -97,6 +106,8 @@ class PasswordHasher:
         return await asyncio.to_thread(self._context.hash, password)
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
+        if password_too_long(password):
+            return False  # no stored password is this long (check_password refuses it)
         target = password_hash or self._dummy_hash
         ok = await asyncio.to_thread(self._context.verify, password, target)
         return bool(ok) and password_hash is not None

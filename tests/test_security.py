@@ -1,5 +1,5 @@
-"""Opaque IDs (random base62 from the OS CSPRNG, unbiased) and SignedLinks (the expiring HMAC
-links of log exports, audit exports and collection downloads)."""
+"""Opaque IDs (random base62 from the OS CSPRNG, unbiased), SignedLinks (the expiring HMAC
+links of log exports, audit exports and collection downloads) and the password hasher."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import security
-from app.security import BASE62, SignedLinks, new_id, random_base62
+from app.security import (
+    BASE62,
+    MAX_PASSWORD_BYTES,
+    PasswordHasher,
+    SignedLinks,
+    new_id,
+    random_base62,
+)
 
 
 class TestRandomBase62:
@@ -75,3 +82,12 @@ class TestSignedLinks:
         signature = links.signature("s", links.expiry(NOW))
         for expires in ("", "-1", "1e10", "١٢٣", "never"):
             assert not links.check("s", expires, signature, NOW)
+
+
+class TestPasswordHasher:
+    async def test_password_over_the_limit_verifies_false_without_raising(self) -> None:
+        hasher = PasswordHasher(time_cost=1, memory_cost_kib=8)
+        stored = await hasher.hash("correct horse battery")
+        assert await hasher.verify("correct horse battery", stored)
+        assert not await hasher.verify("x" * (MAX_PASSWORD_BYTES + 1), stored)
+        assert not await hasher.verify("é" * (MAX_PASSWORD_BYTES // 2 + 1), None)

@@ -21,7 +21,15 @@ from app.api.operations import Operation
 from app.api_key.entity_settings import RateLimit, effective_rate_limit
 from app.api_key.ratelimit import RateLimiter
 from app.api_key.usage import UsageRecorder
-from app.api_key.verifier import CONFLICTING, INVALID, MISSING, Denial, KeyRecord, KeyVerifier
+from app.api_key.verifier import (
+    CONFLICTING,
+    INVALID,
+    MISSING,
+    REPEATED,
+    Denial,
+    KeyRecord,
+    KeyVerifier,
+)
 from app.net import IPNetwork, client_ip, rate_bucket
 from app.settings import Settings
 
@@ -59,11 +67,14 @@ def request_ip(peer: str | None, headers: RequestHeaders, trusted: tuple[IPNetwo
 
 
 def credentials(headers: RequestHeaders) -> tuple[str | None, Denial | None]:
-    """The key from ``Authorization: Bearer`` or ``X-API-Key`` (never both)."""
+    """The key from ``Authorization: Bearer`` or ``X-API-Key`` (never both, and never one of
+    them twice: a proxy that reads the other copy would authorize another key than ours)."""
     authorization = headers.get("authorization")
     api_key = headers.get("x-api-key")
     if authorization is not None and api_key is not None:
         return None, CONFLICTING
+    if len(headers.getlist("authorization" if api_key is None else "x-api-key")) > 1:
+        return None, REPEATED
     if api_key is not None:
         return (api_key.strip(), None) if api_key.strip() else (None, MISSING)
     if authorization is None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from app.api_key.format import MODES
 from app.api_key.scopes import ScopeCatalog
-from app.errors import BadUserInput
+from app.errors import BadUserInput, excerpt, listing
 from app.models import ApiKey
 from app.net import parse_network
 from app.settings import Settings
@@ -103,7 +103,7 @@ def ip_allowlist(entries: Sequence[str]) -> list[str]:
             network = parse_network(entry, strict=True)
         except ValueError:
             raise BadUserInput(
-                f"'{entry}' is not an IPv4/IPv6 address or CIDR (host bits must be zero)",
+                f"'{excerpt(entry)}' is not an IPv4/IPv6 address or CIDR (host bits must be zero)",
                 field="ipAllowlist",
             ) from None
         networks.append(str(network))
@@ -159,12 +159,12 @@ class KeyPolicy:
         if preset is not None:
             found = self.catalog.preset(preset)
             if found is None:
-                raise BadUserInput(f"Unknown preset '{preset}'", field="preset")
+                raise BadUserInput(f"Unknown preset '{excerpt(preset)}'", field="preset")
             return frozenset(found.scopes)
         names = list(scopes or ())
         unknown = self.catalog.unknown(names)
         if unknown:
-            raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="scopes")
+            raise BadUserInput(f"Unknown scope: {listing(unknown)}", field="scopes")
         if not names:
             raise BadUserInput(
                 "A key needs at least one scope: pick scopes or a preset", field="scopes"

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 THROWAWAY_NAME = re.compile(r"\b(smoke|debug|test|tmp|temp|scratch)\b", re.IGNORECASE)
+MAX_UNUSED_FOR_DAYS = 3650  # ten years: a key unused longer than that is simply unused
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,8 +352,10 @@ class ApiKeyService(EntityApiSettings):
     ) -> list[ApiKey]:
         """Revoke test-mode keys named like smoke/debug/test keys, and/or keys unused for N days
         (never used counts from creation). ``dry_run`` lists them and changes nothing."""
-        if unused_for_days is not None and unused_for_days < 1:
-            raise BadUserInput("unusedForDays must be at least 1", field="unusedForDays")
+        if unused_for_days is not None and not 1 <= unused_for_days <= MAX_UNUSED_FOR_DAYS:
+            raise BadUserInput(
+                f"unusedForDays must be 1 to {MAX_UNUSED_FOR_DAYS}", field="unusedForDays"
+            )
         if not throwaway_test_keys and unused_for_days is None:
             raise BadUserInput("Pick throwawayTestKeys and/or unusedForDays", field="input")
         now = self.uow.clock.now()

@@ -114,6 +114,9 @@ EXPIRED = Denial(401, "api_key_expired", "API key has expired")
 CONFLICTING = Denial(
     400, "conflicting_credentials", "Send the API key in Authorization or X-API-Key, not both"
 )
+REPEATED = Denial(
+    400, "conflicting_credentials", "Send the API key once: the header appears more than once"
+)
 ENTITY_FORBIDDEN = Denial(403, "entity_forbidden", "This API key cannot access this entity")
 ACCESS_DISABLED = Denial(403, "api_access_disabled", "API access is disabled for this entity")
 IP_FORBIDDEN = Denial(403, "ip_not_allowlisted", "Requests from this IP address are not allowed")

@@ -1,4 +1,5 @@
-"""Schema extensions: the CSRF guard for cookie-authenticated mutations, and error masking."""
+"""Schema extensions: the CSRF guard for cookie-authenticated mutations, subscriptions over the
+WebSocket only, input text checks and error masking."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ class CsrfGuard(SchemaExtension):
                     extensions={"code": "FORBIDDEN", "reason": "origin_not_allowed"},
                 )
                 self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """A subscription sent as a plain HTTP request is refused (BAD_USER_INPUT) before it runs:
+    executed there, its resolver's stream could yield nothing and the answer was a 500. The
+    portal serves subscriptions over the WebSocket (graphql-transport-ws) only."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (
+            self.execution_context.operation_type is OperationType.SUBSCRIPTION
+            and isinstance(context, Context)
+            and context.request.scope.get("type") != "websocket"
+        ):
+            error = GraphQLError(
+                "Subscriptions run over the WebSocket (graphql-transport-ws) on /graphql",
+                extensions={"code": "BAD_USER_INPUT", "reason": "subscription_over_http"},
+            )
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
 
 
@@ -113,10 +134,20 @@ class HideIntrospectionFromAnonymous(SchemaExtension):
         yield
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error that is a bug (masked and logged), not a domain rule or GraphQL's own."""
     original = error.original_error
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
+class CodedMaskErrors(MaskErrors):
+    """The masked error says only "Internal server error", with a code like every other."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
 def masked_errors() -> MaskErrors:
-    return MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")
+    return CodedMaskErrors(should_mask_error=is_unexpected, error_message="Internal server error")

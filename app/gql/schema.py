@@ -24,7 +24,6 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
-from app.errors import DomainError
 from app.gql.api_key.advice import AdviceEntity, AdviceMutation
 from app.gql.api_key.catalog import ApiKeyQuery
 from app.gql.api_key.entity import ApiKeyEntity
@@ -38,6 +37,8 @@ from app.gql.extensions import (
     CsrfGuard,
     HideIntrospectionFromAnonymous,
     RejectUnstorableText,
+    SubscriptionsOverWebSocket,
+    is_unexpected,
     masked_errors,
 )
 from app.gql.insight.entity import InsightEntity
@@ -46,6 +47,7 @@ from app.gql.request_log.analytics import AnalyticsEntity
 from app.gql.request_log.exports import LogExportEntity, LogExportMutation
 from app.gql.request_log.logs import RequestLogEntity
 from app.gql.request_log.tail import RequestLogSubscription
+from app.gql.scalars import SCALAR_OVERRIDES
 from app.gql.tenancy.custom_roles import CustomRoleMutation
 from app.gql.tenancy.entity import TenancyEntity, TenancyQuery
 from app.gql.tenancy.invitations import InvitationMutation
@@ -122,11 +124,33 @@ logger = logging.getLogger("portal.graphql")
 # input fields, in validation and in variable coercion, where "Found: ..." may follow). The
 # suggested names cannot contain "?".
 SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+# graphql-core's and Strawberry's messages for variables that do not coerce to their types
+# (validation errors about variables, "is never used" and the like, say none of these).
+COERCION = re.compile(
+    r"Variable '\$[^']*' (?:has invalid value|got invalid value|of required type .* was not"
+    r" provided|of non-null type .* must not be null)"
+)
+
+
+def error_code(error: GraphQLError) -> str:
+    """The ``extensions.code`` of an error raised by GraphQL itself rather than by a domain
+    rule: a document that does not parse, one that fails validation (unknown field, depth,
+    aliases...), variables that do not coerce (a bad DateTime, an Int out of range), or a
+    result the server could not serialize."""
+    if error.path is not None:
+        return "INTERNAL_SERVER_ERROR"
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if COERCION.match(error.message):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 class PortalSchema(strawberry.Schema):
     """Logs unexpected errors with their traceback; expected (domain) errors are not logged.
-    With ``hide_suggestions`` (production) no error names fields the caller did not ask for."""
+    Every error answered carries ``extensions.code`` (``error_code`` for GraphQL's own, the
+    masked ones ``INTERNAL_SERVER_ERROR``). With ``hide_suggestions`` (production) no error
+    names fields the caller did not ask for."""
 
     hide_suggestions = False
 
@@ -136,14 +160,16 @@ class PortalSchema(strawberry.Schema):
         for error in errors:
             if self.hide_suggestions:
                 error.message = SUGGESTION.sub("", error.message)
-            original = error.original_error
-            if original is None or isinstance(original, DomainError | GraphQLError):
-                continue
-            logger.error(
-                "unexpected error in GraphQL resolver",
-                exc_info=(type(original), original, original.__traceback__),
-                extra={"fields": {"path": error.path}},
-            )
+            if is_unexpected(error):
+                original = error.original_error
+                assert original is not None
+                logger.error(
+                    "unexpected error in GraphQL resolver",
+                    exc_info=(type(original), original, original.__traceback__),
+                    extra={"fields": {"path": error.path}},
+                )
+            elif not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": error_code(error)}
 
 
 def build_schema(
@@ -157,12 +183,14 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             HideIntrospectionFromAnonymous,
             CsrfGuard,
+            SubscriptionsOverWebSocket,
             RejectUnstorableText,
             masked_errors,
         ],

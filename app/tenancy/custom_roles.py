@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.actor import Actor
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound
+from app.errors import BadUserInput, Conflict, Forbidden, NotFound, listing
 from app.models import CustomRole
 from app.tenancy.permissions import PERMISSIONS, Grant
 from app.uow import UnitOfWorkFactory
@@ -159,7 +159,7 @@ class CustomRoles:
             return None
         unknown = sorted(set(scopes) - self.scope_names)
         if unknown:
-            raise BadUserInput(f"Unknown scope: {', '.join(unknown)}", field="grantableScopes")
+            raise BadUserInput(f"Unknown scope: {listing(unknown)}", field="grantableScopes")
         return sorted(set(scopes))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.errors import BadUserInput
+from app.security import MAX_PASSWORD_BYTES, password_too_long
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE_RE = re.compile(r"^[a-z0-9]{2,24}$")
@@ -29,4 +30,8 @@ def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadUserInput(
             f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if password_too_long(password):
+        raise BadUserInput(
+            f"Password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)", field="password"
         )

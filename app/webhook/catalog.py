@@ -24,7 +24,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from app.errors import BadUserInput
+from app.errors import BadUserInput, excerpt
 from app.webhook.default_catalog import DEFAULT_CATALOG
 
 EVERY = "*"
@@ -128,7 +128,7 @@ class WebhookCatalog:
     def require(self, event_type: str, field: str = "type") -> EventType:
         found = self.types.get(event_type)
         if found is None:
-            raise BadUserInput(f"Unknown event type '{event_type}'", field=field)
+            raise BadUserInput(f"Unknown event type '{excerpt(event_type)}'", field=field)
         return found
 
     def validate(self, event_type: str, data: Any, field: str = "data") -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from app.errors import BadUserInput
+from app.errors import LISTED_VALUES, BadUserInput, excerpt, listing
 from app.webhook.catalog import WebhookCatalog
 from app.webhook.ssrf import address_problem, literal_address
 
@@ -67,7 +67,9 @@ def subscriptions(catalog: WebhookCatalog, event_types: Sequence[str]) -> list[s
     unknown = catalog.unknown_subscriptions(clean)
     if unknown:
         raise BadUserInput(
-            f"Unknown event types: {', '.join(unknown)}", field="eventTypes", unknown=unknown
+            f"Unknown event types: {listing(unknown)}",
+            field="eventTypes",
+            unknown=[excerpt(u) for u in unknown[:LISTED_VALUES]],
         )
     return clean
 

@@ -32,6 +32,9 @@ MAX_HEADER_VALUE = 8192
 MAX_SECRET_CHARS = 256
 REQUIRED = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# The farthest a webhook-timestamp may be from the reference time and still be read as a time
+# (about 68 years; the skew is answered as a 32-bit GraphQL Int): farther is a malformed header.
+MAX_SKEW_SECONDS = 2**31 - 1
 
 
 class Verdict(enum.StrEnum):
@@ -242,9 +245,16 @@ def diagnose(
     parsed = _parse_headers(headers, checks)
     if isinstance(parsed, Diagnosis):
         return parsed
-    signed_at = datetime.fromtimestamp(int(parsed.timestamp), tz=now.tzinfo)
     reference = sent.attempted_at if sent is not None and sent.attempted_at else now
-    skew = int((reference - signed_at).total_seconds())
+    skew = int(reference.timestamp()) - int(parsed.timestamp)
+    if abs(skew) > MAX_SKEW_SECONDS:
+        return _malformed(
+            "webhook-timestamp",
+            f"webhook-timestamp {parsed.timestamp} is more than 68 years from "
+            f"{reference.isoformat()}: not a Unix time in seconds",
+            checks,
+        )
+    signed_at = datetime.fromtimestamp(int(parsed.timestamp), tz=now.tzinfo)
 
     if secret is not None:
         key = secret_bytes(secret)

@@ -90,6 +90,21 @@ class TestErrorTable:
         )
         assert_error(response, 400, "conflicting_credentials")
 
+    @pytest.mark.parametrize("name", ["Authorization", "X-API-Key"])
+    async def test_repeated_credential_header_conflicts(
+        self, http: httpx.AsyncClient, world: World, name: str
+    ) -> None:
+        """Whichever copy comes first, a second one is refused: a proxy that reads the other
+        copy must not see a request authorized by a key it never checked."""
+        key = world.api_key_secret
+        other = generate_key("pk", "live", "acme")
+        value = (lambda k: f"Bearer {k}") if name == "Authorization" else (lambda k: k)
+        for first, second in ((key, other), (other, key), (key, key)):
+            headers = [(name, value(first)), (name, value(second))]
+            response = await http.get(orders(world), headers=headers)
+            error = assert_error(response, 400, "conflicting_credentials")
+            assert "more than once" in error["message"]
+
     async def test_other_auth_scheme_is_invalid(
         self, http: httpx.AsyncClient, world: World
     ) -> None:

@@ -336,6 +336,18 @@ class TestCleanup:
         after = data(await gql(client, mutation, {"e": world.acme.id, "dry": True}, token=owner))
         assert after["cleanupApiKeys"]["apiKeys"] == []
 
+    @pytest.mark.parametrize("days", [0, 3651, 2**31 - 1])
+    async def test_unused_for_days_out_of_range_is_bad_user_input(
+        self, client: httpx.AsyncClient, world: World, days: int
+    ) -> None:
+        mutation = """mutation($e: ID!, $d: Int) { cleanupApiKeys(input: {entityId: $e,
+          unusedForDays: $d}) { revokedCount } }"""
+        body = await gql(
+            client, mutation, {"e": world.acme.id, "d": days}, token=world.tokens["owner"]
+        )
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        assert body["errors"][0]["extensions"]["field"] == "unusedForDays"
+
 
 KEY_PAGE = """query($id: ID!, $first: Int, $from: DateTime!, $to: DateTime!) {
   entity(id: $id) { apiKeys(first: $first) { edges { node { id name status lastUsedAt

@@ -75,6 +75,21 @@ class TestScopesRequired:
             )
         assert raised.value.field == "scopes"
 
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        [
+            ({"scopes": ["x" * 100_000]}, "scopes"),
+            ({"scopes": ["orders:read"], "ipAllowlist": ["y" * 100_000]}, "ipAllowlist"),
+            ({"preset": "z" * 100_000}, "preset"),
+        ],
+        ids=["scope", "allowlist", "preset"],
+    )
+    async def test_refusal_quotes_an_excerpt_of_a_huge_value(
+        self, client: httpx.AsyncClient, world: World, fields: dict[str, Any], field: str
+    ) -> None:
+        message = refused(await create(client, world, **fields), field)
+        assert len(message) < 200 and "100000 characters" in message
+
 
 class TestJustification:
     @pytest.mark.parametrize(

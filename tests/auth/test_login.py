@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -57,6 +58,15 @@ class TestLogin:
         assert error_codes(wrong) == ["UNAUTHENTICATED"]
         assert wrong["errors"][0]["message"] == "Invalid email or password"
         assert "set-cookie" not in (await client.post("/graphql", json={"query": VIEWER})).headers
+
+    async def test_password_longer_than_the_hasher_accepts_is_just_wrong(
+        self, client: httpx.AsyncClient, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """passlib refuses secrets over 4096 bytes with an exception: it used to be a 500."""
+        huge = await login(client, "owner@acme.example", "p" * 200_000)
+        assert error_codes(huge) == ["UNAUTHENTICATED"]
+        assert huge == await login(client, "owner@acme.example", "not the password")
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
     async def test_failed_and_successful_sign_ins_are_audited(
         self, client: httpx.AsyncClient, world: World

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -127,6 +128,7 @@ class TestErrors:
             token=world.tokens["owner"],
         )
         assert body["errors"][0]["message"] == "Internal server error"
+        assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
         assert "hunter2" not in str(body)
         assert any("hunter2" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
 
@@ -177,6 +179,59 @@ class TestErrors:
             after = body["pageInfo"]["endCursor"]
         assert sorted(seen) == sorted(m.id for k, m in world.memberships.items() if k != "outsider")
         assert len(seen) == len(set(seen)) == 5
+
+
+class TestErrorCodes:
+    """GraphQL's own errors carry a stable ``extensions.code`` like the domain's."""
+
+    @pytest.mark.parametrize(
+        ("query", "code"),
+        [
+            ("{ viewer { ", "GRAPHQL_PARSE_FAILED"),
+            ("{ viewer { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+            ("query($x: Int!) { __typename }", "GRAPHQL_VALIDATION_FAILED"),  # $x never used
+            (
+                "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }",
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+        ],
+        ids=["syntax", "unknown-field", "unused-variable", "aliases"],
+    )
+    async def test_document_errors_have_a_code(
+        self, client: httpx.AsyncClient, world: World, query: str, code: str
+    ) -> None:
+        body = await gql(client, query, token=world.tokens["owner"])
+        assert error_codes(body) == [code], body
+
+    @pytest.mark.parametrize(
+        "variables", [{}, {"id": None}, {"id": 5.5}], ids=["missing", "null", "wrong-type"]
+    )
+    async def test_variables_that_do_not_coerce_are_bad_user_input(
+        self, client: httpx.AsyncClient, world: World, variables: dict[str, object]
+    ) -> None:
+        body = await gql(
+            client,
+            "query($id: ID!) { entity(id: $id) { id } }",
+            variables,
+            token=world.tokens["owner"],
+        )
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+    async def test_subscription_over_plain_http_is_refused_not_a_500(
+        self, client: httpx.AsyncClient, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        query = "subscription($e: ID!) { requestLogTail(entityId: $e, mode: TEST) { id } }"
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": {"e": world.acme.id}},
+            headers={"Authorization": f"Bearer {world.tokens['owner']}"},
+        )
+        assert response.status_code == 200, response.text
+        errors = response.json()["errors"]
+        assert [e["extensions"] for e in errors] == [
+            {"code": "BAD_USER_INPUT", "reason": "subscription_over_http"}
+        ]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 class TestHostileInput:

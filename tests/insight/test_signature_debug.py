@@ -110,6 +110,18 @@ class TestDiagnose:
         assert ahead.verdict is Verdict.TIMESTAMP_OUTSIDE_TOLERANCE
         assert ahead.timestamp_skew_seconds == -301 and "in the future" in ahead.message
 
+    @pytest.mark.parametrize("timestamp", ["4102444800", "99999999999", "999999999999"])
+    def test_timestamp_decades_away_is_malformed_not_an_overflow(self, timestamp: str) -> None:
+        found = diagnose(BODY, headers(webhook_timestamp=timestamp), secret=SECRET, now=AT)
+        assert found.verdict is Verdict.HEADER_MALFORMED
+        assert found.header == "webhook-timestamp" and "68 years" in found.message
+        assert found.timestamp_skew_seconds is None
+
+    def test_timestamp_decades_old_is_still_read_within_the_int_range(self) -> None:
+        found = diagnose(BODY, headers(webhook_timestamp="0"), secret=SECRET, now=AT)
+        assert found.verdict is Verdict.WRONG_SECRET  # the signature covers the timestamp
+        assert found.timestamp_skew_seconds == TS
+
     def test_malformed_secret(self) -> None:
         found = diagnose(BODY, headers(), secret="whsec_***", now=AT)
         assert found.verdict is Verdict.SECRET_MALFORMED
@@ -240,6 +252,16 @@ class TestDebugThroughGraphQL:
         assert no_secret["errors"][0]["extensions"]["field"] == "secret"
         nothing = await self.debug(client, world, secret=SECRET)
         assert error_codes(nothing) == ["BAD_USER_INPUT"]
+
+    async def test_timestamp_in_2100_answers_a_verdict_not_an_error(
+        self, client: httpx.AsyncClient, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        pasted = [{"name": k, "value": v} for k, v in headers(webhook_timestamp="4102444800")]
+        found = data(
+            await self.debug(client, world, payload=BODY.decode(), headers=pasted, secret=SECRET)
+        )["debugWebhookSignature"]
+        assert found["verdict"] == "HEADER_MALFORMED" and found["header"] == "webhook-timestamp"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
     async def test_tenants_and_roles(
         self,

@@ -81,6 +81,11 @@ class TestValidate:
         with pytest.raises(BadUserInput, match="Unknown event type"):
             WebhookCatalog.load(None).validate("order.exploded", {})
 
+    def test_unknown_type_message_quotes_an_excerpt(self) -> None:
+        with pytest.raises(BadUserInput) as raised:
+            WebhookCatalog.load(None).require("x" * 200_000)
+        assert len(raised.value.message) < 200 and "200000 characters" in raised.value.message
+
 
 class TestSubscriptions:
     @pytest.mark.parametrize(

@@ -106,6 +106,22 @@ class TestCreate:
             await container.webhooks.create_endpoint(person(world), NewEndpoint(**values))  # type: ignore[arg-type]
         assert raised.value.field == field
 
+    async def test_unknown_event_types_are_listed_briefly(
+        self, container: Container, world: World
+    ) -> None:
+        many = [f"nope{i}.{'x' * 500}" for i in range(2000)]
+        endpoint = NewEndpoint(
+            entity_id=world.acme.id,
+            mode="live",
+            url="https://hooks.example.com/in",
+            event_types=many,
+        )
+        with pytest.raises(BadUserInput) as raised:
+            await container.webhooks.create_endpoint(person(world), endpoint)
+        assert raised.value.field == "eventTypes"
+        assert len(raised.value.message) < 1500 and raised.value.message.endswith("1990 more")
+        assert len(raised.value.extra["unknown"]) == 10
+
     def test_production_needs_https_and_a_public_literal_address(self) -> None:
         assert endpoint_url("http://localhost:9000/x", production=False)
         with pytest.raises(BadUserInput, match="https"):
