@@ -214,7 +214,8 @@ def _platform_token_ok(settings: Settings, request: Request) -> bool:
 
 async def publish_event(container: Container, request: Request) -> Response:
     """POST /internal/events: ``{"entity_id", "mode", "type", "data"}``, Idempotency-Key
-    honoured (the same request answers the first event with 200; another body is a 409)."""
+    honoured (the same request answers the first event with 200; another body is a 422, as on
+    /v1)."""
     request_id = _request_id(request)
     if not _platform_token_ok(container.settings, request):
         return error_response(401, "invalid_service_token", "Invalid service token", request_id)
@@ -247,7 +248,7 @@ async def publish_event(container: Container, request: Request) -> Response:
             request_hash=request_hash("POST", "/internal/events", raw) if key else None,
         )
     except WebhookKeyReused as exc:
-        return error_response(409, exc.code, exc.message, request_id, field=exc.field)
+        return error_response(422, exc.code, exc.message, request_id, field=exc.field)
     except BadUserInput as exc:
         status = 422 if exc.field == "data" else 400
         code = "invalid_data" if exc.field == "data" else "invalid_request"

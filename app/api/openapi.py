@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from app.api.operations import ApiRouter, Operation
-from app.sample_platform.service import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY
+from app.idempotency import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY
 
 ERROR = {
     "type": "object",

@@ -8,6 +8,7 @@ replay answers the same endpoint without it: the secret is never stored in plain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -75,16 +76,41 @@ _EDITABLE: dict[str, Any] = {
     "url": {"type": "string", "minLength": 1, "maxLength": 2048},
     "description": {"type": "string", "maxLength": 500},
     "event_types": {"type": "array", "minItems": 1, "items": STRING},
-    "rate_limit_per_second": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000},
-    "max_concurrency": {"type": ["integer", "null"], "minimum": 0, "maximum": 64},
 }
+
+
+def _limits(minimum: int, note: str) -> dict[str, Any]:
+    return {
+        "rate_limit_per_second": {
+            "type": ["integer", "null"],
+            "minimum": minimum,
+            "maximum": 1000,
+            "description": note,
+        },
+        "max_concurrency": {
+            "type": ["integer", "null"],
+            "minimum": minimum,
+            "maximum": 64,
+            "description": note,
+        },
+    }
+
+
+CREATE_FIELDS: dict[str, Any] = _EDITABLE | _limits(1, "null: no limit")
+UPDATE_FIELDS: dict[str, Any] = _EDITABLE | _limits(
+    0, "0: remove the limit; absent or null: unchanged"
+)
 CREATE_INPUT = {
     "type": "object",
     "required": ["url", "event_types"],
     "additionalProperties": False,
-    "properties": _EDITABLE,
+    "properties": CREATE_FIELDS,
 }
-UPDATE_INPUT = {"type": "object", "additionalProperties": False, "properties": _EDITABLE}
+UPDATE_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": UPDATE_FIELDS,
+}
 DELETED = {
     "type": "object",
     "properties": {"id": STRING, "object": STRING, "deleted": {"type": "boolean"}},
@@ -126,10 +152,18 @@ async def translated(call: Callable[[], Awaitable[Response]]) -> Response:
         return await call()
     except BadUserInput as exc:
         field = FIELDS.get(exc.field or "", exc.field)
-        raise ApiError(400, "invalid_request", exc.message, field=field) from None
+        raise ApiError(400, "invalid_request", _rest_names(exc.message), field=field) from None
     except NotFound as exc:
         field = FIELDS.get(exc.field or "", exc.field)
-        raise ApiError(404, "not_found", exc.message, field=field) from None
+        raise ApiError(404, "not_found", _rest_names(exc.message), field=field) from None
+
+
+_CAMEL = re.compile(r"\b(" + "|".join(n for n in FIELDS if n != n.lower()) + r")\b")
+
+
+def _rest_names(message: str) -> str:
+    """ "rateLimitPerSecond must be 1 to 1000" as this API spells it: rate_limit_per_second."""
+    return _CAMEL.sub(lambda m: FIELDS[m.group(1)], message)
 
 
 def _body(payload: Any, allowed: set[str]) -> dict[str, Any]:
@@ -196,7 +230,7 @@ async def list_webhook_endpoints(request: Request) -> Response:
 )
 async def create_webhook_endpoint(request: Request) -> Response:
     payload, raw = await json_body(request)
-    body = _body(payload, set(_EDITABLE))
+    body = _body(payload, set(CREATE_FIELDS))
     key = caller(request)
     new = NewEndpoint(
         entity_id=request.path_params["entity_id"],
@@ -260,7 +294,7 @@ async def get_webhook_endpoint(request: Request) -> Response:
 async def update_webhook_endpoint(request: Request) -> Response:
     endpoint_id = resource_id(request, "endpoint_id")
     payload, _ = await json_body(request)
-    body = _body(payload, set(_EDITABLE))
+    body = _body(payload, set(UPDATE_FIELDS))
 
     async def call() -> Response:
         endpoint = await webhooks(request).update_endpoint(

@@ -13,6 +13,7 @@ from app.errors import BadUserInput, excerpt, listing
 from app.models import ApiKey
 from app.net import parse_network
 from app.settings import Settings
+from app.text import readable
 
 EXPIRY_PRESETS = (30, 90, 180, 365)
 EXPIRES_SOON = timedelta(days=14)
@@ -58,7 +59,7 @@ def key_justification(value: str | None) -> str | None:
         raise BadUserInput(
             f"The justification must be 1 to {MAX_JUSTIFICATION} characters", field="justification"
         )
-    return text
+    return readable(text, "justification", "The justification")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +77,13 @@ def key_name(value: str) -> str:
     name = value.strip()
     if not name or len(name) > 100:
         raise BadUserInput("Name must be 1 to 100 characters", field="name")
-    return name
+    return readable(name, "name", "Name")
 
 
 def key_description(value: str) -> str:
     if len(value) > 500:
         raise BadUserInput("Description must be at most 500 characters", field="description")
-    return value.strip()
+    return readable(value.strip(), "description", "Description", multiline=True)
 
 
 def key_mode(value: str) -> str:

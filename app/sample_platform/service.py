@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from app.actor import Actor
-from app.errors import BadUserInput, Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, NotFound
+from app.idempotency import check_idempotency_key
 from app.pagination import decode_cursor, encode_cursor, page_size
 from app.sample_platform.inputs import ORDER, PRODUCT
 from app.sample_platform.models import IdempotencyRecord, SampleOrder, SampleProduct
@@ -24,10 +24,6 @@ from app.sample_platform.repository import SampleRepository
 from app.uow import OutboxMessage, UnitOfWork, UnitOfWorkFactory
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-MAX_IDEMPOTENCY_KEY = 255
-# Printable ASCII, no space at either end (HTTP would strip it): the OpenAPI header schema.
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
-IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -192,12 +188,7 @@ class SampleService:
         """
         if idempotency is not None:
             key, _ = idempotency
-            if len(key) > MAX_IDEMPOTENCY_KEY or not IDEMPOTENCY_KEY.match(key):
-                raise BadUserInput(
-                    f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
-                    "characters",
-                    field="Idempotency-Key",
-                )
+            check_idempotency_key(key)
             replay = await self._replay(tenant, idempotency)
             if replay is not None:
                 return replay

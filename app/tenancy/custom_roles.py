@@ -13,6 +13,7 @@ from app.actor import Actor
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound, listing
 from app.models import CustomRole
 from app.tenancy.permissions import PERMISSIONS, Grant
+from app.text import readable
 from app.uow import UnitOfWorkFactory
 
 NAME_TAKEN = "A role with this name already exists"
@@ -167,7 +168,7 @@ def _role_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 100:
         raise BadUserInput("Name must be 1 to 100 characters", field="name")
-    return name
+    return readable(name, "name", "Name")
 
 
 def _validate_permissions(permissions: Sequence[str]) -> frozenset[str]:

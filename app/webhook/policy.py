@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from app.errors import LISTED_VALUES, BadUserInput, excerpt, listing
+from app.text import readable
 from app.webhook.catalog import WebhookCatalog
 from app.webhook.ssrf import address_problem, literal_address
 
@@ -57,7 +58,7 @@ def description(value: str) -> str:
         raise BadUserInput(
             f"description is longer than {MAX_DESCRIPTION} characters", field="description"
         )
-    return text
+    return readable(text, "description", "description", multiline=True)
 
 
 def subscriptions(catalog: WebhookCatalog, event_types: Sequence[str]) -> list[str]:

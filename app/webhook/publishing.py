@@ -9,9 +9,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from app.actor import Actor
-from app.errors import BadUserInput, Conflict, NotFound
+from app.errors import BadUserInput, Conflict, NotFound, excerpt
+from app.idempotency import check_idempotency_key
 from app.webhook.access import WebhookAccess
 from app.webhook.models import WebhookEvent
+
+# Events Portico publishes about itself: a platform publishing them would let a receiver take a
+# forged api_key.revoked or webhook_endpoint.disabled for Portico's own word.
+PORTICO_FAMILIES = ("api_key", "webhook_endpoint")
+MAX_PUBLISH_IDEMPOTENCY_KEY = 200  # stored as "publish:" + key in a 255-character column
 
 
 class IdempotencyKeyReused(Conflict):
@@ -42,14 +48,17 @@ class PlatformEvents(WebhookAccess):
         request answers the first event (``replayed``), with another request is refused."""
         stored_key = None
         if idempotency_key is not None:
-            if not 1 <= len(idempotency_key) <= 200:
-                raise BadUserInput(
-                    "Idempotency-Key must be 1 to 200 characters", field="Idempotency-Key"
-                )
+            check_idempotency_key(idempotency_key, MAX_PUBLISH_IDEMPOTENCY_KEY)
             stored_key = f"publish:{idempotency_key}"
             found = await self._published(entity_id, stored_key, request_hash)
             if found is not None:
                 return found
+        if event_type.partition(".")[0] in PORTICO_FAMILIES:
+            raise BadUserInput(
+                f"Event type '{excerpt(event_type)}' is Portico's own: only Portico publishes "
+                f"{', '.join(f + '.*' for f in PORTICO_FAMILIES)} events",
+                field="type",
+            )
         self.catalog.validate(event_type, data)
         try:
             async with self.uow.writer(Actor.system("platform")) as uow:

@@ -7,15 +7,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from starlette.applications import Starlette
 
 from app.container import Container
 from app.settings import Settings
+from app.webhook.models import WebhookEvent
 from tests.conftest import make_settings
 from tests.support.live import serve
 from tests.support.world import World
 from tests.webhook.test_endpoints import ORDER, make_endpoint
 
+EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
 TOKEN = "svc-" + "t" * 40
 
 
@@ -74,7 +77,7 @@ class TestInternalEvents:
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json() == first.json()
         other = await post(internal, event(world, data={**ORDER, "id": "ord_2"}), key="evt-1")
-        assert other.status_code == 409
+        assert other.status_code == 422
         assert other.json()["error"]["code"] == "idempotency_key_reused"
         fresh = await post(internal, event(world), key="evt-2")
         assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
@@ -109,3 +112,32 @@ class TestInternalEvents:
         response = await post(internal, event(world, **changes))
         assert response.status_code == status, response.text
         assert response.json()["error"]["field"] == field
+
+
+async def count_events(container: Container) -> int:
+    async with container.db.engine.connect() as connection:
+        return int(await connection.scalar(sa.select(sa.func.count()).select_from(EVENTS)) or 0)
+
+
+class TestInternalEventsRefusals:
+    @pytest.mark.parametrize("event_type", ["api_key.revoked", "webhook_endpoint.disabled"])
+    async def test_portico_own_type_is_refused_and_nothing_sent(
+        self, internal: httpx.AsyncClient, live: Container, world: World, event_type: str
+    ) -> None:
+        await make_endpoint(live, world, event_types=["*"])
+        before = await count_events(live)
+        response = await post(internal, event(world, type=event_type, data={"id": "key_x"}))
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["field"]) == ("invalid_request", "type")
+        assert "only Portico publishes" in error["message"]
+        assert await count_events(live) == before
+
+    @pytest.mark.parametrize("key", ["caf\u00e9-1", "tab\tinside", "k" * 201])
+    async def test_malformed_idempotency_key_is_refused(
+        self, internal: httpx.AsyncClient, world: World, key: str
+    ) -> None:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": key.encode()}
+        response = await internal.post("/internal/events", json=event(world), headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["field"] == "Idempotency-Key"

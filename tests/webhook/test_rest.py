@@ -3,6 +3,8 @@ the OpenAPI document."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from app.container import Container
@@ -86,6 +88,26 @@ class TestLifecycle:
             assert response.status_code == 400, response.text
             assert response.json()["error"]["field"] == field
 
+    async def test_limit_messages_name_json_fields_and_zero_clears_only_on_update(
+        self, http: httpx.AsyncClient, live: Container, world: World
+    ) -> None:
+        headers = await key(live, world, "webhooks:write")
+        refused = await http.post(path(world), json={**BODY, "max_concurrency": 0}, headers=headers)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert error["field"] == "max_concurrency"
+        assert error["message"] == "max_concurrency must be 1 to 64"
+        body = {**BODY, "max_concurrency": 4, "rate_limit_per_second": 10}
+        created = await http.post(path(world), json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        endpoint_id = created.json()["id"]
+        cleared = await http.patch(
+            path(world, f"/{endpoint_id}"), json={"max_concurrency": 0}, headers=headers
+        )
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["max_concurrency"] is None
+        assert cleared.json()["rate_limit_per_second"] == 10
+
     async def test_idempotent_create_answers_the_first_endpoint_without_the_secret(
         self, http: httpx.AsyncClient, live: Container, world: World
     ) -> None:
@@ -150,3 +172,12 @@ class TestOpenApi:
         assert set(one) >= {"get", "patch", "delete"}
         text = str(item) + str(one)
         assert "webhooks:read" in text and "webhooks:write" in text
+
+        def body_schema(operation: dict[str, Any]) -> dict[str, Any]:
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            return dict(schema["properties"])
+
+        create, update = body_schema(item["post"]), body_schema(one["patch"])
+        for name in ("rate_limit_per_second", "max_concurrency"):
+            assert create[name]["minimum"] == 1  # 0 is refused on creation
+            assert update[name]["minimum"] == 0  # and clears the limit on update
