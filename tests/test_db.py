@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.db import Database
-from app.settings import load_settings
+from app.settings import Settings, load_settings
+from tests.conftest import backend
 
 
 def mode(path: Path) -> int:
@@ -60,3 +61,40 @@ class TestSqliteFiles:
             assert mode(path) == 0o600
         finally:
             await again.dispose()
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the asyncpg pre-ping is PostgreSQL's")
+class TestPostgresqlPrePing:
+    async def test_checkout_pings_with_one_statement_and_no_transaction(
+        self, settings: Settings
+    ) -> None:
+        database = Database(settings)
+        sent: list[str] = []
+        try:
+            async with database.engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))  # the pooled connection exists
+            async with database.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                driver.add_query_logger(lambda record: sent.append(record.query))
+            async with database.engine.connect() as connection:  # checkout: the pre-ping
+                pass
+        finally:
+            await database.dispose()
+        assert sent == [";"]
+
+    async def test_connection_dropped_by_the_server_is_replaced_at_checkout(
+        self, settings: Settings
+    ) -> None:
+        database = Database(settings)
+        try:
+            async with database.engine.connect() as connection:
+                old = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+            async with database.single_statement() as other:
+                await other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": old})
+            async with database.engine.connect() as connection:
+                new = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+        finally:
+            await database.dispose()
+        assert new != old

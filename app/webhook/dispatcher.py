@@ -109,19 +109,18 @@ class Dispatcher:
         repository = self._repository(uow)
         now = self.clock.now()
         lease_until = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-        claimed = await repository.claim(owner, now, lease_until, limit)
+        claimed, sealed = await repository.claim_signed(owner, now, lease_until, limit)
         if not claimed:
             return []
-        secrets = await self._secrets(repository, {c.endpoint_id for c in claimed}, now)
+        secrets = self._secrets(sealed, {c.endpoint_id for c in claimed})
         return [Prepared(c, secrets[c.endpoint_id]) for c in claimed]
 
-    async def _secrets(
-        self, repository: DispatchRepository, endpoint_ids: set[str], now: datetime
+    def _secrets(
+        self, sealed: dict[str, list[bytes]], endpoint_ids: set[str]
     ) -> dict[str, tuple[str, ...]]:
         """Every valid secret of each endpoint, opened. The sealed rows are read in every claim
-        (one query), so a rotation signs its next attempt with the new secret and an expiry
+        (with the lease), so a rotation signs its next attempt with the new secret and an expiry
         applies at once; only the decryption of an unchanged sealed secret is remembered."""
-        sealed = await repository.valid_secrets(endpoint_ids, now)
         found: dict[str, tuple[str, ...]] = {}
         for endpoint_id in endpoint_ids:
             values: list[str] = []

@@ -1,7 +1,7 @@
 """The webhook delivery job (a ``Job`` of the task runner, app/worker/job.py).
 
 It sends up to ``settings.webhook_concurrency`` attempts at once, one per lane (a task that
-sends one claimed delivery after another), and keeps up to ``prefetch`` (default: three times as
+sends one claimed delivery after another), and keeps up to ``prefetch`` (default: eight times as
 many, ``PREFETCH_FACTOR``) claimed deliveries queued behind the lanes, so a finished attempt's
 slot is refilled at once while the main loop's transaction records the finished batch and
 claims the next (one transaction per cycle). It claims whenever queue and lanes have room and
@@ -41,11 +41,13 @@ log = logging.getLogger("portal.webhooks")
 
 RETENTION_INTERVAL_SECONDS = 3600.0
 RECORD_GATHER_SECONDS = 0.005
-# Claimed deliveries queued per lane. Under load a record-and-claim transaction takes 100-200 ms
-# (each database round trip waits its turn on a loop busy with the sends); with one queued per
-# lane the queue ran dry during it and most lanes stopped. Three per lane keeps them sending and
-# makes each transaction's batch about twice as large (measured: bench/README.md).
-PREFETCH_FACTOR = 3
+# Claimed deliveries queued per lane. Under load a record-and-claim transaction takes 100-400 ms
+# (each database round trip waits its turn on a loop busy with the sends), and the queue must
+# hold what the lanes send meanwhile: with one per lane it ran dry and most lanes stopped; with
+# three, 25 of 64 lanes were sending on average; with eight, about 40, and each transaction's
+# batch is ~2.5 times as large (fewer transactions per delivery; measured: bench/README.md). A
+# queued delivery still starts within ``_start_within`` or is released.
+PREFETCH_FACTOR = 8
 
 
 class WebhookDeliveryJob:

@@ -1,5 +1,6 @@
-"""All SQL of webhook delivery workers: claim due deliveries under a lease, read the claimed
-endpoints' signing secrets, record attempts and advance deliveries (guarded by the lease owner),
+"""All SQL of webhook delivery workers (the claim's prebuilt statements in claim_sql.py): claim
+due deliveries under a lease, read the claimed endpoints' signing secrets (on PostgreSQL in the
+lease's statement), record attempts and advance deliveries (guarded by the lease owner),
 keep the failure clock, disable endpoints failing for too long, delete what is past retention.
 
 Claim (one transaction): deliveries that are pending, due (``next_attempt_at <= now``), whose
@@ -36,6 +37,14 @@ from app.webhook.models import (
     WebhookEvent,
     WebhookSecret,
 )
+from app.webhook.repository.claim_sql import (
+    CLAIM,
+    CLAIM_PG,
+    LEASE,
+    LEASE_AND_SECRETS_PG,
+    SECRETS,
+    SECRETS_PG,
+)
 from app.webhook.repository.recording import Recorder
 
 D: sa.Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -46,74 +55,6 @@ S: sa.Table = WebhookSecret.__table__  # type: ignore[attr-defined]
 
 _SCAN_FACTOR = 4  # candidates read per claimed slot before limited endpoints are trimmed
 _SCAN_ROUNDS = 4
-
-
-def _ids(column: sa.ColumnElement[Any], postgresql: bool) -> sa.ColumnElement[bool]:
-    """``column IN :ids`` (expanded on SQLite; ``= ANY(:ids)`` on PostgreSQL: one text)."""
-    if postgresql:
-        return column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.String())))
-    return column.in_(sa.bindparam("ids", expanding=True))
-
-
-def _claim_query(postgresql: bool) -> sa.Select[Any]:
-    """Due, unleased deliveries of active endpoints, oldest first (``:now``, ``:scan``);
-    built once (a claim only adds exclusions to it in its rare later rounds)."""
-    now = sa.bindparam("now", type_=D.c.next_attempt_at.type)
-    query = (
-        sa.select(
-            D.c.id,
-            D.c.endpoint_id,
-            D.c.event_id,
-            D.c.entity_id,
-            D.c.attempt_count,
-            E.c.url,
-            E.c.max_concurrency,
-            E.c.rate_limit_per_second,
-            V.c.payload,
-        )
-        .join(E, E.c.id == D.c.endpoint_id)
-        .join(V, V.c.id == D.c.event_id)
-        .where(
-            D.c.status == DeliveryStatus.PENDING,
-            D.c.next_attempt_at <= now,
-            sa.or_(D.c.lease_expires_at.is_(None), D.c.lease_expires_at <= now),
-            E.c.status == EndpointStatus.ACTIVE,
-        )
-        # the due index's order: the scan stops at the limit, no sort
-        .order_by(D.c.next_attempt_at)
-        .limit(sa.bindparam("scan", type_=sa.Integer()))
-    )
-    if postgresql:
-        query = query.with_for_update(of=D, skip_locked=True)
-    return query
-
-
-def _lease_statement(postgresql: bool) -> sa.Update:
-    return (
-        sa.update(D)
-        .where(_ids(D.c.id, postgresql))
-        .values(
-            lease_owner=sa.bindparam("owner", type_=D.c.lease_owner.type),
-            lease_expires_at=sa.bindparam("until", type_=D.c.lease_expires_at.type),
-        )
-    )
-
-
-def _secrets_query(postgresql: bool) -> sa.Select[Any]:
-    now = sa.bindparam("now", type_=S.c.expires_at.type)
-    return (
-        sa.select(S.c.endpoint_id, S.c.ciphertext)
-        .where(
-            _ids(S.c.endpoint_id, postgresql),
-            sa.or_(S.c.expires_at.is_(None), S.c.expires_at > now),
-        )
-        .order_by(S.c.endpoint_id, S.c.created_at.desc(), S.c.id.desc())
-    )
-
-
-_CLAIM, _CLAIM_PG = _claim_query(False), _claim_query(True)
-_LEASE, _LEASE_PG = _lease_statement(False), _lease_statement(True)
-_SECRETS, _SECRETS_PG = _secrets_query(False), _secrets_query(True)
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -193,6 +134,51 @@ class DispatchRepository:
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[Claimed]:
         """Lease up to ``limit`` due deliveries to ``owner``, oldest first."""
+        return (await self.claim_signed(owner, now, lease_until, limit))[0]
+
+    async def claim_signed(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> tuple[list[Claimed], dict[str, list[bytes]]]:
+        """``claim``, and the valid sealed secrets of the claimed deliveries' endpoints (as
+        ``valid_secrets``); on PostgreSQL the lease and that read are one statement."""
+        taken = await self._claimable(now, limit)
+        if not taken:
+            return [], {}
+        ids = [row.id for row in taken]
+        if self.postgresql:
+            params = {
+                "ids": ids,
+                "owner": owner,
+                "until": lease_until,
+                "endpoints": sorted({row.endpoint_id for row in taken}),
+                "now": now,
+            }
+            sealed: dict[str, list[bytes]] = {}
+            for row in (await self._execute(LEASE_AND_SECRETS_PG, params)).all():
+                sealed.setdefault(row[0], []).append(bytes(row[1]))
+        else:
+            for part in _chunks(ids):
+                lease = {"ids": list(part), "owner": owner, "until": lease_until}
+                await self._execute(LEASE, lease)
+            sealed = await self.valid_secrets({row.endpoint_id for row in taken}, now)
+        claimed = [
+            Claimed(
+                id=row.id,
+                endpoint_id=row.endpoint_id,
+                event_id=row.event_id,
+                entity_id=row.entity_id,
+                url=row.url,
+                payload=row.payload,
+                attempt_count=int(row.attempt_count),
+                lease_owner=owner,
+            )
+            for row in taken
+        ]
+        return claimed, sealed
+
+    async def _claimable(self, now: datetime, limit: int) -> list[Any]:
+        """The rows to lease: due deliveries, oldest first, limited endpoints' slots honoured
+        (on PostgreSQL locked ``FOR UPDATE SKIP LOCKED`` until the claim commits)."""
         if limit <= 0:
             return []
         allowances: dict[str, int] = {}  # limited endpoints seen so far: their free slots
@@ -202,7 +188,7 @@ class DispatchRepository:
         for round_ in range(_SCAN_ROUNDS):
             wanted = limit - len(taken)
             scan = wanted * _SCAN_FACTOR if round_ else wanted
-            query = _CLAIM_PG if self.postgresql else _CLAIM
+            query = CLAIM_PG if self.postgresql else CLAIM
             params: dict[str, Any] = {"now": now, "scan": scan}
             if excluded:
                 query = query.where(~self._in(D.c.endpoint_id, sorted(excluded)))
@@ -233,25 +219,7 @@ class DispatchRepository:
             # Another round only when limited endpoints' surplus crowded the scan out.
             if len(taken) >= limit or len(rows) < scan or not trimmed:
                 break
-        if not taken:
-            return []
-        ids = [row.id for row in taken]
-        lease = _LEASE_PG if self.postgresql else _LEASE
-        for part in _chunks(ids):
-            await self._execute(lease, {"ids": list(part), "owner": owner, "until": lease_until})
-        return [
-            Claimed(
-                id=row.id,
-                endpoint_id=row.endpoint_id,
-                event_id=row.event_id,
-                entity_id=row.entity_id,
-                url=row.url,
-                payload=row.payload,
-                attempt_count=int(row.attempt_count),
-                lease_owner=owner,
-            )
-            for row in taken
-        ]
+        return taken
 
     async def release(self, leases: Sequence[tuple[str, str]]) -> None:
         """Clear the leases ``(delivery id, owner)`` still held by that owner."""
@@ -287,7 +255,7 @@ class DispatchRepository:
         found: dict[str, list[bytes]] = {}
         ids = sorted(set(endpoint_ids))
         for part in _chunks(ids):
-            query = _SECRETS_PG if self.postgresql else _SECRETS
+            query = SECRETS_PG if self.postgresql else SECRETS
             params = {"ids": list(part), "now": now}
             for row in (await self._execute(query, params)).all():
                 found.setdefault(row[0], []).append(bytes(row[1]))
