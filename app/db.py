@@ -25,6 +25,7 @@ from app.settings import Settings, ensure_private_dir
 
 READ_ONLY = "portal_read_only"
 SINGLE_STATEMENT = "portal_single_statement"  # one read statement: no transaction around it
+_POINT_READ_USED = "portal_point_read_used"  # in a pooled connection's info: it served a read
 
 # Bounded waits on PostgreSQL, so an unreachable database fails a request quickly (503) instead
 # of holding it: opening a connection, and waiting for a free one in the pool.
@@ -185,8 +186,8 @@ class Database:
 
         # One statement on a pooled connection without BEGIN / ROLLBACK round trips (a single
         # SELECT sees one consistent snapshot by itself): the key verifier's cache miss. On
-        # PostgreSQL its own small pool without the pre-ping round trip: the caller retries
-        # once when the connection turns out dead (``connection_invalidated``).
+        # PostgreSQL its own small pool without the pre-ping round trip: PointRead retries once
+        # when a connection the pool had already used turns out dead.
         if self.engine.dialect.name == "sqlite":
             self.single_statement_engine = self.engine.execution_options(**{SINGLE_STATEMENT: True})
         else:
@@ -325,17 +326,16 @@ class PointRead:
         row: tuple[Any, ...] | None = connection.execute(self.sql, values).fetchone()
         return row
 
-    async def _postgresql_first(self, values: tuple[Any, ...]) -> Any:
-        try:
-            return await self._postgresql_once(values)
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-        return await self._postgresql_once(values)  # a dead pooled connection (a restart): once
-
-    async def _postgresql_once(self, values: tuple[Any, ...]) -> Any:
+    async def _postgresql_first(self, values: tuple[Any, ...], *, retried: bool = False) -> Any:
+        """One attempt; a second only when the first ran on a connection the pool had already
+        used and the fetch found it dead (the server restarted since: SQLAlchemy's
+        ``connection_invalidated`` retry). Failing to get a connection at all (refused, the
+        connect or pool timeout) is not retried: a database that is down costs a request one
+        bounded wait, then the data plane's 503."""
         async with self.db.single_statement() as connection:
             raw = await connection.get_raw_connection()
+            reused = raw.info.get(_POINT_READ_USED, False)
+            raw.info[_POINT_READ_USED] = True  # the record's info: cleared when it reconnects
             driver = raw.driver_connection
             assert driver is not None
             if self.trace is not None:
@@ -347,9 +347,15 @@ class PointRead:
                     self.processors = self._processors(oids)
                 return await driver.fetchrow(self.sql, *values)
             except Exception as error:
-                if is_unavailable(error):
-                    raw.invalidate(error)  # never back into the pool
-                raise
+                if not is_unavailable(error):
+                    raise
+                # Dead: never back into the pool, nor any connection opened before it (a
+                # restart dropped them all): they reconnect at their next checkout, as
+                # SQLAlchemy's own disconnect handling does.
+                self.db.single_statement_engine.sync_engine.pool._invalidate(raw, error)
+                if retried or not reused:
+                    raise
+        return await self._postgresql_first(values, retried=True)
 
     async def close(self) -> None:
         executor, self._executor = self._executor, None
