@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.outage import Outage
 from app.settings import Settings, ensure_private_dir
 
 READ_ONLY = "portal_read_only"
@@ -67,41 +68,27 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-class OutageLog:
+class OutageLog(Outage):
     """How a background job logs its failures: a database that is unavailable
     (``is_unavailable``) gets one warning when it goes away and one info line once the job's
-    database work succeeds again (``succeeded()``), instead of a traceback every poll; any other
+    database work succeeds again (``up()``), instead of a traceback every poll; any other
     error is logged with its traceback, every time. One per job: ``job`` names it in the logs."""
 
     def __init__(self, job: str, logger: logging.Logger) -> None:
+        super().__init__(
+            logger,
+            f"{job}: database unavailable; retrying until it is back",
+            f"{job}: database available again",
+            {"job": job},
+        )
         self.job = job
-        self.logger = logger
-        self.down = False
 
     def failed(self, error: BaseException, message: str, *args: object) -> None:
         """Log ``error`` (usually from an ``except`` block) that ``message % args`` describes."""
-        if not is_unavailable(error):
+        if is_unavailable(error):
+            self.down(error, failed=message % args)
+        else:
             self.logger.error(message, *args, exc_info=error, extra={"fields": {"job": self.job}})
-        elif not self.down:
-            self.down = True
-            self.logger.warning(
-                f"{self.job}: database unavailable; retrying until it is back",
-                extra={
-                    "fields": {
-                        "job": self.job,
-                        "failed": message % args,
-                        "error": repr(error)[:300],
-                    }
-                },
-            )
-
-    def succeeded(self) -> None:
-        """The job's database work went through: one line if it follows an outage."""
-        if self.down:
-            self.down = False
-            self.logger.info(
-                f"{self.job}: database available again", extra={"fields": {"job": self.job}}
-            )
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
