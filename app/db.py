@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.outage import Outage
 from app.settings import Settings, ensure_private_dir
 
 READ_ONLY = "portal_read_only"
 SINGLE_STATEMENT = "portal_single_statement"  # one read statement: no transaction around it
+_POINT_READ_USED = "portal_point_read_used"  # in a pooled connection's info: it served a read
 
 # Bounded waits on PostgreSQL, so an unreachable database fails a request quickly (503) instead
 # of holding it: opening a connection, and waiting for a free one in the pool.
@@ -67,41 +69,27 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-class OutageLog:
+class OutageLog(Outage):
     """How a background job logs its failures: a database that is unavailable
     (``is_unavailable``) gets one warning when it goes away and one info line once the job's
-    database work succeeds again (``succeeded()``), instead of a traceback every poll; any other
+    database work succeeds again (``up()``), instead of a traceback every poll; any other
     error is logged with its traceback, every time. One per job: ``job`` names it in the logs."""
 
     def __init__(self, job: str, logger: logging.Logger) -> None:
+        super().__init__(
+            logger,
+            f"{job}: database unavailable; retrying until it is back",
+            f"{job}: database available again",
+            {"job": job},
+        )
         self.job = job
-        self.logger = logger
-        self.down = False
 
     def failed(self, error: BaseException, message: str, *args: object) -> None:
         """Log ``error`` (usually from an ``except`` block) that ``message % args`` describes."""
-        if not is_unavailable(error):
+        if is_unavailable(error):
+            self.down(error, failed=message % args)
+        else:
             self.logger.error(message, *args, exc_info=error, extra={"fields": {"job": self.job}})
-        elif not self.down:
-            self.down = True
-            self.logger.warning(
-                f"{self.job}: database unavailable; retrying until it is back",
-                extra={
-                    "fields": {
-                        "job": self.job,
-                        "failed": message % args,
-                        "error": repr(error)[:300],
-                    }
-                },
-            )
-
-    def succeeded(self) -> None:
-        """The job's database work went through: one line if it follows an outage."""
-        if self.down:
-            self.down = False
-            self.logger.info(
-                f"{self.job}: database available again", extra={"fields": {"job": self.job}}
-            )
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -210,8 +198,8 @@ class Database:
 
         # One statement on a pooled connection without BEGIN / ROLLBACK round trips (a single
         # SELECT sees one consistent snapshot by itself): the key verifier's cache miss. On
-        # PostgreSQL its own small pool without the pre-ping round trip: the caller retries
-        # once when the connection turns out dead (``connection_invalidated``).
+        # PostgreSQL its own small pool without the pre-ping round trip: PointRead retries once
+        # when a connection the pool had already used turns out dead.
         if self.engine.dialect.name == "sqlite":
             self.single_statement_engine = self.engine.execution_options(**{SINGLE_STATEMENT: True})
         else:
@@ -350,17 +338,16 @@ class PointRead:
         row: tuple[Any, ...] | None = connection.execute(self.sql, values).fetchone()
         return row
 
-    async def _postgresql_first(self, values: tuple[Any, ...]) -> Any:
-        try:
-            return await self._postgresql_once(values)
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-        return await self._postgresql_once(values)  # a dead pooled connection (a restart): once
-
-    async def _postgresql_once(self, values: tuple[Any, ...]) -> Any:
+    async def _postgresql_first(self, values: tuple[Any, ...], *, retried: bool = False) -> Any:
+        """One attempt; a second only when the first ran on a connection the pool had already
+        used and the fetch found it dead (the server restarted since: SQLAlchemy's
+        ``connection_invalidated`` retry). Failing to get a connection at all (refused, the
+        connect or pool timeout) is not retried: a database that is down costs a request one
+        bounded wait, then the data plane's 503."""
         async with self.db.single_statement() as connection:
             raw = await connection.get_raw_connection()
+            reused = raw.info.get(_POINT_READ_USED, False)
+            raw.info[_POINT_READ_USED] = True  # the record's info: cleared when it reconnects
             driver = raw.driver_connection
             assert driver is not None
             if self.trace is not None:
@@ -372,9 +359,15 @@ class PointRead:
                     self.processors = self._processors(oids)
                 return await driver.fetchrow(self.sql, *values)
             except Exception as error:
-                if is_unavailable(error):
-                    raw.invalidate(error)  # never back into the pool
-                raise
+                if not is_unavailable(error):
+                    raise
+                # Dead: never back into the pool, nor any connection opened before it (a
+                # restart dropped them all): they reconnect at their next checkout, as
+                # SQLAlchemy's own disconnect handling does.
+                self.db.single_statement_engine.sync_engine.pool._invalidate(raw, error)
+                if retried or not reused:
+                    raise
+        return await self._postgresql_first(values, retried=True)
 
     async def close(self) -> None:
         executor, self._executor = self._executor, None

@@ -24,7 +24,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from app.api.errors import UNAVAILABLE_STATE, UnavailableCounter, unavailable_response
+from app.api.errors import (
+    UNAVAILABLE_QUIET_SECONDS,
+    UNAVAILABLE_STATE,
+    unavailable_outage,
+    unavailable_response,
+)
 from app.api.middleware import KeyGate
 from app.api.operations import ApiRouter, route_path
 from app.api.request_logging import UNMATCHED, RawHeaders, error_code, log_record
@@ -143,7 +148,7 @@ class DataPlane:
         self.outer_router = outer_router
         self.mount = mount
         self.auth_enabled = auth_enabled
-        self.unavailable = UnavailableCounter()
+        self.unavailable = unavailable_outage()
         errors = ExceptionMiddleware(v1.router, handlers=v1.exception_handlers)
         self.handlers = (errors._exception_handlers, errors._status_handlers)
 
@@ -258,8 +263,8 @@ class DataPlane:
     ) -> None:
         """The key gate, then the route. The database away (a key look-up on a cache miss, a
         handler's query): 503 ``service_unavailable`` with ``Retry-After``, logged like any
-        refusal, never a 500."""
-        state[UNAVAILABLE_STATE] = self.unavailable  # the /v1 handler counts through it too
+        refusal, never a 500; the outage is logged once each way (``unavailable_outage``)."""
+        state[UNAVAILABLE_STATE] = self.unavailable  # the /v1 handler logs through it too
         try:
             found = self.router.find(scope)
             operation = found[0] if found is not None else None
@@ -280,8 +285,12 @@ class DataPlane:
         except Exception as error:
             if exchange.started or not is_unavailable(error):
                 raise
-            self.unavailable.note(error)
+            self.unavailable.down(error)
             await unavailable_response(state["request_id"])(scope, receive, exchange.send)
+            return
+        outage = self.unavailable
+        if outage.since is not None and time.monotonic() - outage.last > UNAVAILABLE_QUIET_SECONDS:
+            outage.up()  # answered, and no 503 for a while: the outage is over
 
     async def _dispatch(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import orjson
@@ -13,6 +12,7 @@ from starlette.types import Scope
 
 from app.db import is_unavailable
 from app.observability import new_request_id
+from app.outage import Outage
 
 logger = logging.getLogger("portal.api")
 
@@ -71,8 +71,8 @@ def error_response(
 
 
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
-_UNAVAILABLE_LOG_INTERVAL = 10.0
-UNAVAILABLE_STATE = "unavailable_counter"
+UNAVAILABLE_QUIET_SECONDS = 10.0
+UNAVAILABLE_STATE = "unavailable_outage"
 
 
 def _request_id(scope: Scope) -> str:
@@ -89,24 +89,12 @@ def unavailable_response(request_id: str) -> JSONResponse:
     )
 
 
-class UnavailableCounter:
-    """Requests answered 503 because the database could not be reached (the data plane's
-    ``_gated`` and the ``/v1`` exception handler), logged as one warning line per
-    ``_UNAVAILABLE_LOG_INTERVAL`` seconds, not per request."""
-
-    def __init__(self) -> None:
-        self.unavailable = 0  # requests answered 503 since start
-        self._last_log = 0.0
-
-    def note(self, error: BaseException) -> None:
-        self.unavailable += 1
-        now = time.monotonic()
-        if now - self._last_log > _UNAVAILABLE_LOG_INTERVAL:
-            self._last_log = now
-            logger.warning(
-                "database unavailable: answering 503",
-                extra={"fields": {"error": repr(error)[:300], "answered": self.unavailable}},
-            )
+def unavailable_outage() -> Outage:
+    """The data plane's view of a database outage: requests answered 503 because it could not
+    be reached (the data plane's ``_gated`` and the ``/v1`` exception handler), logged once when
+    the first is answered; its end, once no request has been answered 503 for
+    ``UNAVAILABLE_QUIET_SECONDS`` (``_gated`` asks on the next answer that went through)."""
+    return Outage(logger, "database unavailable: answering 503", "database available: 503s ended")
 
 
 def _unavailable_types() -> tuple[type[BaseException], ...]:
@@ -130,7 +118,7 @@ async def unavailable_handler(request: Request, error: Exception) -> Response:
     Starlette would otherwise answer 500 itself); any other error of those types is re-raised."""
     if not is_unavailable(error):
         raise error
-    counter = request.scope.get("state", {}).get(UNAVAILABLE_STATE)
-    if isinstance(counter, UnavailableCounter):
-        counter.note(error)
+    outage = request.scope.get("state", {}).get(UNAVAILABLE_STATE)
+    if isinstance(outage, Outage):
+        outage.down(error)
     return unavailable_response(_request_id(request.scope))

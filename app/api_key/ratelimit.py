@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.outage import Outage
+
 logger = logging.getLogger("portal.ratelimit")
 
 
@@ -155,6 +157,11 @@ class RedisRateLimiter:
         self.script = self.client.register_script(_LUA)
         self.fallback = LocalRateLimiter()
         self._down_until: float | None = None
+        self.outage = Outage(
+            logger,
+            "rate limits: Redis unavailable; limiting per process until it returns",
+            "rate limits: Redis is back; limits are shared again",
+        )
         self.fallback_hits = 0  # decisions made in this process while Redis was away
         self.round_trips = 0  # script calls (each carries a batch of hits)
         self.shared_hits = 0  # hits decided by Redis
@@ -204,11 +211,7 @@ class RedisRateLimiter:
                 raw = await self.script(keys=[hit[0] for hit in batch], args=args)
                 results = raw.split()
             except (RedisError, OSError) as exc:
-                if down is None:
-                    logger.warning(
-                        "rate limits: Redis unavailable; limiting per process until it returns",
-                        extra={"fields": {"error": repr(exc)[:300]}},
-                    )
+                self.outage.down(exc)
                 self._down_until = time.monotonic() + self.RETRY_SECONDS
             except asyncio.CancelledError:  # closing: decided locally
                 for *_, answer in batch:
@@ -225,7 +228,7 @@ class RedisRateLimiter:
                 self.shared_hits += len(batch)
                 if down is not None:
                     self._down_until = None
-                    logger.warning("rate limits: Redis is back; limits are shared again")
+                    self.outage.up()
         for index, (*_, answer) in enumerate(batch):
             if not answer.done():  # a request cancelled meanwhile: its token is spent anyway
                 answer.set_result(None if results is None else results[index])

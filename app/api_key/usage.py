@@ -36,7 +36,7 @@ class UsageRecorder:
             for key_id, value in batch.items():
                 self._pending.setdefault(key_id, value)
             return 0
-        self.outage.succeeded()
+        self.outage.up()
         return len(batch)
 
     name = "usage_recorder"

@@ -125,7 +125,7 @@ class ExportJob:
                 except Exception as exc:
                     self.outage.failed(exc, "%s runner failed", self.name)
                 else:
-                    self.outage.succeeded()
+                    self.outage.up()
         finally:
             waker.cancel()
 

@@ -44,7 +44,7 @@ class Maintenance:
                 self.failures += 1
                 self.outage.failed(exc, "maintenance failed; will retry")
             else:
-                self.outage.succeeded()
+                self.outage.up()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.interval)
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 
 from app.db import Database, is_unavailable
 from app.metrics import observe_log_flush
+from app.outage import Outage
 from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
@@ -69,7 +70,11 @@ class LogWriter:
         self._flushing: asyncio.Future[None] | None = None
         self._batch: list[LogRecord | None] = []
         self._last_drop_log = 0.0
-        self._failing = 0  # consecutive failed flushes (the database away): logged once
+        self.outage = Outage(  # the database away: logged once, however many retries
+            logger,
+            "request log flush failed: database unavailable; records stay queued, retrying",
+            "request log flush recovered",
+        )
         self.anonymous: dict[str, int] = {}  # reason -> requests since start
         self.anonymous_rate_limited = 0
         self.anonymous_unrolled = 0  # counted in memory only (more groups than a flush takes)
@@ -262,12 +267,7 @@ class LogWriter:
                 started = time.perf_counter()
                 await self._write(records, anonymous)
                 observe_log_flush(time.perf_counter() - started, len(records))  # app/metrics.py
-                if self._failing:
-                    logger.warning(
-                        "request log flush recovered",
-                        extra={"fields": {"failed_attempts": self._failing}},
-                    )
-                    self._failing = 0
+                self.outage.up()
                 return
             except DBAPIError as exc:
                 if _refused(exc):
@@ -300,15 +300,11 @@ class LogWriter:
         """One line when the database goes away (not one per retry); any other failure with its
         traceback, every time."""
         self.failed_flushes += 1
-        self._failing += 1
-        if not is_unavailable(error):
+        if is_unavailable(error):
+            self.outage.down(error, batch=size)
+        else:
             logger.exception(
                 "request log flush failed; retrying", extra={"fields": {"batch": size}}
-            )
-        elif self._failing == 1:
-            logger.warning(
-                "request log flush failed: database unavailable; records stay queued, retrying",
-                extra={"fields": {"batch": size, "error": repr(error)[:300]}},
             )
 
     async def flush(self, batch: Sequence[LogRecord | None]) -> None:

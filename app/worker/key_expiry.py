@@ -60,7 +60,7 @@ class KeyExpiryJob:
                 self.outage.failed(exc, "api_key.expiring notices failed; will retry")
                 wait = min(wait, RETRY_SECONDS)
             else:
-                self.outage.succeeded()
+                self.outage.up()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=wait)
 

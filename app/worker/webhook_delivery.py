@@ -157,7 +157,7 @@ class WebhookDeliveryJob:
                         self.outage.failed(exc, "webhook delivery poll failed")
                         due = True  # the claim's own error handling takes over
                     else:
-                        self.outage.succeeded()
+                        self.outage.up()
                     if not due:
                         self.idle_polls += 1
                         next_poll = loop.time() + self.poll_seconds
@@ -176,7 +176,7 @@ class WebhookDeliveryJob:
                         await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                         continue
                     failures = 0
-                    self.outage.succeeded()
+                    self.outage.up()
                     self._in_flight -= len(batch)
                     self.sent += outcome.sent
                     self.failed += outcome.failed
@@ -290,7 +290,7 @@ class WebhookDeliveryJob:
         except Exception as exc:
             self.outage.failed(exc, "webhook delivery heartbeat failed")
         else:
-            self.outage.succeeded()
+            self.outage.up()
 
     async def _stop_beating(self) -> None:
         try:

@@ -205,6 +205,34 @@ class TestPostgresOutage:
         assert logs.count("request log flush failed: database unavailable") == 1, logs[-3000:]
 
 
+class TestKeyReadAcrossPostgresRestart:
+    """The key verifier's own read (app/db.py PointRead) with no key cache: every request reads
+    its key through a pooled connection without a pre-ping."""
+
+    def test_first_request_after_a_restart_is_served_and_one_while_stopped_is_503(
+        self, d: Deployment
+    ) -> None:
+        server = d.serve("a", PORTAL_API_KEY_CACHE_SIZE="0")
+        _, _, secret = new_key(server)
+        headers = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            for _ in range(3):
+                assert http.get("/v1/whoami", headers=headers).status_code == 200
+            d.pg.stop("fast")  # the pooled connections die with the server
+            d.pg.start()
+            first = http.get("/v1/whoami", headers=headers)
+            assert first.status_code == 200, (first.text, server.logs()[-3000:])
+            d.pg.stop("fast")
+            started = time.monotonic()
+            away = http.get("/v1/whoami", headers=headers)
+            elapsed = time.monotonic() - started
+        print(f"\nkey read with PostgreSQL stopped: {away.status_code} after {elapsed:.2f} s")
+        assert away.status_code == 503, away.text
+        assert away.json()["error"]["code"] == "service_unavailable"
+        assert away.headers["retry-after"] == "5"
+        assert server.logs().count("database unavailable: answering 503") == 1
+
+
 def _limited_key(server: Server, token: str, entity_id: str, name: str) -> str:
     created = graphql(
         server,
