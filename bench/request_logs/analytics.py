@@ -19,7 +19,7 @@ from app.container import Container
 from app.request_log.analytics import Report, report
 from app.request_log.record import FIELDS, LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
-from app.request_log.writer import increments_for
+from app.request_log.rollups import increments_for
 from app.settings import Settings
 
 from .raw import Totals, raw_totals
