@@ -82,7 +82,7 @@ def build(database: Path, whoami_body: bytes) -> Starlette:
 def main() -> None:
     port, database, whoami_path = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     app = build(database, whoami_path.read_bytes())
-    options = uvicorn_options(Settings(_env_file=None))  # type: ignore[call-arg]
+    options = uvicorn_options(Settings(_env_file=None))
     # loop "auto" (uvloop), as portal serve
     uvicorn.run(app, host="127.0.0.1", port=port, **options)
 

@@ -38,24 +38,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from bench_keys import (
-    ENTITY_CODE,
+from bench_webhooks import start_receiver
+from common.base import (
     HOST,
     OWNER_EMAIL,
     PORTAL,
     UNLIMITED_RATE,
     BenchError,
     bench_settings,
-    ensure_wrk,
-    free_port,
+    create_database,
+    drop_database,
     log,
     run,
 )
-from bench_webhooks import start_receiver
+from common.base import create_key as create_bench_key
+from common.servers import free_port
+from common.wrk import ensure_wrk, wrk_run
 
-from app.actor import Actor
-from app.api_key.service import NewKey
 from app.container import Container
 
 ENDPOINTS = 10
@@ -66,46 +65,31 @@ ORDER = json.dumps({"customer": "Ada", "items": [{"sku": "A-1", "quantity": 2}]}
 
 @contextmanager
 def postgres_database() -> Iterator[str | None]:
-    async def execute(sql: str) -> None:
-        connection = await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    drop = f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'
+    """The bench's own database, dropped afterwards; None when PostgreSQL is unreachable."""
     try:
-        run(execute(drop))
-        run(execute(f'CREATE DATABASE "{PG_DATABASE}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        log(f"PostgreSQL not reachable at {PG_SERVER} ({exc}): its pass is NOT RUN")
+        url = create_database(PG_SERVER, PG_DATABASE)
+    except BenchError as exc:
+        log(f"{exc}: its pass is NOT RUN")
         yield None
         return
     try:
-        yield f"{PG_SERVER}/{PG_DATABASE}"
+        yield url
     finally:
-        run(execute(drop))
+        drop_database(PG_SERVER, PG_DATABASE)
 
 
 async def create_key(settings: Any) -> tuple[str, str]:
     """A test key of Acme scoped orders:write and webhooks:write, created by its owner."""
     container = Container(settings)
     try:
-        owner = await container.tenancy.find_user(OWNER_EMAIL)
-        entity = await container.tenancy.find_entity(ENTITY_CODE)
-        if owner is None or entity is None:
-            raise BenchError(f"the demo data has no {OWNER_EMAIL} or entity {ENTITY_CODE!r}")
-        created = await container.api_keys.create_key(
-            Actor(user_id=owner.id, email=owner.email),
-            NewKey(
-                entity_id=entity.id,
-                name="bench publish",
-                mode="test",
-                scopes=["orders:write", "webhooks:read", "webhooks:write"],
-                justification="Benchmark: publishes orders and manages webhooks",
-            ),
+        key = await create_bench_key(
+            container,
+            ["orders:write", "webhooks:read", "webhooks:write"],
+            "bench publish",
+            mode="test",
+            justification="Benchmark: publishes orders and manages webhooks",
         )
-        return created.secret, entity.id
+        return key.secret, key.entity_id
     finally:
         await container.close()
 
@@ -228,17 +212,10 @@ def run_wrk(wrk: str, server: Server, seconds: float, script: Path) -> tuple[flo
         f"X-API-Key: {server.key}",
         f"http://{HOST}:{server.port}/v1/entities/{server.entity_id}/orders",
     ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
-    rate = re.search(r"Requests/sec:\s*([\d.]+)", result.stdout)
-    count = re.search(r"(\d+) requests in", result.stdout)
-    if result.returncode != 0 or rate is None or count is None:
-        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", result.stdout)
-    if bad:
-        raise BenchError(f"{bad[1]} orders were not created:\n{server.logs()}")
-    return float(rate[1]), int(count[1])
+    outcome = wrk_run(command, seconds)
+    if outcome.non_2xx:
+        raise BenchError(f"{outcome.non_2xx} orders were not created:\n{server.logs()}")
+    return outcome.requests_per_second, outcome.requests
 
 
 def bench(wrk: str, root: Path, name: str, database_url: str, receiver: str, seconds: float) -> Any:

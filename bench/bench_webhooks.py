@@ -29,6 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def _receiver_main(port: int) -> None:
     web.run_app(application, host=HOST, port=port, access_log=None, print=None)
 
 
-def start_receiver() -> tuple[multiprocessing.Process, str]:
+def start_receiver() -> tuple[BaseProcess, str]:
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(
         target=_receiver_main, args=(port,), daemon=True
@@ -261,9 +262,8 @@ async def seed(
             (WebhookEvent, event_rows),
             (WebhookDelivery, delivery_rows),
         ):
-            table = model.__table__  # type: ignore[attr-defined]
             for start in range(0, len(rows), 1000):
-                await connection.execute(sa.insert(table), rows[start : start + 1000])
+                await connection.execute(sa.insert(model), rows[start : start + 1000])
     if container.db.engine.dialect.name == "postgresql":
         # The statistics a running database's autovacuum keeps: without them the planner takes
         # the freshly filled tables for empty and sorts every due delivery in each claim.
@@ -280,7 +280,7 @@ async def deliver_all(container: Container, expected: int) -> float:
     started = time.perf_counter()
     task = asyncio.create_task(job.run(stopping))
     job.wake()
-    while job.health()["sent"] + job.health()["failed"] < expected:
+    while int(job.health()["sent"]) + int(job.health()["failed"]) < expected:
         if task.done():
             task.result()
             raise RuntimeError("the delivery job ended early")
@@ -296,7 +296,7 @@ async def deliver_all(container: Container, expected: int) -> float:
 async def clear(container: Container) -> None:
     async with container.db.engine.begin() as connection:
         for model in (WebhookDelivery, WebhookEvent, WebhookSecret, WebhookEndpoint):
-            await connection.execute(sa.delete(model.__table__))  # type: ignore[attr-defined]
+            await connection.execute(sa.delete(model))
 
 
 async def bench_backend(

@@ -16,6 +16,7 @@ PostgreSQL), and each ratio is the median of the per-round ratios.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import statistics
@@ -25,12 +26,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.base import SCOPE, BenchError, bench_settings, create_key, run, seed
+
 from app.container import Container
 from app.settings import Settings
 
+CLIENT_IP = "127.0.0.1"
 
-class VerifyBenchError(Exception):
-    pass
+
+def add_verify_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hits", type=int, default=20_000, help="cache-hit calls per batch")
+    parser.add_argument("--misses", type=int, default=2_000, help="cache-miss calls per batch")
+    parser.add_argument("--drf", type=int, default=5_000, help="drf-api-key calls per batch")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved verification rounds")
+
+
+def verification_comparison(root: Path, postgres_url: str, args: argparse.Namespace) -> Rates:
+    """Portico's hit and miss on SQLite and PostgreSQL against drf-api-key's ``is_valid`` on
+    both, in interleaved rounds in one process (a key scoped ``orders:read``)."""
+    sqlite_settings = bench_settings(root / "verify-sqlite")
+    seed(sqlite_settings)
+    postgres_settings = bench_settings(root / "verify-postgres", postgres_url)
+    seed(postgres_settings)
+    drf = DrfBaseline(root / "drf.sqlite3", postgres_url)
+    return run(
+        interleaved_rates(
+            sqlite_settings,
+            postgres_settings,
+            drf,
+            create_key,
+            {"required_scope": SCOPE, "client_ip": CLIENT_IP},
+            hits=args.hits,
+            misses=args.misses,
+            drf_calls=args.drf,
+            rounds=args.repeats,
+        )
+    )
 
 
 @dataclass
@@ -87,7 +118,7 @@ class DrfBaseline:
             from django.conf import settings
             from django.core.management import call_command
         except ImportError as exc:
-            raise VerifyBenchError(
+            raise BenchError(
                 "Django is missing: .venv/bin/pip install -r bench/requirements.txt"
             ) from exc
         # timed batches run synchronously inside the bench's event loop, on purpose
@@ -127,7 +158,7 @@ class DrfBaseline:
             key = manager.assign_key(record)  # create_key would save to the default database
             record.save(using=alias)
             if not manager.is_valid(key):
-                raise VerifyBenchError(f"djangorestframework-api-key refused its own key ({alias})")
+                raise BenchError(f"djangorestframework-api-key refused its own key ({alias})")
             self.keys[alias] = key
         self.model = APIKey
 
@@ -183,7 +214,7 @@ async def interleaved_rates(
                 calls[f"{name}_{kind}"] = _verify_call(container, key, verify_args)
                 first = await calls[f"{name}_{kind}"]()
                 if not first.ok:
-                    raise VerifyBenchError(f"the bench key does not verify: {first.denial}")
+                    raise BenchError(f"the bench key does not verify: {first.denial}")
         rates = Rates()
         sizes = {"hit": hits, "miss": misses}
         for name, call in calls.items():  # warm-up
@@ -198,7 +229,7 @@ async def interleaved_rates(
                 target.append(drf.batch(alias, drf_calls))
         for container in containers[1::2]:
             if container.key_cache.hits:
-                raise VerifyBenchError("the uncached container hit its cache")
+                raise BenchError("the uncached container hit its cache")
         return rates
     finally:
         for container in containers:

@@ -1,5 +1,6 @@
-"""API key use cases: list, create, update, rotate, revoke, clean up (entity-wide settings in
-entity_settings.py, input rules and expiry policy in policy.py). Each writing use case is one
+"""API key use cases: list, create, update, rotate, revoke, clean up (their inputs and results in
+commands.py, entity-wide settings in entity_settings.py, input rules and expiry policy in
+policy.py). Each writing use case is one
 unit of work (app/uow.py): it audits in the same transaction, commits once, and then
 invalidates verification caches in every replica."""
 
@@ -7,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.actor import Actor
+from app.api_key.commands import CreatedKey, KeyChanges, NewKey, RotatedKey
 from app.api_key.entity_settings import EntityApiSettings
 from app.api_key.filters import KeyFilter
 from app.api_key.format import KeyFormat
@@ -55,47 +56,6 @@ __all__ = [
 
 THROWAWAY_NAME = re.compile(r"\b(smoke|debug|test|tmp|temp|scratch)\b", re.IGNORECASE)
 MAX_UNUSED_FOR_DAYS = 3650  # ten years: a key unused longer than that is simply unused
-
-
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    entity_id: str
-    name: str
-    mode: str
-    description: str = ""
-    scopes: Sequence[str] | None = None
-    preset: str | None = None
-    expires_at: datetime | None = None
-    expires_in_days: int | None = None
-    ip_allowlist: Sequence[str] = ()
-    justification: str | None = None  # required when an elevated scope is granted
-    rate_limit_per_second: float | None = None  # None: the entity's limit
-    rate_limit_burst: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyChanges:
-    name: str | None = None
-    description: str | None = None
-    ip_allowlist: Sequence[str] | None = None
-    expires_at: datetime | None = None
-    clear_expiry: bool = False
-    rate_limit_per_second: float | None = None
-    rate_limit_burst: int | None = None
-    clear_rate_limit: bool = False  # back to the entity's limit
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedKey:
-    key: ApiKey
-    secret: str  # returned once, never stored
-
-
-@dataclass(frozen=True, slots=True)
-class RotatedKey:
-    key: ApiKey
-    secret: str
-    previous: ApiKey
 
 
 class ApiKeyService(EntityApiSettings):

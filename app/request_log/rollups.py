@@ -4,7 +4,7 @@ app/request_log/repository/rollups.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,3 +244,11 @@ def _bump(table: dict[Any, list[int]], key: tuple[Any, ...], ts: int) -> None:
         current[0] += 1
         current[1] = min(current[1], ts)
         current[2] = max(current[2], ts)
+
+
+def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Increments:
+    """The rollup and histogram increments of a batch of records (minute rows; a record older
+    than a compaction watermark also goes to the tier that already absorbed its minute)."""
+    increments = Increments()
+    increments.add_records(records, marks)  # per group of records sharing a minute row
+    return increments

@@ -6,14 +6,14 @@ A request that belongs to no entity (no key, a malformed or unknown key, the pub
 document) is never a row: it is counted in memory (by reason, for ``/metrics`` and ``/readyz``)
 and folded into minute rollups under the entity ``''`` (one row per minute, mode, route, status
 and code, however many requests), which compaction and retention treat like any other. It never
-takes a place in the queue, so a flood of them cannot push tenants' records out."""
+takes a place in the queue, so a flood of them cannot push tenants' records out (anonymous.py:
+their labels and rollup rows)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -22,28 +22,21 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 from app.db import Database, is_unavailable
 from app.metrics import observe_log_flush
 from app.outage import Outage
-from app.request_log.models import DAY, HOUR, MINUTE, TIER_MS
+from app.request_log.anonymous import (
+    MAX_ANONYMOUS_GROUPS,
+    MAX_REASONS,
+    AnonymousKey,
+    add_anonymous,
+    anonymous_reason,
+)
+from app.request_log.models import MINUTE, TIER_MS
 from app.request_log.record import LogRecord
 from app.request_log.repository import LogRepository, RollupRepository
-from app.request_log.rollups import Increments
+from app.request_log.rollups import increments_for
 
 logger = logging.getLogger("portal.request_log")
 
 Flushed = Callable[[list[LogRecord]], Awaitable[None]]
-
-NO_ENTITY = ""  # the rollup entity of requests that belong to no entity
-# minute bucket, mode, route, status, error code ('' for none) -> count, latency sum, max
-AnonymousKey = tuple[int, str, str, int, str]
-MAX_ANONYMOUS_GROUPS = 10_000  # per flush; beyond it requests are only counted in memory
-MAX_REASONS = 64
-_REASON = re.compile(r"^[a-z0-9_]{1,64}$")
-
-
-def anonymous_reason(status: int, error_code: str | None) -> str:
-    """A bounded label: the error code, or ``ok`` / ``http_<status>`` without one."""
-    if error_code:
-        return error_code if _REASON.match(error_code) else "other"
-    return "ok" if status < 400 else f"http_{status}"
 
 
 class LogWriter:
@@ -327,7 +320,7 @@ class LogWriter:
             rollups = RollupRepository(connection)
             marks = await rollups.watermarks()
             increments = increments_for(records, marks)
-            _add_anonymous(increments, anonymous, marks)
+            add_anonymous(increments, anonymous, marks)
             if records:
                 await LogRepository(connection).insert_records(records)
             await rollups.write_increments(increments)
@@ -361,41 +354,6 @@ class LogWriter:
     @property
     def pending(self) -> int:
         return self.queue.qsize()
-
-
-def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Increments:
-    """The rollup and histogram increments of a batch of records (minute rows; a record older
-    than a compaction watermark also goes to the tier that already absorbed its minute)."""
-    increments = Increments()
-    increments.add_records(records, marks)  # per group of records: ``add`` with ``_tiers``
-    return increments
-
-
-def _tiers(ts_ms: int, marks: dict[int, int]) -> list[int]:
-    tiers = [MINUTE]
-    if ts_ms < marks.get(MINUTE, 0):
-        tiers.append(HOUR)
-    if ts_ms < marks.get(HOUR, 0):
-        tiers.append(DAY)
-    return tiers
-
-
-def _add_anonymous(
-    increments: Increments, anonymous: dict[AnonymousKey, list[float]], marks: dict[int, int]
-) -> None:
-    """Rollup rows only (no histograms): counts and latency by minute, mode, route, status and
-    code under the entity ``''`` and the key ``''``."""
-    for (minute, mode, route, status, code), (count, total, peak) in anonymous.items():
-        for tier in _tiers(minute, marks):
-            bucket = minute - minute % TIER_MS[tier]
-            key = (tier, NO_ENTITY, mode, bucket, route, "", status, code)
-            current = increments.rollups.get(key)
-            if current is None:
-                increments.rollups[key] = [count, total, peak]
-            else:
-                current[0] += count
-                current[1] += total
-                current[2] = max(current[2], peak)
 
 
 def _refused(exc: DBAPIError) -> bool:

@@ -6,25 +6,31 @@ attempt's body and headers) and the endpoint's secrets with their rotation times
 verdict with the detail that explains it: which header is missing or malformed, the first
 differing byte of the body, how far outside the tolerance the timestamp is, which pre-rotation
 secret was used. Every comparison of signatures and secrets is constant-time. Nothing here
-stores or logs anything.
+stores or logs anything. The verdicts and what a diagnosis holds are in signature_verdict.py.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import hashlib
 import hmac
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.errors import BadUserInput
 from app.webhook.secrets import SECRET_PREFIX
+from app.webhook.signature_verdict import (
+    TOLERANCE_SECONDS,
+    Check,
+    Diagnosis,
+    KnownSecret,
+    Sent,
+    Verdict,
+)
 
-TOLERANCE_SECONDS = 300  # Standard Webhooks receivers reject timestamps more than 5 min off
 MAX_PAYLOAD_BYTES = 128 * 1024  # under the GraphQL request-body limit (256 KiB)
 MAX_HEADERS = 50
 MAX_HEADER_NAME = 128
@@ -36,63 +42,16 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # (about 68 years; the skew is answered as a 32-bit GraphQL Int): farther is a malformed header.
 MAX_SKEW_SECONDS = 2**31 - 1
 
-
-class Verdict(enum.StrEnum):
-    VERIFIED = "verified"
-    HEADER_MISSING = "header_missing"
-    HEADER_MALFORMED = "header_malformed"
-    SECRET_MALFORMED = "secret_malformed"  # noqa: S105
-    WRONG_SECRET = "wrong_secret"  # noqa: S105
-    BODY_CHANGED = "body_changed"
-    HEADER_CHANGED = "header_changed"  # webhook-id or webhook-timestamp differs from what was sent
-    TIMESTAMP_OUTSIDE_TOLERANCE = "timestamp_outside_tolerance"
-    SECRET_ROTATED = "secret_rotated"  # noqa: S105 (a secret from before (or after) a rotation)
-
-
-@dataclass(frozen=True, slots=True)
-class KnownSecret:
-    """One of the endpoint's secrets (opened only for this check)."""
-
-    id: str
-    value: str
-    created_at: datetime
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What Portico sent: the stored attempt (or the stored event's body alone)."""
-
-    body: bytes
-    headers: Sequence[tuple[str, str]] = ()
-    attempted_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool | None  # None: not checked
-    detail: str
-
-
-@dataclass
-class Diagnosis:
-    verdict: Verdict
-    message: str
-    header: str | None = None
-    first_differing_byte: int | None = None
-    timestamp_skew_seconds: int | None = None  # reference time minus webhook-timestamp
-    tolerance_seconds: int = TOLERANCE_SECONDS
-    signatures_in_header: int = 0
-    endpoint_secrets: bool = False  # the endpoint's own secrets were tried (no secret given)
-    matched_secret_id: str | None = None
-    matched_secret_created_at: datetime | None = None
-    matched_secret_expires_at: datetime | None = None
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def verified(self) -> bool:
-        return self.verdict is Verdict.VERIFIED
+__all__ = [
+    "TOLERANCE_SECONDS",
+    "Check",
+    "Diagnosis",
+    "KnownSecret",
+    "Sent",
+    "Verdict",
+    "check_bounds",
+    "diagnose",
+]
 
 
 # Input bounds (before anything is read) ------------------------------------------------------

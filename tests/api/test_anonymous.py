@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from app.api_key.format import generate_key
 from app.container import Container
+from app.request_log.anonymous import NO_ENTITY
 from app.request_log.models import HISTOGRAMS, REQUEST_LOGS, ROLLUPS
-from app.request_log.writer import NO_ENTITY
 from app.settings import Settings
 from tests.api.test_data_plane import assert_error, orders
 from tests.conftest import make_settings

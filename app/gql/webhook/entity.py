@@ -13,10 +13,10 @@ from app.gql.context import Context
 from app.gql.entity import EntityBase
 from app.gql.enums import Mode
 from app.gql.permissions import HasPermission, IsAuthenticated
+from app.gql.webhook.enums import WebhookEndpointStatus
 from app.gql.webhook.types import (
     WebhookDeliveryInfrastructure,
     WebhookEndpointConnection,
-    WebhookEndpointStatus,
     WebhookEndpointType,
     WebhookEventFamily,
 )

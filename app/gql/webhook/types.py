@@ -1,8 +1,8 @@
-"""GraphQL: the webhook types (endpoints, deliveries, attempts, the catalog)."""
+"""GraphQL: the webhook types (endpoints, deliveries, attempts, the catalog; enums.py: their
+enums)."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -17,48 +17,17 @@ from app.gql.headers import HttpHeader
 from app.gql.health import HealthWindow, WebhookEndpointHealthType, endpoint_health
 from app.gql.permissions import HasPermission
 from app.gql.relay import PageInfo
+from app.gql.webhook.enums import (
+    WebhookDeliveryKind,
+    WebhookDeliveryStatus,
+    WebhookEndpointStatus,
+    WebhookErrorClass,
+)
 from app.pagination import Page
 from app.webhook.catalog import EventFamily, EventType
 from app.webhook.deliveries import DeliveryFilter, DeliveryPage, DeliveryView
-from app.webhook.models import EndpointStatus, ErrorClass, WebhookAttempt, WebhookEndpoint
+from app.webhook.models import EndpointStatus, WebhookAttempt, WebhookEndpoint
 from app.webhook.service import DeliveryInfrastructure, EndpointStats
-
-
-@strawberry.enum
-class WebhookEndpointStatus(enum.Enum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    DISABLED = "disabled"
-
-
-@strawberry.enum
-class WebhookDeliveryStatus(enum.Enum):
-    PENDING = "PENDING"
-    HELD = "HELD"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-
-@strawberry.enum
-class WebhookDeliveryKind(enum.Enum):
-    EVENT = "event"
-    TEST = "test"
-    REPLAY = "replay"
-
-
-@strawberry.enum
-class WebhookErrorClass(enum.Enum):
-    DNS = "dns"
-    CONNECT = "connect"
-    TLS = "tls"
-    TIMEOUT = "timeout"
-    SSRF_REFUSED = "ssrf_refused"
-    REDIRECT = "redirect"
-    HTTP_STATUS = "http_status"
-    INVALID_URL = "invalid_url"
-
-
-assert {e.value for e in WebhookErrorClass} == {e.value for e in ErrorClass}
 
 
 @strawberry.type(name="WebhookEventType")

@@ -2,22 +2,21 @@
 // from the previous window of the same length (24 h or 7 d) to this one, both rates shown. A key opens
 // the Logs tab filtered to it, an endpoint its detail (deliveries and health).
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import { Link } from 'react-router';
 import { gqlRequest } from '../shared/api/client';
 import { NeedsAttentionDocument, type HealthWindow, type Mode, type NeedsAttentionQuery } from '../gql/graphql';
 import { formatNumber, formatPercent } from '../shared/format';
 import { Segmented } from '../shared/ui/Segmented';
-import { StatusBlock, failureState, type BlockedState } from '../shared/ui/StatusBlock';
+import { StatusBlock } from '../shared/ui/StatusBlock';
 import { usePageMode } from '../shell/pageMode';
 import { tabPath } from '../shell/paths';
 import { logsSearch } from '../logs/filters';
-import { WINDOWS, windowRange } from './HealthPanel';
+import { WINDOWS, useWindowedLoad, windowRange } from './windowedLoad';
 import { webhookPath } from '../webhooks/WebhooksTab';
 import '../insight/health.css';
 
 type Item = NonNullable<NeedsAttentionQuery['entity']>['needsAttention']['items'][number];
-type State = BlockedState | { status: 'ready'; items: Item[] };
 
 function itemPath(entityId: string, mode: Mode, window: HealthWindow, item: Item): string {
   if (item.kind === 'API_KEY') {
@@ -31,34 +30,27 @@ function change(value: number): string {
   return `${points > 0 ? '+' : ''}${points} pts`;
 }
 
+/** "12.5% (5 of 40)". */
+function RateOf({ rate, errors, volume }: { rate: number; errors: number; volume: number }) {
+  return (
+    <>
+      {formatPercent(rate)}{' '}
+      <span className="muted small-text">
+        ({formatNumber(errors)} of {formatNumber(volume)})
+      </span>
+    </>
+  );
+}
+
 export function NeedsAttentionTab({ entityId }: { entityId: string }) {
   const { gqlMode: mode } = usePageMode();
-  const [window, setWindow] = useState<HealthWindow>('DAY');
-  const [state, setState] = useState<State>({ status: 'loading' });
-  const seq = useRef(0);
-
-  const load = useCallback(() => {
-    const mine = ++seq.current;
-    gqlRequest(NeedsAttentionDocument, { entityId, mode, window }).then(
-      (data) => {
-        if (mine === seq.current)
-          setState({
-            status: 'ready',
-            items: data.entity?.needsAttention.items ?? [],
-          });
-      },
-      (err) => {
-        if (mine === seq.current) setState(failureState(err));
-      },
-    );
-  }, [entityId, mode, window]);
-
-  useEffect(() => {
-    load();
-    return () => {
-      seq.current++;
-    };
-  }, [load]);
+  const fetchItems = useCallback(
+    (window: HealthWindow) =>
+      gqlRequest(NeedsAttentionDocument, { entityId, mode, window }).then((data): Item[] => data.entity?.needsAttention.items ?? []),
+    [entityId, mode],
+  );
+  // the table stays shown while another window loads (its links and text follow the switch)
+  const { window, setWindow, state, reload } = useWindowedLoad(fetchItems, { keepShownWhileLoading: true });
 
   return (
     <div className="needs-attention" data-testid="needs-attention">
@@ -77,9 +69,9 @@ export function NeedsAttentionTab({ entityId }: { entityId: string }) {
           title="Needs attention"
           loadingText="Loading…"
           forbiddenTestId="needs-attention-forbidden"
-          onRetry={load}
+          onRetry={reload}
         />
-      ) : state.items.length === 0 ? (
+      ) : state.value.length === 0 ? (
         <p className="muted" data-testid="needs-attention-empty">
           Nothing failing in this window.
         </p>
@@ -96,7 +88,7 @@ export function NeedsAttentionTab({ entityId }: { entityId: string }) {
               </tr>
             </thead>
             <tbody>
-              {state.items.map((item) => (
+              {state.value.map((item) => (
                 <tr key={`${item.kind}-${item.id}`} data-attention-id={item.id}>
                   <td>
                     <span className="pill">{item.kind === 'API_KEY' ? 'API key' : 'Webhook'}</span>{' '}
@@ -105,16 +97,10 @@ export function NeedsAttentionTab({ entityId }: { entityId: string }) {
                     </Link>
                   </td>
                   <td data-testid="attention-rate">
-                    {formatPercent(item.errorRate)}{' '}
-                    <span className="muted small-text">
-                      ({formatNumber(item.errors)} of {formatNumber(item.volume)})
-                    </span>
+                    <RateOf rate={item.errorRate} errors={item.errors} volume={item.volume} />
                   </td>
                   <td data-testid="attention-previous">
-                    {formatPercent(item.previousErrorRate)}{' '}
-                    <span className="muted small-text">
-                      ({formatNumber(item.previousErrors)} of {formatNumber(item.previousVolume)})
-                    </span>
+                    <RateOf rate={item.previousErrorRate} errors={item.previousErrors} volume={item.previousVolume} />
                   </td>
                   <td className={item.change > 0 ? 'danger-text' : undefined}>{change(item.change)}</td>
                   <td>
