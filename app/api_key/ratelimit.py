@@ -29,12 +29,12 @@ class RateDecision:
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         values = [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(self.remaining).encode()),
-            (b"ratelimit-reset", str(self.reset_seconds).encode()),
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % self.reset_seconds),
         ]
         if not self.allowed:
-            values.append((b"retry-after", str(self.retry_after_seconds).encode()))
+            values.append((b"retry-after", b"%d" % self.retry_after_seconds))
         return values
 
 
