@@ -32,8 +32,8 @@ PROTOCOL = "app.http_server:EdgeHttpProtocol"
 # ~100 ms in the writer's queue), so with a first generation of 700 they reached the oldest one
 # and a full collection (every object of the process, 120 ms to 1 s with the loop stopped on
 # the loaded 2-core machine) ran every 10-40 s. With 50,000 they die young: no full collection
-# in minutes of wrk, p99 and CPU per request lower (bench/README.md). The older generations keep
-# CPython's defaults.
+# in minutes of wrk (bench/bench_dataplane.py's whoami), p99 and CPU per request lower. The
+# older generations keep CPython's defaults.
 GC_THRESHOLDS = (50_000, 10, 10)
 
 
