@@ -19,6 +19,7 @@ GraphQL error on ``/graphql``. WebSocket messages are bounded by uvicorn's ``ws_
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -316,9 +317,16 @@ class SecurityHeaders:
         # lower-case names seen that are none of the above and not content-type (most of a
         # response's headers): one set look-up each instead of lower() and two comparisons
         self._plain: set[bytes] = set()
+        self._html: dict[bytes, bool] = {}  # content-type value -> HTML (bounded like _plain)
+        self._always_html = self.always + self.html
 
     def add(self, headers: list[tuple[bytes, bytes]]) -> None:
         """Appends (in place) the ones the response lacks."""
+        headers += self.missing(headers)
+
+    def missing(self, headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The ones these headers lack, in the order :meth:`add` appends them (a list of this
+        object's own: never modify it)."""
         present: set[bytes] | None = None
         html = False
         plain = self._plain
@@ -331,15 +339,18 @@ class SecurityHeaders:
                     present = set()
                 present.add(lowered)
             elif lowered == b"content-type":
-                if value.lower().startswith(b"text/html"):
-                    html = True
+                is_html = self._html.get(value)
+                if is_html is None:
+                    is_html = value.lower().startswith(b"text/html")
+                    if len(self._html) < _PLAIN_NAMES:
+                        self._html[value] = is_html
+                html = html or is_html
             elif lowered == name and len(plain) < _PLAIN_NAMES:
                 plain.add(name)
-        extra = self.always + self.html if html else self.always
+        extra = self._always_html if html else self.always
         if present:
-            headers += [(name, value) for name, value in extra if name not in present]
-        else:
-            headers += extra
+            return [(name, value) for name, value in extra if name not in present]
+        return extra
 
 
 _PLAIN_NAMES = 256  # bounded: names come from routes (and what they echo), not from clients

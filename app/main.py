@@ -26,6 +26,7 @@ from app.http_edge import (
     SecurityHeaders,
     SecurityHeadersMiddleware,
 )
+from app.http_server import tune_gc
 from app.migrate import upgrade_to_head
 from app.observability import RequestIdMiddleware, configure_logging
 from app.settings import Settings, load_settings
@@ -129,4 +130,5 @@ def app_factory() -> Starlette:
     """Entry point for ``uvicorn --factory`` (used by ``portal serve``)."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    tune_gc()
     return create_app(settings)

@@ -315,3 +315,27 @@ class TestSecurityHeaders:
                 page = await c.get("/")
         assert page.headers["strict-transport-security"] == "max-age=31536000"
         assert "connect-src 'self' wss://dev.example" in page.headers["content-security-policy"]
+
+
+class TestSecurityHeadersMissing:
+    CASES: tuple[list[tuple[bytes, bytes]], ...] = (
+        [],
+        [(b"content-length", b"2"), (b"content-type", b"application/json")],
+        [(b"content-type", b"text/html; charset=utf-8")],
+        [(b"Content-Type", b"TEXT/HTML")],
+        [(b"content-type", b"text/html"), (b"content-type", b"application/json")],
+        [(b"x-frame-options", b"SAMEORIGIN"), (b"content-type", b"text/html")],
+        [(b"X-Content-Type-Options", b"nosniff"), (b"x-custom", b"1")],
+        [(b"content-security-policy", b"default-src 'none'"), (b"content-type", b"text/html")],
+    )
+
+    def test_missing_is_what_add_appends(self) -> None:
+        from app.http_edge import SecurityHeaders
+
+        for hsts in (False, True):
+            security = SecurityHeaders(public_url="https://portal.example", hsts=hsts)
+            for _ in range(2):  # the second pass goes through the remembered names and types
+                for case in self.CASES:
+                    expected = list(case)
+                    security.add(expected)
+                    assert [*case, *security.missing(case)] == expected

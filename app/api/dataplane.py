@@ -101,7 +101,10 @@ class Exchange:
         kind = message["type"]
         if kind == "http.response.start":
             status = message["status"]
-            headers = list(message.get("headers", ()))
+            own = message.get("headers", ())
+            # the security headers depend on the route's own headers only (added last)
+            missing = self.security.missing(own)
+            headers = list(own)
             if self.rate_headers is not None:
                 headers += self.rate_headers
             if self.logging:
@@ -114,7 +117,7 @@ class Exchange:
                 headers.append((b"connection", b"close"))
             self.access_status = status
             headers.append((b"x-request-id", self.request_id))
-            self.security.add(headers)
+            headers += missing
             message = {**message, "headers": headers}
         elif kind == "http.response.body" and self.logging:
             chunk = message.get("body", b"")

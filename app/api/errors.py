@@ -28,6 +28,22 @@ class ApiJSONResponse(JSONResponse):
             return super().render(content)
 
 
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class RenderedJSON(Response):
+    """A 200 ``application/json`` answer of bytes already rendered: the headers
+    ``JSONResponse`` gives it (content-length, then content-type), without its generic path."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+
+
 class ApiError(Exception):
     """Raised by data-plane handlers; rendered as the envelope."""
 

@@ -126,13 +126,9 @@ class KeyGate:
         key, denial = credentials(headers)
         record: KeyRecord | None = None
         if key is not None:
-            verification = await self.verifier.verify(
-                key,
-                required_scope=operation.scope if operation is not None else None,
-                entity_id=entity_id,
-                client_ip=ip,
+            record, denial = await self.verifier.checked(
+                key, operation.scope if operation is not None else None, entity_id, ip
             )
-            record, denial = verification.record, verification.denial
             state["key_record"] = record
             responder.capture = record is not None and record.log_capture_bodies
         if denial is not None:

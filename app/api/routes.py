@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.api.errors import ApiError, ApiJSONResponse
+from app.api.errors import ApiError, ApiJSONResponse, RenderedJSON
 from app.api.openapi import openapi_document
 from app.api.operations import ApiRouter
 from app.api_key.verifier import KeyRecord
@@ -107,7 +107,20 @@ async def whoami(request: Request) -> Response:
     record: KeyRecord | None = request.scope.get("state", {}).get("api_key")
     if record is None:
         raise ApiError(401, "missing_api_key", "No API key")
-    return ApiJSONResponse(
+    return RenderedJSON(_whoami_body(record))
+
+
+_WHOAMI_REMEMBERED = 4096  # records (the verifier's cache holds one per key, replaced on change)
+_whoami_bodies: dict[int, tuple[KeyRecord, bytes]] = {}
+
+
+def _whoami_body(record: KeyRecord) -> bytes:
+    """The answer is a function of the (immutable) record alone: rendered once per record the
+    verifier's cache holds (a changed, revoked or expired-from-cache key is a new record)."""
+    known = _whoami_bodies.get(id(record))
+    if known is not None and known[0] is record:
+        return known[1]
+    body = ApiJSONResponse(
         {
             "object": "api_key",
             "id": record.id,
@@ -119,7 +132,12 @@ async def whoami(request: Request) -> Response:
             "expires_at": record.expires_at.isoformat() if record.expires_at else None,
             "ip_allowlist": [str(n) for n in record.ip_networks],
         }
-    )
+    ).body
+    rendered = bytes(body)
+    if len(_whoami_bodies) >= _WHOAMI_REMEMBERED:
+        _whoami_bodies.clear()
+    _whoami_bodies[id(record)] = (record, rendered)
+    return rendered
 
 
 @api.operation(

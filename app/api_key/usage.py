@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
+from app.clock import SystemClock
 from app.db import OutageLog
 from app.uow import UnitOfWorkFactory
 
@@ -17,17 +19,22 @@ class UsageRecorder:
     def __init__(self, uow: UnitOfWorkFactory, interval_seconds: float) -> None:
         self.uow = uow
         self.interval = interval_seconds
-        self._pending: dict[str, tuple[datetime, str]] = {}
+        # key id -> (when, ip); "when" is a POSIX timestamp on the system clock (turned into
+        # the datetime ``SystemClock.now`` would have given at flush time: one float per
+        # request instead of a datetime), else the clock's own datetime
+        self._pending: dict[str, tuple[datetime | float, str]] = {}
         self.outage = OutageLog(self.name, logger)
 
     def record(self, key_id: str, ip: str) -> None:
         """O(1), no I/O: the request never waits on the database for this."""
-        self._pending[key_id] = (self.uow.clock.now(), ip)
+        clock = self.uow.clock
+        self._pending[key_id] = (time.time() if type(clock) is SystemClock else clock.now(), ip)
 
     async def flush(self) -> int:
         if not self._pending:
             return 0
-        batch, self._pending = self._pending, {}
+        pending, self._pending = self._pending, {}
+        batch = {key_id: (_datetime(when), ip) for key_id, (when, ip) in pending.items()}
         try:
             async with self.uow.writer() as uow:
                 await uow.api_keys.record_usage(batch)
@@ -50,3 +57,8 @@ class UsageRecorder:
 
     def health(self) -> dict[str, int]:
         return {"pending": len(self._pending)}
+
+
+def _datetime(when: datetime | float) -> datetime:
+    """``datetime.now(UTC)`` is ``fromtimestamp(time.time(), UTC)``: the same value."""
+    return when if isinstance(when, datetime) else datetime.fromtimestamp(when, UTC)

@@ -239,12 +239,25 @@ class KeyVerifier:
         client_ip: str | None = None,
         now: datetime | None = None,
     ) -> Verification:
+        return Verification(*await self.checked(key, required_scope, entity_id, client_ip, now=now))
+
+    async def checked(
+        self,
+        key: str,
+        required_scope: str | None,
+        entity_id: str | None,
+        client_ip: str | None,
+        *,
+        now: datetime | None = None,
+    ) -> tuple[KeyRecord | None, Denial | None]:
+        """:meth:`verify`'s record and denial, without the ``Verification`` (the data plane's
+        per-request call)."""
         record = await self.lookup(key)
         if record is None:
-            return Verification(None, INVALID)
+            return None, INVALID
         if now is None and record.expires_at is not None:  # the clock is read only when needed
             now = self.clock.now()
-        return Verification(record, check(record, required_scope, entity_id, client_ip, now))
+        return record, check(record, required_scope, entity_id, client_ip, now)
 
 
 def check(
