@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/bench_dataplane.py
 	$(BIN)/python bench/bench_keys.py
 	$(BIN)/python bench/bench_logs.py
+	$(BIN)/python bench/bench_log_copy.py
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_publish.py
 

@@ -35,6 +35,7 @@ from app.request_log.repository import LogRepository, RollupRepository
 from app.request_log.rollups import increments_for
 
 logger = logging.getLogger("portal.request_log")
+CATCH_UP = 10  # a flush takes at most this many batches' worth when the queue is behind
 
 Flushed = Callable[[list[LogRecord]], Awaitable[None]]
 
@@ -53,6 +54,7 @@ class LogWriter:
         # None is a wake-up: anonymous counts are waiting to be flushed
         self.queue: asyncio.Queue[LogRecord | None] = asyncio.Queue(maxsize=queue_size)
         self.batch_size = batch_size
+        self.catch_up_batch = batch_size * CATCH_UP
         self.interval = interval_seconds
         self.on_flushed = on_flushed
         self.dropped = 0
@@ -215,6 +217,10 @@ class LogWriter:
         while True:
             self._batch = [await self.queue.get()]
             deadline = time.monotonic() + self.interval
+            # Behind (a backlog of more than a batch): take up to CATCH_UP batches at once. A
+            # flush costs mostly its transaction's round trips, so a bigger one writes more rows
+            # per second and the queue drains instead of filling up and dropping records.
+            self._batch.extend(self._take(self.catch_up_batch - 1))
             while len(self._batch) < self.batch_size:
                 self._batch.extend(self._take(self.batch_size - len(self._batch)))
                 remaining = deadline - time.monotonic()

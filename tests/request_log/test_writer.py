@@ -4,6 +4,7 @@ way (app/outage.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -49,3 +50,27 @@ class TestFlushDuringAnOutage:
         assert [line[:2] for line in lines] == [(logging.WARNING, AWAY), (logging.INFO, BACK)]
         assert lines[0][2]["batch"] == 1
         assert lines[1][2]["failures"] == 2
+
+
+class TestCatchUp:
+    async def test_backlog_is_written_in_bigger_flushes_without_loss(
+        self, container: Container
+    ) -> None:
+        sizes: list[int] = []
+
+        async def flushed(records: list[LogRecord]) -> None:
+            sizes.append(len(records))
+
+        writer = LogWriter(container.db, batch_size=10, on_flushed=flushed)
+        for _ in range(250):  # queued before the loop runs: a backlog of 25 batches
+            writer.submit(log_record())
+        stopping = asyncio.Event()
+        job = asyncio.create_task(writer.run(stopping))
+        await asyncio.sleep(0)  # the job starts its loop (drain alone would write it all)
+        assert writer._task is not None
+        await writer.drain()
+        stopping.set()
+        await job
+        assert writer.written == 250 and writer.dropped == 0
+        assert sizes[:2] == [100, 100]  # CATCH_UP batches per flush while behind
+        assert sum(sizes) == 250
