@@ -16,11 +16,20 @@ import httpx
 PORTAL = str(Path(sys.executable).parent / "portal")
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port nothing listens on, never one this test process handed out before: the kernel
+    may give the same ephemeral port to two binds in a row once the first socket is closed, and
+    two replicas told the same port made one exit with "address already in use"."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @dataclass
