@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -21,7 +22,7 @@ from app.container import Container
 from app.db import is_unavailable
 from app.request_log.models import REQUEST_LOGS, TIER_MS
 from app.request_log.record import LogRecord
-from app.request_log.repository import LogRepository, partition_name
+from app.request_log.repository import LogRepository, bulk, partition_name
 from app.request_log.repository.bulk import bulk_insert
 from app.request_log.writer import _refused
 from app.security import random_base62
@@ -276,7 +277,7 @@ class TestWriterOverCopy:
             "request log flush failed: database unavailable; records stay queued, retrying",
         )
         assert messages[0][2] is None  # one line, no traceback
-        assert messages[1][:2] == (logging.WARNING, "request log flush recovered")
+        assert messages[1][:2] == (logging.INFO, "request log flush recovered")
 
     async def test_a_failure_after_the_copy_rolls_it_back_and_the_retry_writes_once(
         self, container: Container, monkeypatch: pytest.MonkeyPatch
@@ -310,3 +311,30 @@ class TestWriterOverCopy:
         await writer._flush_with_retry([*good[:3], poison[0], *good[3:], poison[1]])
         assert (writer.written, writer.rejected) == (6, 2)
         assert await count(container) == 6
+
+
+class TestSqliteJsonChunks:
+    def test_rows_split_by_size_and_read_back_exactly(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bulk, "JSON_CHUNK_BYTES", 200)
+        rows = [("req_a", 1, None, 1.5, "é\u2028\U0001f69a"), ("req_b", 2, "x" * 300, 0.0, "")]
+        rows += [("req_c", 3, "y", 2.25, '{"a": [1]}')]
+        chunks = bulk.json_chunks(rows)
+        assert len(chunks) == 3  # the 300-character row stands alone, over the limit
+        assert [tuple(r) for c in chunks for r in orjson.loads(c)] == rows
+
+    @pytest.mark.skipif(backend() != "sqlite", reason="the JSON path is SQLite's")
+    async def test_one_insert_per_chunk_stores_every_record(
+        self, container: Container, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(bulk, "JSON_CHUNK_BYTES", 1)  # a chunk per row
+        records = [full_record(), bare_record(), full_record()]
+        seen: list[str] = []
+        async with container.db.engine.begin() as connection:
+            listen(connection, seen)
+            await LogRepository(connection).insert_records(records)
+        inserts = [s for s in seen if s.startswith("INSERT INTO request_logs")]
+        assert len(inserts) == 3 and all("json_each(?)" in s for s in inserts)
+        rows = await container.request_logs.fetch([r.id for r in records])
+        assert sorted(r["id"] for r in rows) == sorted(r.id for r in records)

@@ -12,6 +12,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
@@ -23,6 +24,26 @@ from app.request_log.record import FIELDS, LogRecord
 # Values the driver cannot encode for their column (an int beyond int4, a str for a number):
 # the database would refuse the row all the same, so it is refused (isolated), not retried.
 _ENCODING_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+JSON_CHUNK_BYTES = 4 << 20  # far below SQLite's 1e9-byte string limit, whatever the rows hold
+
+
+def json_chunks(rows: Sequence[tuple[Any, ...]]) -> list[str]:
+    """The rows as JSON arrays of arrays, each at most ``JSON_CHUNK_BYTES`` (or one row)."""
+    chunks: list[bytes] = []
+    group: list[bytes] = []
+    size = 0
+    for row in rows:
+        encoded = orjson.dumps(row)
+        if group and size + len(encoded) > JSON_CHUNK_BYTES:
+            chunks.append(b"[" + b",".join(group) + b"]")
+            group, size = [], 0
+        group.append(encoded)
+        size += len(encoded) + 1
+    if group:
+        chunks.append(b"[%b]" % b",".join(group))
+    return [chunk.decode() for chunk in chunks]
 
 
 class BulkInsert:
@@ -40,6 +61,14 @@ class BulkInsert:
         self.sql = str(compiled)
         self.columns = names
         self.copy = dialect.name == "postgresql" and dialect.driver == "asyncpg"
+        self.json_rows = dialect.name == "sqlite"
+        quoted = [dialect.identifier_preparer.quote(n) for n in names]
+        # SQLite: a chunk of rows as one JSON parameter, one statement step
+        table = dialect.identifier_preparer.format_table(REQUEST_LOGS)
+        extracts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(names)))
+        self.json_sql = (
+            f"INSERT INTO {table} ({', '.join(quoted)}) SELECT {extracts} FROM json_each(?)"  # noqa: S608
+        )
         preparer = dialect.identifier_preparer
         self.copy_sql = (  # what asyncpg sends; named in errors
             f"COPY {preparer.format_table(REQUEST_LOGS)} "
@@ -68,8 +97,21 @@ class BulkInsert:
     async def write(self, connection: AsyncConnection, records: Sequence[LogRecord]) -> None:
         if self.copy:
             await self._copy(connection, self.rows(records))
-        else:
-            await connection.exec_driver_sql(self.sql, self.rows(records))
+            return
+        rows = self.rows(records)
+        if self.json_rows:
+            try:
+                chunks = json_chunks(rows)
+            except orjson.JSONEncodeError:
+                pass  # a value JSON cannot carry (a lone surrogate): the driver decides, below
+            else:
+                # One bind and one sqlite3_step per chunk: executemany releases and re-takes
+                # the GIL around every row's step, and with the event loop busy serving
+                # requests each re-take waited, capping the writer below the traffic.
+                for chunk in chunks:
+                    await connection.exec_driver_sql(self.json_sql, (chunk,))
+                return
+        await connection.exec_driver_sql(self.sql, rows)
 
     async def _copy(self, connection: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
         """Binary COPY on the connection's own asyncpg connection. SQLAlchemy's asyncpg adapter
