@@ -39,7 +39,6 @@ _RATES_REMEMBERED = 4096  # distinct (rate, burst) pairs of keys and entities
 
 
 class RequestHeaders(Protocol):
-    def get(self, name: str) -> str | None: ...
     def getlist(self, name: str) -> list[str]: ...
 
 
@@ -69,17 +68,18 @@ def request_ip(peer: str | None, headers: RequestHeaders, trusted: tuple[IPNetwo
 def credentials(headers: RequestHeaders) -> tuple[str | None, Denial | None]:
     """The key from ``Authorization: Bearer`` or ``X-API-Key`` (never both, and never one of
     them twice: a proxy that reads the other copy would authorize another key than ours)."""
-    authorization = headers.get("authorization")
-    api_key = headers.get("x-api-key")
-    if authorization is not None and api_key is not None:
+    authorizations = headers.getlist("authorization")
+    api_keys = headers.getlist("x-api-key")
+    if authorizations and api_keys:
         return None, CONFLICTING
-    if len(headers.getlist("authorization" if api_key is None else "x-api-key")) > 1:
+    if len(authorizations) > 1 or len(api_keys) > 1:
         return None, REPEATED
-    if api_key is not None:
-        return (api_key.strip(), None) if api_key.strip() else (None, MISSING)
-    if authorization is None:
+    if api_keys:
+        api_key = api_keys[0].strip()
+        return (api_key, None) if api_key else (None, MISSING)
+    if not authorizations:
         return None, MISSING
-    scheme, _, value = authorization.strip().partition(" ")
+    scheme, _, value = authorizations[0].strip().partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None, INVALID
     return value.strip(), None
