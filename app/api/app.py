@@ -23,7 +23,7 @@ from app.api.errors import (
 )
 from app.api.middleware import KeyGate
 from app.api.openapi import openapi_document
-from app.api.routes import api
+from app.api.routes import api, is_json_media_type
 from app.container import Container
 from app.errors import BadUserInput, Conflict, DomainError, NotFound
 from app.http_edge import BodyError, BodyLimits, SecurityHeaders
@@ -146,6 +146,8 @@ def build_internal(container: Container) -> list[Route]:
         request_id = _request_id(request)
         if not _platform_token_ok(settings, request):
             return error_response(401, "invalid_service_token", "Invalid service token", request_id)
+        if not is_json_media_type(request.headers.get("content-type")):
+            return _not_json(request_id)
         try:
             body: Any = loads(await request.body())
         except InvalidJson as exc:
@@ -205,6 +207,16 @@ def build_internal(container: Container) -> list[Route]:
     ]
 
 
+def _not_json(request_id: str) -> Response:
+    return error_response(
+        415,
+        "unsupported_media_type",
+        "The body must be JSON: send 'Content-Type: application/json'",
+        request_id,
+        field="content-type",
+    )
+
+
 def _platform_token_ok(settings: Settings, request: Request) -> bool:
     token = settings.platform_token.get_secret_value() if settings.platform_token else None
     given = request.headers.get("authorization", "")
@@ -219,6 +231,8 @@ async def publish_event(container: Container, request: Request) -> Response:
     request_id = _request_id(request)
     if not _platform_token_ok(container.settings, request):
         return error_response(401, "invalid_service_token", "Invalid service token", request_id)
+    if not is_json_media_type(request.headers.get("content-type")):
+        return _not_json(request_id)
     raw = await request.body()
     try:
         body: Any = loads(raw)

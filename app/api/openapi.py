@@ -60,6 +60,7 @@ def _error_responses(op: Operation) -> dict[str, Any]:
         responses["404"] = _error("No such resource in the key's entity and mode")
     if op.request_schema is not None:
         responses["413"] = _error("Request body too large")
+        responses["415"] = _error("The body is declared as something other than JSON")
     if op.idempotent_post:
         responses["409"] = _error(
             "Conflicts with an existing resource, or a request with this Idempotency-Key is "

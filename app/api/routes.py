@@ -74,8 +74,33 @@ def paging(request: Request) -> tuple[int | None, str | None]:
     return limit, request.query_params.get("cursor")
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """A body without a Content-Type is taken as JSON; otherwise the media type must be
+    ``application/json`` or a ``+json`` suffix type (``curl -d`` without ``-H`` declares a form,
+    and is told so)."""
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if not is_json_media_type(content_type):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "The body must be JSON: send 'Content-Type: application/json'",
+            field="content-type",
+        )
+
+
 async def json_body(request: Request) -> tuple[Any, bytes]:
-    """The decoded body (its size is bounded by the edge middleware before it is read)."""
+    """The decoded body (its size is bounded by the edge middleware before it is read); a body
+    declared as another media type (a form, text/plain) is refused with 415 before it is read."""
+    require_json(request)
     raw = await request.body()
     try:
         return loads(raw), raw

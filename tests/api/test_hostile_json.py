@@ -139,3 +139,56 @@ class TestInternalVerifyBodies:
             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
         )
         assert_invalid_json(response, "invalid_unicode")
+
+
+class TestMediaTypes:
+    @pytest.mark.parametrize(
+        "content_type",
+        ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"],
+    )
+    async def test_non_json_body_answers_415_and_creates_nothing(
+        self, client: httpx.AsyncClient, world: World, live: Container, content_type: str
+    ) -> None:
+        _, secret = await make_key(live, world, scopes=["orders:write", "orders:read"])
+        response = await client.post(
+            f"/v1/entities/{world.acme.id}/orders",
+            content=b'{"customer": "Ada", "items": [{"sku": "A-1", "quantity": 1}]}',
+            headers={"X-API-Key": secret, "Content-Type": content_type},
+        )
+        assert response.status_code == 415, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "application/json" in error["message"]
+        listed = await client.get(
+            f"/v1/entities/{world.acme.id}/orders", headers={"X-API-Key": secret}
+        )
+        assert listed.json()["data"] == []
+
+    @pytest.mark.parametrize(
+        "content_type", ["application/json", "application/json; charset=utf-8", None]
+    )
+    async def test_json_or_undeclared_body_is_accepted(
+        self, client: httpx.AsyncClient, world: World, live: Container, content_type: str | None
+    ) -> None:
+        _, secret = await make_key(live, world, scopes=["orders:write"])
+        headers = {"X-API-Key": secret}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        response = await client.post(
+            f"/v1/entities/{world.acme.id}/orders",
+            content=b'{"customer": "Ada", "items": [{"sku": "A-1", "quantity": 1}]}',
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+
+    async def test_internal_publish_refuses_a_form(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/internal/events",
+            content=b"type=order.created",
+            headers={
+                "Authorization": f"Bearer {TOKEN}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert response.status_code == 415
+        assert response.json()["error"]["code"] == "unsupported_media_type"

@@ -61,6 +61,8 @@ class TestCreate:
         [
             ({"rateLimitPerSecond": 0}, "rateLimitPerSecond"),
             ({"rateLimitPerSecond": -1}, "rateLimitPerSecond"),
+            ({"rateLimitPerSecond": 1e-300}, "rateLimitPerSecond"),
+            ({"rateLimitPerSecond": 0.009}, "rateLimitPerSecond"),
             ({"rateLimitPerSecond": 100_001}, "rateLimitPerSecond"),
             ({"rateLimitBurst": 0}, "rateLimitBurst"),
             ({"rateLimitBurst": 1_000_001}, "rateLimitBurst"),
