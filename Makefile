@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/bench_log_copy.py
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_publish.py
+	$(BIN)/python bench/bench_advice_cost.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist frontend/src/gql frontend/test-results .portal \

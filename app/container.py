@@ -126,12 +126,15 @@ class Container:
             batch_size=settings.log_batch_size,
             interval_seconds=settings.log_flush_seconds,
             on_flushed=self.tail.publish,
+            key_rollups=settings.advice_rollups_enabled,
         )
         self.exports = ExportService(self.uow, self.secret)
         self.collections = CollectionService(self.uow, self.secret, settings.public_url)
         self.maintenance = Maintenance(self.request_logs, settings.maintenance_interval_seconds)
         self.api_keys = ApiKeyService(self.uow, settings, self.catalog, self.key_digest, self.bus)
-        self.advice = AdviceService(self.uow, self.catalog, self.api_keys)
+        self.advice = AdviceService(
+            self.uow, self.catalog, self.api_keys, enabled=settings.advice_rollups_enabled
+        )
         self.webhooks = WebhookService(
             self.uow,
             settings,

@@ -59,5 +59,11 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class FeatureDisabled(DomainError):
+    """Turned off in this deployment's configuration; ``setting`` names the variable."""
+
+    code = "FEATURE_DISABLED"
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"

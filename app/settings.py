@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     rollup_hour_retention_days: int = Field(default=400, ge=1)
     # per-key hour rollups of routes and source addresses (advice): its longest window, 90 days
     advice_retention_days: int = Field(default=90, ge=1, le=3650)
+    # false: the log writer keeps no per-key sources and routes, and the advice answers
+    # FEATURE_DISABLED (for a deployment that wants none of it, and the A/B in bench/)
+    advice_rollups_enabled: bool = True
 
     scope_catalog_file: Path | None = None
     webhook_event_catalog_file: Path | None = None  # JSON; default: app/webhook/catalog.py

@@ -26,7 +26,7 @@ from app.advice.sources import (
 from app.api_key.policy import ip_allowlist
 from app.api_key.scopes import ScopeCatalog
 from app.api_key.service import ApiKeyService, RotatedKey
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, FeatureDisabled, NotFound
 from app.models import ApiKey
 from app.net import parse_networks
 from app.request_log.models import DAY, TIER_MS
@@ -77,10 +77,28 @@ class AllowlistPreview:
 
 
 class AdviceService:
-    def __init__(self, uow: UnitOfWorkFactory, catalog: ScopeCatalog, keys: ApiKeyService) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        catalog: ScopeCatalog,
+        keys: ApiKeyService,
+        *,
+        enabled: bool = True,
+    ) -> None:
         self.uow = uow
         self.catalog = catalog
         self.keys = keys
+        self.enabled = enabled  # PORTAL_ADVICE_ROLLUPS_ENABLED: false keeps no per-key rollups
+
+    def _window_days(self, days: int | None) -> int:
+        """The checked window; refused when the deployment keeps no per-key rollups (an
+        answer from no data would read as "this key used nothing")."""
+        if not self.enabled:
+            raise FeatureDisabled(
+                "Key advice is turned off in this deployment (PORTAL_ADVICE_ROLLUPS_ENABLED)",
+                setting="PORTAL_ADVICE_ROLLUPS_ENABLED",
+            )
+        return window_days(days)
 
     def _window(self, days: int) -> tuple[int, int]:
         end = int(self.uow.clock.now().timestamp() * 1000)
@@ -91,7 +109,7 @@ class AdviceService:
     async def scope_usage(
         self, actor: Actor, key_id: str, days: int | None, routes: RouteScopes
     ) -> KeyScopeUsage:
-        window = window_days(days)
+        window = self._window_days(days)
         async with self.uow.reader(actor) as uow:
             key, _ = await _key(uow, key_id)
             return (await self._usage(uow, key.entity_id, key.mode, [key], window, routes))[0]
@@ -101,7 +119,7 @@ class AdviceService:
     ) -> list[KeyScopeUsage]:
         """Every active key of the entity in ``mode``, the most excess privilege first (then
         idle keys, then the name)."""
-        window = window_days(days)
+        window = self._window_days(days)
         async with self.uow.reader(actor) as uow:
             (await uow.access(entity_id)).require("api_keys.manage")
             keys = [
@@ -158,7 +176,7 @@ class AdviceService:
     # Allowlist suggestions -----------------------------------------------------------------------
 
     async def source_suggestions(self, actor: Actor, key_id: str, days: int | None) -> KeySources:
-        window = window_days(days)
+        window = self._window_days(days)
         async with self.uow.reader(actor) as uow:
             key, _ = await _key(uow, key_id, PII)
             sources, seen = await self._sources(uow, key.entity_id, key.mode, [key.id], window)
@@ -169,7 +187,7 @@ class AdviceService:
     ) -> list[KeySources]:
         """Active keys without an allowlist whose traffic came from a few CIDRs (at most
         ``STABLE_MAX_CIDRS``) on several days (at least ``STABLE_MIN_DAYS``), busiest first."""
-        window = window_days(days)
+        window = self._window_days(days)
         async with self.uow.reader(actor) as uow:
             access = await uow.access(entity_id)
             access.require("api_keys.manage")
@@ -198,7 +216,7 @@ class AdviceService:
     ) -> AllowlistPreview:
         """Which of the window's requests ``allowlist`` would have refused; changes nothing.
         Saving is the key's allowlist update (``ApiKeyService.update_key``)."""
-        window = window_days(days)
+        window = self._window_days(days)
         entries = ip_allowlist(allowlist)
         if not entries:
             raise BadUserInput("Give at least one address or CIDR", field="ipAllowlist")

@@ -32,11 +32,12 @@ class Increments:
     histograms: dict[HistogramKey, int] = field(default_factory=lambda: defaultdict(int))
     key_ips: dict[KeyIpKey, list[int]] = field(default_factory=dict)  # count, first, last
     key_routes: dict[KeyRouteKey, list[int]] = field(default_factory=dict)
+    key_rollups: bool = True  # False: no per-key sources and routes (advice off)
 
     def add(self, record: LogRecord, tiers: Iterable[int]) -> None:
         if record.entity_id is None:
             return  # nobody's request: counted in the raw log only
-        if record.api_key_id:
+        if record.api_key_id and self.key_rollups:
             self._add_key(record)
         for tier in tiers:
             size = TIER_MS[tier]
@@ -75,6 +76,7 @@ class Increments:
         minute_mark = marks.get(MINUTE, 0)
         hour_mark = marks.get(HOUR, 0)
         top = max(minute_mark, hour_mark)
+        key_rollups = self.key_rollups
         groups: dict[GroupKey, list[Any]] = {}
         for record in records:
             entity_id = record.entity_id
@@ -109,7 +111,7 @@ class Increments:
                     group[2] = latency
                 latencies = group[3]
                 latencies[latency] = latencies.get(latency, 0) + 1
-            if record.api_key_id:
+            if key_rollups and record.api_key_id:
                 source = (record.ip or "", record.method)
                 seen = group[4].get(source)
                 if seen is None:
@@ -246,9 +248,11 @@ def _bump(table: dict[Any, list[int]], key: tuple[Any, ...], ts: int) -> None:
         current[2] = max(current[2], ts)
 
 
-def increments_for(records: Sequence[LogRecord], marks: dict[int, int]) -> Increments:
+def increments_for(
+    records: Sequence[LogRecord], marks: dict[int, int], *, key_rollups: bool = True
+) -> Increments:
     """The rollup and histogram increments of a batch of records (minute rows; a record older
     than a compaction watermark also goes to the tier that already absorbed its minute)."""
-    increments = Increments()
+    increments = Increments(key_rollups=key_rollups)
     increments.add_records(records, marks)  # per group of records sharing a minute row
     return increments

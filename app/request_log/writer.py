@@ -49,8 +49,10 @@ class LogWriter:
         batch_size: int = 1_000,
         interval_seconds: float = 0.1,
         on_flushed: Flushed | None = None,
+        key_rollups: bool = True,
     ) -> None:
         self.db = db
+        self.key_rollups = key_rollups  # the advice's per-key hour rollups
         # None is a wake-up: anonymous counts are waiting to be flushed
         self.queue: asyncio.Queue[LogRecord | None] = asyncio.Queue(maxsize=queue_size)
         self.batch_size = batch_size
@@ -325,7 +327,7 @@ class LogWriter:
         async with self.db.engine.begin() as connection:
             rollups = RollupRepository(connection)
             marks = await rollups.watermarks()
-            increments = increments_for(records, marks)
+            increments = increments_for(records, marks, key_rollups=self.key_rollups)
             add_anonymous(increments, anonymous, marks)
             if records:
                 await LogRepository(connection).insert_records(records)

@@ -4,6 +4,7 @@ per-key hour rollups, the entity-wide report, and the rotation to the used scope
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,9 @@ from app.api_key.service import NewKey
 from app.container import Container
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.models import ApiKey, AuditEvent, Role
+from app.request_log.models import KEY_IPS, KEY_ROUTES, REQUEST_LOGS
+from app.settings import Settings
+from tests.conftest import make_settings
 from tests.support.advice import DAY_MS, ORDERS, PRODUCTS, routes, traffic
 from tests.support.graphql import data, error_codes, gql
 from tests.support.world import World
@@ -351,3 +355,37 @@ class TestGraphQL:
         custom = Actor(user_id=world.users["custom"], email=world.emails["custom"])
         with pytest.raises(Forbidden):
             await container.advice.rotate_to_used_scopes(custom, key.id, 30, 0, routes(container))
+
+
+class TestAdviceTurnedOff:
+    @pytest.fixture
+    def settings(self, migrated: str, tmp_path: Path) -> Settings:
+        return make_settings(migrated, tmp_path, advice_rollups_enabled=False)
+
+    async def test_writer_keeps_no_key_rollups_but_every_log_row(
+        self, container: Container, world: World
+    ) -> None:
+        key = await make_key(container, world, ["orders:read"])
+        ids = await traffic(container, key, "GET", ORDERS, count=5)
+        async with container.db.engine.connect() as connection:
+            logged = await connection.scalar(
+                sa.select(sa.func.count()).where(REQUEST_LOGS.c.id.in_(ids))
+            )
+            ips = await connection.scalar(sa.select(sa.func.count()).select_from(KEY_IPS))
+            key_routes = await connection.scalar(sa.select(sa.func.count()).select_from(KEY_ROUTES))
+        assert (logged, ips, key_routes) == (5, 0, 0)
+
+    async def test_graphql_advice_answers_feature_disabled_naming_the_setting(
+        self, client: httpx.AsyncClient, container: Container, world: World
+    ) -> None:
+        key = await make_key(container, world, ["orders:read"])
+        body = await gql(
+            client,
+            SCOPE_USAGE,
+            {"id": world.acme.id, "key": key.id, "days": 7},
+            token=world.tokens["owner"],
+        )
+        assert error_codes(body) == ["FEATURE_DISABLED"]
+        assert body["errors"][0]["extensions"]["setting"] == "PORTAL_ADVICE_ROLLUPS_ENABLED"
+        report = await gql(client, REPORT, {"id": world.acme.id}, token=world.tokens["admin"])
+        assert error_codes(report) == ["FEATURE_DISABLED"]

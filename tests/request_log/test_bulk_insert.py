@@ -324,6 +324,12 @@ class TestSqliteJsonChunks:
         assert len(chunks) == 3  # the 300-character row stands alone, over the limit
         assert [tuple(r) for c in chunks for r in orjson.loads(c)] == rows
 
+    def test_batch_under_the_limit_is_one_chunk_read_back_exactly(self) -> None:
+        rows = [("req_a", 1, None, 1.5, "é\u2028\U0001f69a"), ("req_b", 2, "x" * 300, 0.0, "")]
+        chunks = bulk.json_chunks(rows)
+        assert len(chunks) == 1
+        assert [tuple(r) for r in orjson.loads(chunks[0])] == rows
+
     @pytest.mark.skipif(backend() != "sqlite", reason="the JSON path is SQLite's")
     async def test_one_insert_per_chunk_stores_every_record(
         self, container: Container, monkeypatch: pytest.MonkeyPatch
