@@ -160,6 +160,9 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level)
     _run_migrations(settings)
+    from app.http_server import tune_gc
+
+    tune_gc()  # the delivery job allocates per attempt as serve does per request
     if settings.worker_metrics_port is not None:
         from app.metrics import serve_metrics
 

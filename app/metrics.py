@@ -209,9 +209,16 @@ def observe_log_flush(seconds: float, records: int) -> None:
     LOG_FLUSH_RECORDS.inc(records)
 
 
+# outcome -> its child (labels() costs a lock and a key look-up per call)
+_delivery_children: dict[str, Counter] = {}
+
+
 def count_delivery_attempt(outcome: str) -> None:
     """``succeeded``, ``retry`` or ``failed``."""
-    DELIVERY_ATTEMPTS.labels(outcome).inc()
+    child = _delivery_children.get(outcome)
+    if child is None:
+        child = _delivery_children[outcome] = DELIVERY_ATTEMPTS.labels(outcome)
+    child.inc()
 
 
 # Snapshot families ----------------------------------------------------------------------------

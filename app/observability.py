@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import json
 import logging
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.metrics import observe_request
 from app.request_log.redact import scrub, storable
-from app.security import random_base62
+from app.security import RandomPool
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -26,29 +25,13 @@ access_logger = logging.getLogger("portal.access")
 ACCESS_LOG_PATH_LIMIT = 2048
 
 
-_ID_LENGTH = 24
-_POOL_IDS = 256  # request IDs drawn from the OS CSPRNG in one call
-_pool = ""
-_pool_at = 0
+_REQUEST_ID_RANDOM = RandomPool(24)  # 256 request IDs per CSPRNG call
 
 
 def new_request_id() -> str:
-    """``req_`` + 24 base62 characters from ``secrets``, cut from a pool drawn 256 IDs at a
-    time (one CSPRNG call instead of one per request; a forked child starts a pool of its own)."""
-    global _pool, _pool_at
-    start = _pool_at
-    if start + _ID_LENGTH > len(_pool):
-        _pool, start = random_base62(_ID_LENGTH * _POOL_IDS), 0
-    _pool_at = start + _ID_LENGTH
-    return "req_" + _pool[start : start + _ID_LENGTH]
+    """``req_`` + 24 base62 characters from ``secrets`` (app/security.py's ``RandomPool``)."""
+    return "req_" + _REQUEST_ID_RANDOM.take()
 
-
-def _reset_pool() -> None:
-    global _pool, _pool_at
-    _pool, _pool_at = "", 0
-
-
-os.register_at_fork(after_in_child=_reset_pool)
 
 _DUMPS_OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -39,9 +40,35 @@ def random_base62(length: int) -> str:
     return digits[:length].decode("ascii")
 
 
+class RandomPool:
+    """Base62 characters from the OS CSPRNG, drawn ``pool`` IDs at a time: one ``getrandom``
+    call (a GIL release and re-take) per ``pool`` IDs instead of one each. A forked child
+    starts empty (``os.register_at_fork``), so parent and child never share characters."""
+
+    def __init__(self, length: int, pool: int = 256) -> None:
+        self.length = length
+        self.size = length * pool
+        self._chars = ""
+        self._at = 0
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._chars, self._at = "", 0
+
+    def take(self) -> str:
+        start = self._at
+        if start + self.length > len(self._chars):
+            self._chars, start = random_base62(self.size), 0
+        self._at = start + self.length
+        return self._chars[start : start + self.length]
+
+
+_ID_RANDOM = RandomPool(14)
+
+
 def new_id(prefix: str) -> str:
     """``prefix_`` + 8 chars of milliseconds + 14 random chars: unique and roughly time-ordered."""
-    return f"{prefix}_{base62(time.time_ns() // 1_000_000, 8)}{random_base62(14)}"
+    return f"{prefix}_{base62(time.time_ns() // 1_000_000, 8)}{_ID_RANDOM.take()}"
 
 
 class Digester:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.actor import Actor
 from app.container import Container
+from app.http_server import tune_gc
 from app.migrate import upgrade_to_head
 from app.security import new_id
 from app.settings import Settings
@@ -391,4 +392,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    tune_gc()  # as `portal worker` and `portal serve`, whose delivery job this is
     asyncio.run(main())

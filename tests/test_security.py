@@ -3,6 +3,7 @@ links of log exports, audit exports and collection downloads) and the password h
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,27 @@ class TestNewId:
         assert len(rest) == 22
         assert set(rest) <= set(BASE62)
         assert security.base62(0, 8) == "00000000"
+
+    def test_ids_across_several_pools_never_repeat(self) -> None:
+        values = [new_id("whd") for _ in range(2_000)]  # 256 per pool
+        assert len({v[-14:] for v in values}) == 2_000
+
+
+class TestRandomPool:
+    def test_forked_child_draws_characters_of_its_own(self) -> None:
+        pool = security.RandomPool(14, pool=64)
+        pool.take()  # the parent's pool is filled
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child)
+            os.write(write, pool.take().encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(child, 0)
+        in_child = os.read(read, 64).decode()
+        os.close(read)
+        assert len(in_child) == 14
+        assert in_child != pool.take()  # the parent's next value is not the child's
 
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -17,8 +17,9 @@ record's CPU):
   sqlite3 in C. The writing transaction holds the database write lock from its start
   (``BEGIN IMMEDIATE``), so nothing changes between the three.
 
-Values are converted by the columns' own bind processors (the stored text of a timestamp or a
-JSON column is the same as when SQLAlchemy writes it through the model).
+Values are converted by the columns' own bind processors (the stored text of a timestamp is the
+same as when SQLAlchemy writes it through the model); the header lists are encoded by orjson
+(compact JSON: the same value, read back equal).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -153,7 +155,17 @@ class Recorder:
     def __init__(self, dialect: sa.Dialect) -> None:
         self.postgresql = dialect.name == "postgresql"
         self._at: Callable[[Any], Any] = _processor(D.c.last_attempt_at, dialect)
-        self._json: Callable[[Any], Any] = _processor(A.c.request_headers, dialect)
+        json_column = _processor(A.c.request_headers, dialect)
+
+        def as_json(value: Any) -> Any:
+            # orjson: ~5x cheaper than the column's json.dumps, the same JSON value; a string
+            # orjson refuses (a lone surrogate from a receiver's header) takes the column's way
+            try:
+                return orjson.dumps(value).decode()
+            except orjson.JSONEncodeError:
+                return json_column(value)
+
+        self._json: Callable[[Any], Any] = as_json
 
     def _row(self, r: AttemptRow) -> list[Any]:
         at, as_json = self._at, self._json
