@@ -24,15 +24,17 @@ def page_size(first: int | None) -> int:
     return min(first, MAX_PAGE_SIZE)
 
 
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+def encode_cursor(value: str, kind: str) -> str:
+    """An opaque cursor: ``kind`` (the list it belongs to) and the position's value."""
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
 
 
-CURSOR_VALUE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+CURSOR_VALUE = re.compile(r"^([a-z_]{1,32}):([A-Za-z0-9_]{1,64})$")
 
 
-def decode_cursor(cursor: str | None, field: str = "after") -> str | None:
-    """The ID or sequence number a cursor carries; anything else is a clear BAD_USER_INPUT."""
+def decode_cursor(cursor: str | None, kind: str, field: str = "after") -> str | None:
+    """The ID or sequence number a cursor of the ``kind`` list carries; anything else (not a
+    cursor, or one handed out by another list) is a clear BAD_USER_INPUT."""
     if cursor is None:
         return None
     try:
@@ -40,9 +42,15 @@ def decode_cursor(cursor: str | None, field: str = "after") -> str | None:
         value = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         raise BadUserInput("Invalid cursor", field=field) from None
-    if not CURSOR_VALUE.match(value):
+    match = CURSOR_VALUE.match(value)
+    if match is None:
         raise BadUserInput("Invalid cursor", field=field)
-    return value
+    if match.group(1) != kind:
+        raise BadUserInput(
+            "This cursor belongs to another list: pass the cursor this list returned",
+            field=field,
+        )
+    return match.group(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +61,9 @@ class Page(Generic[T]):
     has_next_page: bool
 
     @classmethod
-    def from_rows(cls, rows: list[T], limit: int, key: str) -> Page[T]:
+    def from_rows(cls, rows: list[T], limit: int, key: str, kind: str) -> Page[T]:
         visible = rows[:limit]
         return cls(
-            items=[(encode_cursor(str(getattr(row, key))), row) for row in visible],
+            items=[(encode_cursor(str(getattr(row, key)), kind), row) for row in visible],
             has_next_page=len(rows) > limit,
         )

@@ -28,7 +28,6 @@ from app.api.routes import (
 )
 from app.api_key.verifier import KeyRecord
 from app.errors import BadUserInput, NotFound
-from app.pagination import encode_cursor
 from app.sample_platform.service import Result, Tenant
 from app.uow import UnitOfWork
 from app.webhook.models import WebhookEndpoint
@@ -207,11 +206,12 @@ async def list_webhook_endpoints(request: Request) -> Response:
             caller(request), request.path_params["entity_id"], first=limit, after=cursor
         )
         rows = [row for _, row in page.items]
+        last = page.items[-1][0] if page.items else None
         return JSONResponse(
             {
                 "object": "list",
                 "data": [endpoint_json(r) for r in rows],
-                "next_cursor": encode_cursor(rows[-1].id) if page.has_next_page and rows else None,
+                "next_cursor": last if page.has_next_page else None,
             }
         )
 

@@ -90,9 +90,13 @@ class ApiKeyService(EntityApiSettings):
         async with self.uow.reader(actor) as uow:
             (await uow.access(entity_id)).require("api_keys.manage")
             rows = await uow.api_keys.list(
-                entity_id, filters, uow.now(), limit=limit + 1, before=decode_cursor(after)
+                entity_id,
+                filters,
+                uow.now(),
+                limit=limit + 1,
+                before=decode_cursor(after, "api_keys"),
             )
-        return Page.from_rows(list(rows), limit, "id")
+        return Page.from_rows(list(rows), limit, "id", "api_keys")
 
     async def get_key(self, actor: Actor, entity_id: str, key_id: str) -> ApiKey | None:
         async with self.uow.reader(actor) as uow:

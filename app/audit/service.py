@@ -59,7 +59,7 @@ class AuditService:
         after: str | None,
     ) -> Page[AuditEvent]:
         limit = page_size(first)
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, "audit")
         before_seq = None
         if cursor is not None:
             if not cursor.isdigit():
@@ -68,7 +68,7 @@ class AuditService:
         if filters.since and filters.until and filters.since >= filters.until:
             raise BadUserInput("'from' must be before 'to'", field="from")
         rows = await uow.audit_log.list(chain, filters, limit=limit + 1, before_seq=before_seq)
-        return Page.from_rows(list(rows), limit, "seq")
+        return Page.from_rows(list(rows), limit, "seq", "audit")
 
     async def verify(self, chain: str | None = None) -> list[ChainReport]:
         """Check every chain (or one): sequence, links and digests; name the first broken event."""

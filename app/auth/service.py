@@ -177,8 +177,10 @@ class AuthService:
         async with self.uow.reader(actor) as uow:
             if await uow.tenancy.entity(entity_id) is None:
                 raise NotFound("Entity not found", field="entityId")
-            rows = await uow.tenancy.members(entity_id, limit=limit + 1, after=decode_cursor(after))
-        return Page.from_rows(list(rows), limit, "id")
+            rows = await uow.tenancy.members(
+                entity_id, limit=limit + 1, after=decode_cursor(after, "members")
+            )
+        return Page.from_rows(list(rows), limit, "id", "members")
 
     async def impersonate(self, actor: Actor, entity_id: str, user_id: str | None) -> Actor:
         """Act inside ``entity_id`` as ``user_id`` (one of its members; default: its first owner),

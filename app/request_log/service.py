@@ -113,7 +113,7 @@ class RequestLogService:
         require_pii_for_ip_filter(filters.ip, access.permissions)
         limit = page_size(first)
         before = None
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, "request_logs")
         if cursor is not None:
             ts, _, row_id = cursor.partition("_")
             if not ts.isdigit() or not row_id:
@@ -126,7 +126,10 @@ class RequestLogService:
         visible = rows[:limit]
         return LogPage(
             rows=[
-                (encode_cursor(f"{r['ts_ms']}_{r['id']}"), pii_view(r, access.permissions))
+                (
+                    encode_cursor(f"{r['ts_ms']}_{r['id']}", "request_logs"),
+                    pii_view(r, access.permissions),
+                )
                 for r in visible
             ],
             has_next_page=len(rows) > limit,

@@ -88,12 +88,12 @@ class SampleService:
 
     async def list_orders(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
-        before = decode_cursor(cursor, "cursor")
+        before = decode_cursor(cursor, "orders", "cursor")
         async with self.uow.reader() as uow:
             rows = await SampleRepository(uow.session).orders(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
-        return Result(200, _page([order_json(r) for r in rows], size))
+        return Result(200, _page([order_json(r) for r in rows], size, "orders"))
 
     async def get_order(self, tenant: Tenant, order_id: str) -> Result:
         async with self.uow.reader() as uow:
@@ -138,12 +138,12 @@ class SampleService:
 
     async def list_products(self, tenant: Tenant, limit: int | None, cursor: str | None) -> Result:
         size = page_size(limit)
-        before = decode_cursor(cursor, "cursor")
+        before = decode_cursor(cursor, "products", "cursor")
         async with self.uow.reader() as uow:
             rows = await SampleRepository(uow.session).products(
                 tenant.entity_id, tenant.mode, limit=size + 1, before=before
             )
-        return Result(200, _page([product_json(r) for r in rows], size))
+        return Result(200, _page([product_json(r) for r in rows], size, "products"))
 
     async def get_product(self, tenant: Tenant, product_id: str) -> Result:
         async with self.uow.reader() as uow:
@@ -239,11 +239,11 @@ class SampleService:
         return Result(record.status_code, json.loads(record.response_body), replayed=True)
 
 
-def _page(items: list[dict[str, Any]], size: int) -> dict[str, Any]:
+def _page(items: list[dict[str, Any]], size: int, kind: str) -> dict[str, Any]:
     visible = items[:size]
     more = len(items) > size
     return {
         "object": "list",
         "data": visible,
-        "next_cursor": encode_cursor(visible[-1]["id"]) if more and visible else None,
+        "next_cursor": encode_cursor(visible[-1]["id"], kind) if more and visible else None,
     }

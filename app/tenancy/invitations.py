@@ -95,9 +95,13 @@ class InvitationService:
         async with self.uow.reader(actor) as uow:
             (await uow.access(entity_id)).require("members.manage")
             rows = await uow.tenancy.invitations(
-                entity_id, statuses, uow.now(), limit=limit + 1, before=decode_cursor(after)
+                entity_id,
+                statuses,
+                uow.now(),
+                limit=limit + 1,
+                before=decode_cursor(after, "invitations"),
             )
-        return Page.from_rows(list(rows), limit, "id")
+        return Page.from_rows(list(rows), limit, "id", "invitations")
 
     async def pending_for_viewer(self, actor: Actor) -> Sequence[Invitation]:
         """Invitations waiting for the signed-in user (none while impersonating)."""

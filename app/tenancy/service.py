@@ -59,8 +59,10 @@ class TenancyService(Members, Provisioning, CustomRoles):
         limit = page_size(first)
         async with self.uow.reader(actor) as uow:
             (await uow.access(entity_id)).require("members.manage")
-            rows = await uow.tenancy.members(entity_id, limit=limit + 1, after=decode_cursor(after))
-        return Page.from_rows(list(rows), limit, "id")
+            rows = await uow.tenancy.members(
+                entity_id, limit=limit + 1, after=decode_cursor(after, "members")
+            )
+        return Page.from_rows(list(rows), limit, "id", "members")
 
     # Loaders for the GraphQL layer (batch by ID; callers already passed an access check).
 
@@ -88,6 +90,6 @@ class TenancyService(Members, Provisioning, CustomRoles):
         limit = page_size(first)
         async with self.uow.reader(actor) as uow:
             rows = await uow.tenancy.search_entities(
-                search, limit=limit + 1, after=decode_cursor(after)
+                search, limit=limit + 1, after=decode_cursor(after, "entities")
             )
-        return Page.from_rows(list(rows), limit, "id")
+        return Page.from_rows(list(rows), limit, "id", "entities")

@@ -95,7 +95,7 @@ class DeliveryUseCases(WebhookAccess):
     ) -> DeliveryPage:
         """Newest first, with their payloads and attempts: four queries whatever the page size."""
         limit = page_size(first)
-        before = decode_cursor(after)
+        before = decode_cursor(after, "webhook_deliveries")
         async with self._reader(caller) as uow:
             endpoint = await self._endpoint(uow, caller, endpoint_id)
             stored = _stored(filters.statuses, endpoint.status)
@@ -112,7 +112,7 @@ class DeliveryUseCases(WebhookAccess):
             total = await events.count_deliveries(endpoint.id, query)
             visible = rows[:limit]
             views = await self._views(uow.webhook_events, visible, endpoint)
-        page = Page.from_rows(views, limit, "id")
+        page = Page.from_rows(views, limit, "id", "webhook_deliveries")
         return DeliveryPage(Page(page.items, len(rows) > limit), total)
 
     async def _views(

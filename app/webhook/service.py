@@ -130,10 +130,10 @@ class WebhookService(DeliveryUseCases, PlatformEvents):
                 mode=mode,
                 statuses=statuses,
                 limit=limit + 1,
-                before=decode_cursor(after),
+                before=decode_cursor(after, "webhook_endpoints"),
             )
             total = await repo.count(entity_id, mode=mode, statuses=statuses)
-        return Page.from_rows(list(rows), limit, "id"), total
+        return Page.from_rows(list(rows), limit, "id", "webhook_endpoints"), total
 
     async def get_endpoint(
         self, caller: Caller, endpoint_id: str, field: str = "id"

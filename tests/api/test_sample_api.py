@@ -94,6 +94,15 @@ class TestOrdersAndProducts:
             if cursor is None:
                 break
         assert seen == list(reversed(ids))
+        orders_cursor = (
+            await http.get(path(world, "orders"), params={"limit": "1"}, headers=headers)
+        ).json()["next_cursor"]
+        crossed = await http.get(
+            path(world, "products"), params={"cursor": orders_cursor}, headers=headers
+        )
+        assert crossed.status_code == 400
+        error = crossed.json()["error"]
+        assert error["field"] == "cursor" and "another list" in error["message"]
         canceled = await http.post(f"{path(world, 'orders')}/{ids[0]}/cancel", headers=headers)
         assert canceled.json()["status"] == "canceled"
         fetched = await http.get(f"{path(world, 'orders')}/{ids[0]}", headers=headers)
