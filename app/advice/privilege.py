@@ -56,6 +56,12 @@ class ScopeReport:
     def used_scopes(self) -> list[str]:
         return sorted(u.scope for u in self.used)
 
+    @property
+    def narrower_scopes(self) -> list[str]:
+        """What a narrowing rotation keeps: the used scopes, when it removes at least one
+        (empty: nothing used, or nothing unused, so there is nothing to narrow)."""
+        return self.used_scopes if self.used and self.unused else []
+
 
 def scope_report(
     held: Iterable[str], counts: Iterable[RouteCount], routes: RouteScopes, catalog: ScopeCatalog

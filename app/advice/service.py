@@ -162,13 +162,19 @@ class AdviceService:
         routes: RouteScopes,
     ) -> RotatedKey:
         """Rotation (app/api_key/service.py) to a successor holding only the scopes the key's
-        requests needed in the window; refused when it used none."""
+        requests needed in the window; refused when it used none, or every one it holds."""
         usage = await self.scope_usage(actor, key_id, days, routes)
         used = usage.report.used_scopes
         if not used:
             raise BadUserInput(
                 f"This key used none of its scopes in the last {usage.days} days: there is"
                 " nothing to narrow it to (revoke it instead if it is not needed)",
+                field="id",
+            )
+        if not usage.report.unused:
+            raise BadUserInput(
+                f"This key used every scope it holds in the last {usage.days} days: a narrower"
+                " key would remove nothing (rotate it instead to replace its secret)",
                 field="id",
             )
         return await self.keys.rotate_key(actor, key_id, grace_seconds, narrow_to=used)

@@ -227,6 +227,21 @@ class TestRotateToUsedScopes:
         fresh = await container.api_keys.get_key(owner(world), world.acme.id, key.id)
         assert fresh is not None and fresh.rotated_to_id is None
 
+    async def test_key_that_used_every_scope_it_holds_is_refused_and_offers_nothing(
+        self, container: Container, world: World
+    ) -> None:
+        key = await make_key(container, world, ["orders:read"])
+        await traffic(container, key, "GET", ORDERS, count=2)
+        usage = await container.advice.scope_usage(owner(world), key.id, 30, routes(container))
+        assert usage.report.narrower_scopes == []
+        with pytest.raises(BadUserInput) as raised:
+            await container.advice.rotate_to_used_scopes(
+                owner(world), key.id, 30, 0, routes(container)
+            )
+        assert "would remove nothing" in raised.value.message
+        fresh = await container.api_keys.get_key(owner(world), world.acme.id, key.id)
+        assert fresh is not None and fresh.rotated_to_id is None and fresh.revoked_at is None
+
     async def test_grace_period_over_7_days_is_refused(
         self, container: Container, world: World
     ) -> None:

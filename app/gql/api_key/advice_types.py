@@ -86,7 +86,7 @@ class ScopeUsageType:
             last_request_at=to_datetime(report.last_ms),
             excess_score=report.excess_score,
             idle=usage.idle,
-            narrower_scopes=report.used_scopes,
+            narrower_scopes=report.narrower_scopes,
         )
 
 
