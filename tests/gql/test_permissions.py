@@ -21,7 +21,9 @@ from app.actor import Actor
 from app.container import Container
 from app.gql.schema import schema
 from app.webhook.service import NewEndpoint
+from tests.support.advice import ORDERS, traffic
 from tests.support.graphql import error_codes, gql
+from tests.support.keys import make_key
 from tests.support.world import World
 
 
@@ -449,8 +451,14 @@ class TestAccessDirectives:
         if "ebhook" in coordinate or coordinate == "Mutation.sendTestEvent":
             await with_webhook(container, world)
         document, variables = OPERATIONS[coordinate]
+        values = variables(world)
+        if coordinate == "Mutation.rotateApiKeyToUsedScopes":
+            # a key with a scope it never used, so the narrowing has something to remove
+            wide, _ = await make_key(container, world, ["orders:read", "products:read"])
+            await traffic(container, wide, "GET", ORDERS)
+            values = {"k": wide.id}
         token = None if caller == "anonymous" else world.tokens[caller]
-        body = await gql(client, document, variables(world), token=token)
+        body = await gql(client, document, values, token=token)
         want = expected(coordinate, caller)
         if want:
             assert want in error_codes(body), body
