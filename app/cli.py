@@ -9,9 +9,9 @@ import getpass
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.settings import Settings, SettingsError, load_settings
 
@@ -178,7 +178,11 @@ def _worker(args: argparse.Namespace) -> int:
         try:
             await container.start()
             await runner.start()
-            logger.info("worker started", extra={"fields": {"jobs": [j.name for j in runner.jobs]}})
+            fields = {
+                "jobs": [j.name for j in runner.jobs],
+                "loop": type(loop).__module__.split(".")[0],  # uvloop, or asyncio without it
+            }
+            logger.info("worker started", extra={"fields": fields})
             await stop.wait()
             logger.info("worker stopping: draining jobs")
         finally:
@@ -187,8 +191,19 @@ def _worker(args: argparse.Namespace) -> int:
             await container.close()
         logger.info("worker stopped")
 
-    asyncio.run(run())
+    _run_event_loop(run())
     return 0
+
+
+def _run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """``portal worker``'s loop: uvloop where it is installed (as uvicorn's "auto" gives
+    ``portal serve``, so the delivery job runs on the same loop in both), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # uvloop is not built for every platform
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def _run_migrations(settings: Settings) -> None:

@@ -12,7 +12,8 @@
 On SQLite and, when reachable, PostgreSQL (``PORTAL_TEST_DATABASE_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``; a fresh database, dropped afterwards). The
 receiver runs in its own process (an aiohttp server answering 204). Everything stays on
-127.0.0.1. ``python bench/bench_webhooks.py [--deliveries N] [--seconds S]``.
+127.0.0.1. Everything runs on uvloop, as in ``portal serve`` and ``portal worker``.
+``python bench/bench_webhooks.py [--deliveries N] [--seconds S]``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 import aiohttp
 import httpx
 import sqlalchemy as sa
+import uvloop
 from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -393,4 +395,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     tune_gc()  # as `portal worker` and `portal serve`, whose delivery job this is
-    asyncio.run(main())
+    uvloop.run(main())  # the loop both run on (uvicorn's "auto"; app/cli.py for the worker)

@@ -63,6 +63,19 @@ class TestSender:
         assert result.status_code == 204
         assert receiver.received[0].headers["host"] == f"localhost:{receiver.port}"
 
+    async def test_asks_for_an_uncompressed_answer(self, sender: Sender) -> None:
+        # The response body is recorded as received: nothing would decompress a gzip answer.
+        async with Receiver() as receiver:
+            await sender.deliver(
+                f"http://127.0.0.1:{receiver.port}/hook",
+                {"webhook-id": "evt_1"},
+                b"{}",
+                allow_private=True,
+            )
+        headers = receiver.received[0].headers
+        assert headers["accept-encoding"] == "identity"
+        assert headers["webhook-id"] == "evt_1"
+
     async def test_tls_uses_the_hostname_for_sni_and_verification(
         self, sender: Sender, tmp_path: Path
     ) -> None:

@@ -111,6 +111,7 @@ class TestPortalWorker:
         output = log_path.read_text()
         assert code == 0, output
         assert "worker started" in output and '"exports"' in output
+        assert '"loop":"uvloop"' in output  # the event loop portal serve runs on too
         assert "worker stopped" in output
 
     async def _wait_for_export(
