@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Python suite on SQLite, then on PostgreSQL (a fresh database per run).
+# Runs the Python suite on SQLite and on PostgreSQL (a fresh database per run), at the same time.
 # Without PostgreSQL it says plainly that the second pass did not run; with CI=true it fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,17 +35,73 @@ if [ "${CI:-}" = "true" ]; then
   reachable redis "$REDIS_URL" || { echo "CI: Redis is required and unreachable"; exit 1; }
 fi
 
-echo "== pytest on SQLite =="
-PORTAL_TEST_DB=sqlite "$BIN/pytest" "$@"
-sqlite_rc=$?
+# The two passes run at the same time (each is mostly one Python process; together they keep
+# both cores busy), the SQLite pass against a Redis of its own so that pub/sub messages, which
+# Redis shares across its numbered databases, never cross between the passes. The PostgreSQL
+# pass streams; the SQLite pass's output follows it. PORTAL_TEST_SEQUENTIAL=1 runs one after
+# the other (one Redis, output as it comes).
+own_redis_port=""
+stop_own_redis() {
+  if [ -n "$own_redis_port" ]; then
+    redis-cli -h 127.0.0.1 -p "$own_redis_port" shutdown nosave >/dev/null 2>&1 || true
+    own_redis_port=""
+  fi
+}
+trap stop_own_redis EXIT
 
-if reachable postgresql "$PG_URL"; then
-  echo "== pytest on PostgreSQL =="
+start_own_redis() {
+  command -v redis-server >/dev/null || return 1
+  local port
+  port=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize yes \
+    --dir "${TMPDIR:-/tmp}" --logfile "" >/dev/null || return 1
+  for _ in $(seq 50); do
+    if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then
+      own_redis_port=$port
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+pg_available=0
+if reachable postgresql "$PG_URL"; then pg_available=1; fi
+
+run_sqlite() {
+  PORTAL_TEST_DB=sqlite "$BIN/pytest" "$@"
+}
+run_postgresql() {
   PORTAL_TEST_DB=postgresql PORTAL_TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@"
+}
+
+sqlite_rc=0
+pg_rc=0
+if [ $pg_available -eq 1 ] && [ "${PORTAL_TEST_SEQUENTIAL:-}" != "1" ] && start_own_redis; then
+  sqlite_log=$(mktemp "${TMPDIR:-/tmp}/portal-test-sqlite.XXXXXX")
+  echo "== pytest on SQLite and on PostgreSQL, at once (SQLite's output after PostgreSQL's) =="
+  PORTAL_TEST_REDIS_URL="redis://127.0.0.1:$own_redis_port/0" run_sqlite "$@" >"$sqlite_log" 2>&1 &
+  sqlite_pid=$!
+  echo "== pytest on PostgreSQL =="
+  run_postgresql "$@"
   pg_rc=$?
+  wait "$sqlite_pid"
+  sqlite_rc=$?
+  echo "== pytest on SQLite =="
+  cat "$sqlite_log"
+  rm -f "$sqlite_log"
+  stop_own_redis
 else
-  echo "!! PostgreSQL pass NOT RUN: no server at $PG_URL (set PORTAL_TEST_DATABASE_URL)."
-  pg_rc=0
+  echo "== pytest on SQLite =="
+  run_sqlite "$@"
+  sqlite_rc=$?
+  if [ $pg_available -eq 1 ]; then
+    echo "== pytest on PostgreSQL =="
+    run_postgresql "$@"
+    pg_rc=$?
+  else
+    echo "!! PostgreSQL pass NOT RUN: no server at $PG_URL (set PORTAL_TEST_DATABASE_URL)."
+  fi
 fi
 
 if [ $sqlite_rc -ne 0 ] || [ $pg_rc -ne 0 ]; then
