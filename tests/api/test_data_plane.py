@@ -248,7 +248,7 @@ class TestRotationGrace:
         self, http: httpx.AsyncClient, world: World, live: Container, clock: OffsetClock
     ) -> None:
         assert world.api_key is not None
-        rotated = await live.api_keys.rotate_key(owner(world), world.api_key.id, 1)
+        rotated = await live.api_keys.rotate_key(owner(world), world.api_key.id, 3600)
         old = {"X-API-Key": world.api_key_secret}
         new = {"X-API-Key": rotated.secret}
         assert (await http.get(orders(world), headers=old)).status_code == 200
