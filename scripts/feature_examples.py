@@ -7,7 +7,8 @@ a. least-privilege advice, b. allowlist suggestions, c. health views, d. the web
 debugger, e. leaked-key intake (POST /secret-scanning/reports, ECDSA-signed).
 
 Every secret (API keys, whsec_ signing secrets) is masked in the output. Usage, from the
-repository root: ``.venv/bin/python scripts/feature_examples.py``
+repository root: ``.venv/bin/python scripts/feature_examples.py`` (``EXAMPLES_DATABASE_URL`` to use
+an empty PostgreSQL database instead of SQLite)
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from standardwebhooks.webhooks import Webhook
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL = ROOT / ".venv" / "bin" / "portal"
+# EXAMPLES_DATABASE_URL: run on that (empty) database, e.g. PostgreSQL, instead of SQLite
+DATABASE_URL = os.environ.get("EXAMPLES_DATABASE_URL", "")
 PASSWORD = secrets.token_urlsafe(12)  # every demo user's, for this run only
 OWNER = "owner@acme.example"
 SCANNER_KEY_ID = "examples-scanner-key-1"
@@ -451,6 +454,8 @@ def main() -> int:
             "PORTAL_SECRET_SCANNING_KEYS_FILE": str(keys_file),
         }
         env.pop("PORTAL_DATABASE_URL", None)
+        if DATABASE_URL:  # an empty PostgreSQL database of the caller's; SQLite otherwise
+            env["PORTAL_DATABASE_URL"] = DATABASE_URL
         seeded = run([str(PORTAL), "demo", "--password", PASSWORD], env)
         heading("Setup")
         print(seeded.replace(PASSWORD, PASSWORD[:4] + "…").strip())

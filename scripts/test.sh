@@ -47,7 +47,7 @@ stop_own_redis() {
     own_redis_port=""
   fi
 }
-trap stop_own_redis EXIT
+trap stop_own_redis EXIT  # also on failure or Ctrl-C
 
 start_own_redis() {
   command -v redis-server >/dev/null || return 1
@@ -90,7 +90,6 @@ if [ $pg_available -eq 1 ] && [ "${PORTAL_TEST_SEQUENTIAL:-}" != "1" ] && start_
   echo "== pytest on SQLite =="
   cat "$sqlite_log"
   rm -f "$sqlite_log"
-  stop_own_redis
 else
   echo "== pytest on SQLite =="
   run_sqlite "$@"

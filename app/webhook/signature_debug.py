@@ -30,6 +30,7 @@ from app.webhook.signature_verdict import (
     Sent,
     Verdict,
 )
+from app.webhook.signing import hmac_pads, signed_digest
 
 MAX_PAYLOAD_BYTES = 128 * 1024  # under the GraphQL request-body limit (256 KiB)
 MAX_HEADERS = 50
@@ -95,10 +96,6 @@ def secret_bytes(secret: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return key or None
-
-
-def _digest(key: bytes, webhook_id: str, timestamp: str, body: bytes) -> bytes:
-    return hmac.digest(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256)
 
 
 def _first_difference(a: bytes, b: bytes) -> int | None:
@@ -171,7 +168,7 @@ def _malformed(name: str, detail: str, checks: list[Check]) -> Diagnosis:
 
 
 def _matches(key: bytes, parsed: _Headers, body: bytes) -> bool:
-    expected = _digest(key, parsed.webhook_id, parsed.timestamp, body)
+    expected = signed_digest(hmac_pads(key), parsed.webhook_id, parsed.timestamp, body)
     matched = False
     for signature in parsed.signatures:  # every entry compared, constant-time
         matched |= hmac.compare_digest(expected, signature)

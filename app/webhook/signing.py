@@ -51,9 +51,14 @@ def hmac_sha256(pads: Pads, *parts: bytes) -> bytes:
     return outer.digest()
 
 
+def signed_digest(pads: Pads, webhook_id: str, timestamp: int | str, body: bytes) -> bytes:
+    """The HMAC-SHA256 that Standard Webhooks signs: ``{webhook_id}.{timestamp}.{body}``."""
+    return hmac_sha256(pads, f"{webhook_id}.{timestamp}.".encode(), body)
+
+
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """One ``v1,<base64>`` signature entry."""
-    digest = hmac_sha256(_pads(secret), f"{webhook_id}.{timestamp}.".encode(), body)
+    digest = signed_digest(_pads(secret), webhook_id, timestamp, body)
     return "v1," + base64.b64encode(digest).decode()
 
 
